@@ -1,0 +1,32 @@
+"""NumPy backend: the reference. Always available, CPU only; Keras runs models in inference mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mfcore.backend import Availability, Backend
+
+
+class NumpyBackend(Backend):
+    name = "numpy"
+    package = "numpy"
+    keras_backend = "numpy"  # Keras 3's NumPy backend: inference only, no training
+
+    def is_available(self) -> Availability:
+        return Availability(True)
+
+    def namespace(self) -> Any:
+        import array_api_compat.numpy
+
+        return array_api_compat.numpy
+
+    def device(self) -> str:
+        return "cpu"
+
+    def asarray(self, array: np.ndarray) -> Any:
+        return np.asarray(array)
+
+    def to_numpy(self, array: Any) -> np.ndarray:
+        return np.asarray(array)

@@ -1,0 +1,219 @@
+"""``mf bench data``: the data layer against its peers on the same samples (thesis 3.2.2).
+
+* Random reads: the same samples stored in an mf LMDB file and in HDF5 (h5py,
+  one chunk per sample, the layout that favours random access), read in one
+  random order, warm (in the page cache) and cold (pages dropped with
+  ``posix_fadvise(DONTNEED)`` before the pass).
+* Streaming: samples per second from the ZeroMQ ``SampleStream`` with 1 and 2
+  workers against a ``torch.utils.data.DataLoader`` with the same number of
+  workers over the same generator, and the generator called in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from . import __version__
+from .atomic import atomic_path
+from .errors import MfError
+from .output import stderr
+from .plugins import registry
+from .store import Dataset, DatasetWriter
+from .stream import SampleStream
+from .synthesizer import BoundSynthesizer
+from .task import RunContext
+
+
+def _drop_cache(path: Path) -> bool:
+    if not hasattr(os, "posix_fadvise"):
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    return True
+
+
+def _nbytes(sample: dict[str, np.ndarray]) -> int:
+    return sum(np.asarray(v).nbytes for v in sample.values())
+
+
+def _timed_pass(read: Callable[[int], Any], order: np.ndarray, payload: int) -> float:
+    start = time.perf_counter()
+    for i in order:
+        read(int(i))
+    return payload / (time.perf_counter() - start) / 1e6
+
+
+def _read_rows(samples: list[dict[str, np.ndarray]], folder: Path, seed: int) -> list[dict[str, Any]]:
+    payload = sum(_nbytes(s) for s in samples)
+    order = np.random.default_rng(seed).permutation(len(samples))
+    lmdb_path = folder / "bench.lmdb"
+    with DatasetWriter(lmdb_path) as writer:
+        for sample in samples:
+            writer.append(sample)
+    dataset = Dataset(lmdb_path)
+    readers: dict[str, tuple[Path, Callable[[int], Any]]] = {"mf LMDB": (lmdb_path, dataset.__getitem__)}
+    h5file = None
+    try:
+        import h5py
+    except ImportError:
+        stderr.print("h5py is not installed (pip install 'mf-core[bench]'): HDF5 rows skipped")
+    else:
+        h5_path = folder / "bench.h5"
+        with h5py.File(h5_path, "w") as f:
+            for key, value in samples[0].items():
+                arr = np.asarray(value)
+                ds = f.create_dataset(key, shape=(len(samples), *arr.shape), dtype=arr.dtype,
+                                      chunks=(1, *arr.shape) if arr.ndim else None)
+                ds[...] = np.stack([s[key] for s in samples])
+        h5file = h5py.File(h5_path, "r")
+        keys = list(samples[0])
+        readers["HDF5 (h5py)"] = (h5_path, lambda i: {k: h5file[k][i] for k in keys})
+    rows = []
+    try:
+        for name, (path, read) in readers.items():
+            _timed_pass(read, order[: min(200, len(order))], 1)  # touch code paths once
+            warm = _timed_pass(read, order, payload)
+            cold = _timed_pass(read, order, payload) if _drop_cache(path) else float("nan")
+            rows.append({"store": name, "samples": len(samples), "payload_mb": round(payload / 1e6, 1),
+                         "file_mb": round(path.stat().st_size / 1e6, 1),
+                         "warm_mb_per_s": round(warm, 1), "cold_mb_per_s": round(cold, 1)})
+    finally:
+        dataset.close()
+        if h5file is not None:
+            h5file.close()
+    return rows
+
+
+def _rate(items: Iterable[Any], count: int, warmup: int) -> float:
+    """Samples per second after ``warmup`` samples (worker start-up excluded)."""
+    start = time.perf_counter()
+    seen = 0
+    for _ in items:
+        seen += 1
+        if seen == warmup:
+            start = time.perf_counter()
+        if seen == warmup + count:
+            break
+    return count / (time.perf_counter() - start)
+
+
+def _torch_dataset(generator: BoundSynthesizer, seed: int) -> Any:
+    """An IterableDataset over ``generator``: each DataLoader worker draws from its own seed."""
+    import torch.utils.data
+
+    class Generated(torch.utils.data.IterableDataset):  # type: ignore[misc]
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            info = torch.utils.data.get_worker_info()
+            worker = 0 if info is None else info.id
+            rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(worker + 1)[worker])
+            while True:
+                yield generator(rng)
+
+    return Generated()
+
+
+def _stream_rows(generator: BoundSynthesizer, name: str, count: int, worker_counts: list[int],
+                 seed: int) -> list[dict[str, Any]]:
+    warmup = max(10, count // 10)
+    rng = np.random.default_rng(seed)
+    sample_mb = _nbytes(generator(rng)) / 1e6
+    rows = [{"generator": name, "pipeline": "in-process (no workers)", "workers": 0,
+             "samples_per_s": _rate(iter(lambda: generator(rng), None), count, warmup)}]
+    for workers in worker_counts:
+        with SampleStream(generator, workers=workers, seed=seed, hwm=32) as stream:
+            rows.append({"generator": name, "pipeline": "mf ZeroMQ stream", "workers": workers,
+                         "samples_per_s": _rate(stream, count, warmup)})
+    try:
+        import torch.utils.data
+    except ImportError:
+        stderr.print("torch is not installed: DataLoader rows skipped")
+    else:
+        for workers in worker_counts:
+            loader = torch.utils.data.DataLoader(_torch_dataset(generator, seed), batch_size=None,
+                                                 num_workers=workers, prefetch_factor=4)
+            iterator = iter(loader)
+            rows.append({"generator": name, "pipeline": "torch DataLoader", "workers": workers,
+                         "samples_per_s": _rate(iterator, count, warmup)})
+            del iterator
+    for row in rows:
+        row["mb_per_s"] = round(row["samples_per_s"] * sample_mb, 1)
+        row["samples_per_s"] = round(row["samples_per_s"], 1)
+    return rows
+
+
+def _markdown(rows: list[dict[str, Any]]) -> str:
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(r[c]) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _environment() -> dict[str, str]:
+    import importlib.metadata as md
+
+    versions = {}
+    for dist in ("mf-core", "numpy", "lmdb", "h5py", "pyzmq", "torch"):
+        try:
+            versions[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            versions[dist] = "not installed"
+    return {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+            "cpu": platform.processor() or "unknown", "python": platform.python_version(),
+            "versions": ", ".join(f"{k} {v}" for k, v in versions.items())}
+
+
+def bench(
+    ctx: RunContext,
+    samples: Annotated[int, typer.Option(help="Samples stored for the random-read test.")] = 2000,
+    stream_samples: Annotated[int, typer.Option(help="Samples timed per streaming pipeline.")] = 400,
+    generator: Annotated[list[str] | None, typer.Option("--generator", "-g",
+                                                        help="TASK/NAME generator(s) to stream.")] = None,
+    workers: Annotated[str, typer.Option(help="Comma-separated worker counts.")] = "1,2",
+    markdown: Annotated[Path | None, typer.Option(help="Also write the tables to this Markdown file.")] = None,
+) -> dict[str, Any]:
+    """Data layer: LMDB vs HDF5 random reads; ZeroMQ stream vs torch DataLoader."""
+    synths = registry().synthesizers()
+    names = generator or ["data/patches"]
+    for name in names:
+        if name not in synths:
+            raise MfError(f"unknown generator {name!r}; available: {', '.join(synths)}")
+    worker_counts = [int(w) for w in workers.split(",") if w.strip()]
+    rng = np.random.default_rng(ctx.seed)
+    store_generator = synths[names[0]].bind()
+    stored = [store_generator(rng) for _ in range(samples)]
+    with tempfile.TemporaryDirectory(prefix="mf-bench-") as tmp:
+        read_rows = _read_rows(stored, Path(tmp), ctx.seed)
+    del stored
+    stream_rows = [row for name in names
+                   for row in _stream_rows(synths[name].bind(), name, stream_samples, worker_counts, ctx.seed)]
+    env = _environment()
+    command = ("mf bench data " + f"--samples {samples} --stream-samples {stream_samples} --workers {workers} "
+               + " ".join(f"-g {n}" for n in names))
+    if markdown is not None:
+        text = "\n".join([
+            "# Data layer benchmark", "",
+            f"Generated by `{command}` (mf {__version__}).", "",
+            f"- machine: {env['machine']}", f"- python: {env['python']}", f"- versions: {env['versions']}", "",
+            f"## Random reads ({names[0]} samples, one random order)", "",
+            "Warm: file in the page cache. Cold: pages dropped with posix_fadvise(DONTNEED) before the pass.", "",
+            _markdown(read_rows), "",
+            "## Streaming throughput", "",
+            "Samples per second after a warm-up of 10% (worker start-up excluded).", "",
+            _markdown(stream_rows), "",
+        ])
+        with atomic_path(markdown) as tmp_md:
+            tmp_md.write_text(text)
+    return {"command": command, **env, "random_reads": read_rows, "streaming": stream_rows}

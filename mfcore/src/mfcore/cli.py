@@ -1,0 +1,270 @@
+"""The ``mf`` command line.
+
+Commands are built from whatever the installed plugins provide: every task's
+``run``/``train``/``bench`` function becomes ``mf run|train|bench TASK`` with
+the core's ``--backend``, ``--seed`` and ``--json`` options added. Errors are
+one line on stderr and a non-zero exit; ``--debug`` (anywhere on the line)
+shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import track
+from typer.core import TyperGroup
+
+from . import __version__
+from .backends import all_backends, broken_backends, get_backend
+from .errors import InputError, MfError
+from .output import emit, error, stderr, stdout, table
+from .plugins import registry
+from .report import Report
+from .store import DatasetWriter
+from .stream import SampleStream
+from .task import RunContext, Task
+
+BackendOption = Annotated[
+    str, typer.Option("--backend", "-b", envvar="MF_BACKEND", help="Compute backend (see `mf backends list`).")
+]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed for every random generator.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+class TaskGroup(TyperGroup):
+    """A command group whose subcommands are tasks; an unknown task is one clear line."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
+            names = ", ".join(self.list_commands(ctx)) or "none"
+            raise MfError(f"unknown task {args[0]!r} for 'mf {ctx.info_name}' (available: {names})")
+        return super().resolve_command(ctx, args)
+
+
+def _default_backend(task: Task) -> str:
+    return os.environ.get("MF_BACKEND") or ("numpy" if "numpy" in task.backends else task.backends[0])
+
+
+def _context(task: Task, backend: str, seed: int, as_json: bool) -> RunContext:
+    chosen = get_backend(backend, task.backends, what=f"task {task.name!r}")
+    chosen.activate(seed)
+    return RunContext(chosen, seed=seed, json=as_json)
+
+
+def _task_command(task: Task, func: Callable[..., Any]) -> Callable[..., None]:
+    """Wrap a plugin's command function into a Typer command with the core options."""
+    signature = inspect.signature(func, eval_str=True)
+    own = list(signature.parameters.values())[1:]  # the first parameter receives the RunContext
+    kw = inspect.Parameter.KEYWORD_ONLY
+    core = [
+        inspect.Parameter("backend", kw, annotation=BackendOption, default=_default_backend(task)),
+        inspect.Parameter("seed", kw, annotation=SeedOption, default=0),
+        inspect.Parameter("json_output", kw, annotation=JsonOption, default=False),
+    ]
+
+    def command(**kwargs: Any) -> None:
+        ctx = _context(task, kwargs.pop("backend"), kwargs.pop("seed"), kwargs.pop("json_output"))
+        result = func(ctx, **kwargs)
+        if result is not None:
+            emit(result, ctx.json)
+
+    command.__signature__ = signature.replace(parameters=own + core, return_annotation=None)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in own + core}
+    command.__doc__ = inspect.getdoc(func) or task.summary
+    return command
+
+
+def _verb_group(verb: str, help_text: str) -> typer.Typer:
+    group = typer.Typer(cls=TaskGroup, help=help_text, add_completion=False)
+    for task in registry().tasks().values():
+        func = task.commands.get(verb)
+        if func is not None:
+            group.command(task.name, help=inspect.getdoc(func) or task.summary)(_task_command(task, func))
+    return group
+
+
+def _parse_settings(settings: list[str]) -> dict[str, Any]:
+    """``k=v`` pairs; values are read as JSON when they parse (numbers, booleans, lists)."""
+    parsed: dict[str, Any] = {}
+    for item in settings:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            parsed[key] = json.loads(raw)
+        except ValueError:
+            parsed[key] = raw
+    return parsed
+
+
+def plugins_list(json_output: JsonOption = False) -> None:
+    """List installed plugins with their tasks, generators, models and indexes."""
+    rows = []
+    for info in registry().plugins:
+        rows.append({
+            "plugin": info.name,
+            "version": info.version,
+            "distribution": info.distribution,
+            "status": "broken" if info.broken else "ok",
+            "error": info.error,
+            "tasks": [{"name": t.name, "summary": t.summary, "backends": list(t.backends),
+                       "commands": sorted(t.commands)} for t in info.tasks],
+            "generators": [s.qualified_name for s in info.synthesizers],
+            "models": [f"{m.task}/{m.name}" for m in info.models],
+            "indexes": [i.name for i in info.indexes],
+        })
+    if json_output:
+        emit({"plugins": rows}, True)
+        return
+    view = [{
+        "plugin": r["plugin"], "version": r["version"], "distribution": r["distribution"],
+        "tasks (backends)": "; ".join(f"{t['name']} ({', '.join(t['backends'])})" for t in r["tasks"]),
+        "generators": r["generators"], "status": r["error"] and f"broken: {r['error']}" or "ok",
+    } for r in rows]
+    stdout.print(table(view, title="mf plugins"))
+
+
+def backends_list(json_output: JsonOption = False) -> None:
+    """List installed backends: version, availability (or why not), device, Keras backend."""
+    rows = []
+    for name, backend in all_backends().items():
+        availability = backend.is_available()
+        rows.append({
+            "backend": name,
+            "version": backend.version(),
+            "available": availability.ok,
+            "device": backend.device() if availability else None,
+            "reason": availability.reason or None,
+            "keras_backend": backend.keras_backend,
+        })
+    for broken in broken_backends():
+        rows.append({"backend": broken.name, "version": None, "available": False, "device": None,
+                     "reason": f"broken entry point in {broken.distribution}: {broken.error}", "keras_backend": None})
+    if json_output:
+        emit({"backends": rows}, True)
+        return
+    view = [{**r, "available": "yes" if r["available"] else "no"} for r in rows]
+    stdout.print(table(view, title="mf backends"))
+
+
+def synth(
+    task: Annotated[str, typer.Argument(help="Task whose generator to run.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Dataset file to write (LMDB).")],
+    count: Annotated[int, typer.Option("--count", "-n", min=1, help="Number of samples.")] = 1000,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes.")] = 1,
+    generator: Annotated[str | None, typer.Option("--generator", "-g", help="TASK/NAME of the generator.")] = None,
+    settings: Annotated[list[str] | None, typer.Option("--set", help="Generator parameter KEY=VALUE.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing dataset file.")] = False,
+    seed: SeedOption = 0,
+    json_output: JsonOption = False,
+) -> None:
+    """Synthesise a training dataset with worker processes and store it in LMDB."""
+    synths = registry().synthesizers(task)
+    if not synths:
+        raise MfError(f"no generators for task {task!r}; see `mf plugins list`")
+    name = generator if generator is None or "/" in generator else f"{task}/{generator}"
+    if name is None:
+        if len(synths) > 1:
+            raise MfError(f"task {task!r} has several generators ({', '.join(synths)}); pick one with --generator")
+        name = next(iter(synths))
+    if name not in synths:
+        raise MfError(f"unknown generator {name!r}; available: {', '.join(synths)}")
+    if output.exists() and not overwrite:
+        raise MfError(f"{output} exists; pass --overwrite to replace it")
+    spec = synths[name]
+    bound = spec.bind(**_parse_settings(settings or []))
+    metadata = {"generator": name, "params": dict(bound.params), "seed": seed, "workers": workers,
+                "version": __version__}
+    start = time.perf_counter()
+    with DatasetWriter(output, metadata=metadata) as writer, \
+            SampleStream(bound, workers=workers, seed=seed, count=count) as stream:
+        for index, sample in track(stream.indexed(), total=count, description=f"synth {name}",
+                                   disable=json_output, console=stderr, transient=True):
+            writer.put(index, sample)
+    seconds = time.perf_counter() - start
+    size = output.stat().st_size
+    emit({"dataset": str(output), "generator": name, "count": count, "workers": workers,
+          "seconds": round(seconds, 3), "samples_per_s": round(count / seconds, 1),
+          "megabytes": round(size / 1e6, 2)}, json_output)
+
+
+def demo(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the HTML report.")] = Path("mf-demo"),
+    backend: BackendOption = "numpy",
+    seed: SeedOption = 0,
+    json_output: JsonOption = False,
+) -> None:
+    """Run every task's demo on bundled sample photos and write an HTML report."""
+    tasks = [t for t in registry().tasks().values() if "demo" in t.commands]
+    if not tasks:
+        raise MfError("no installed task has a demo; install a plugin such as mf-deblur")
+    report = Report(output, "mf demo", meta={"mf": __version__, "backend": backend, "seed": seed})
+    metrics: dict[str, Any] = {}
+    for task in tasks:
+        ctx = _context(task, backend, seed, json_output)
+        section = task.commands["demo"](ctx, report.section_folder(task.name))
+        report.add(section)
+        metrics[task.name] = section.metrics
+    index = report.write()
+    emit({"report": str(index.resolve()), "metrics": metrics}, json_output)
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(name="mf", help="mf: multi-frame computer vision.", add_completion=False,
+                      pretty_exceptions_enable=False)
+
+    @app.callback()
+    def root(
+        version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+        debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")] = False,
+    ) -> None:
+        if version:
+            stdout.print(f"mf {__version__}")
+            raise typer.Exit(0)
+
+    plugins = typer.Typer(help="Installed plugins.", add_completion=False)
+    plugins.command("list")(plugins_list)
+    backends = typer.Typer(help="Installed compute backends.", add_completion=False)
+    backends.command("list")(backends_list)
+    app.add_typer(plugins, name="plugins")
+    app.add_typer(backends, name="backends")
+    app.add_typer(_verb_group("run", "Run a task on your data."), name="run")
+    app.add_typer(_verb_group("train", "Train a task's model."), name="train")
+    app.add_typer(_verb_group("bench", "Benchmark a task against its peers."), name="bench")
+    app.command()(synth)
+    app.command()(demo)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``mf`` script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("MF_DEBUG") == "1"
+    args = [a for a in args if a != "--debug"] or ["--help"]
+    try:
+        command = typer.main.get_command(build_app())
+        result = command.main(args=args, prog_name="mf", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except (KeyboardInterrupt, typer.Abort):
+        error("interrupted")
+        code = 130
+    except (MfError, typer.TyperException) as exc:
+        if debug:
+            raise
+        message = exc.format_message() if isinstance(exc, typer.TyperException) else str(exc)
+        error(message.strip().splitlines()[0] if message.strip() else type(exc).__name__)
+        code = exc.exit_code
+    except Exception as exc:
+        if debug:
+            raise
+        error(f"internal error, {type(exc).__name__}: {exc} (rerun with --debug for the traceback)".splitlines()[0])
+        code = 1
+    sys.exit(code)

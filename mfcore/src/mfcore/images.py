@@ -1,0 +1,93 @@
+"""Reading and writing images for the command line, with one-line errors.
+
+Images are handled as float32 arrays in [0, 1] with shape (H, W, C), RGB order.
+OpenCV does the decoding (8 and 16 bit PNG, TIFF, JPEG, ...); outputs are
+written through :func:`mfcore.atomic.atomic_path` so a failed write leaves no
+partial file behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .atomic import atomic_path, check_writable_dir
+from .errors import InputError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".ppm", ".pgm", ".exr"}
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read an image file as float32 RGB (or single-channel) in [0, 1], shape (H, W, C)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if not path.is_file():
+        raise InputError(f"{path}: not a file")
+    data = np.fromfile(path, dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if image is None:
+        raise InputError(f"{path}: not a readable image")
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.shape[2] == 4:
+        image = image[:, :, :3]
+    if image.shape[2] == 3:
+        image = image[:, :, ::-1]
+    if image.dtype == np.uint8:
+        return image.astype(np.float32) / 255.0
+    if image.dtype == np.uint16:
+        return image.astype(np.float32) / 65535.0
+    return np.clip(image.astype(np.float32), 0.0, 1.0)
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def write_image(path: str | Path, image: np.ndarray) -> Path:
+    """Write a float image in [0, 1] (H, W) or (H, W, C) as 8-bit, atomically."""
+    path = Path(path)
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise InputError(f"{path}: unknown image format {path.suffix!r}; use one of {', '.join(sorted(IMAGE_SUFFIXES))}")
+    check_writable_dir(path)
+    pixels = to_uint8(image)
+    if pixels.ndim == 3 and pixels.shape[2] == 3:
+        pixels = pixels[:, :, ::-1]
+    ok, encoded = cv2.imencode(path.suffix, np.ascontiguousarray(pixels))
+    if not ok:
+        raise InputError(f"{path}: OpenCV could not encode the image")
+    with atomic_path(path) as tmp:
+        encoded.tofile(tmp)
+    return path
+
+
+def collect_frames(inputs: Iterable[str | Path]) -> list[Path]:
+    """Expand folders into their image files (sorted by name); keep files as given."""
+    frames: list[Path] = []
+    for item in inputs:
+        item = Path(item)
+        if item.is_dir():
+            found = sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+            if not found:
+                raise InputError(f"{item}: folder contains no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            frames.extend(found)
+        else:
+            frames.append(item)
+    return frames
+
+
+def read_burst(paths: Sequence[str | Path], min_frames: int = 2) -> np.ndarray:
+    """Read frames of one size into an array of shape (N, H, W, C)."""
+    if len(paths) < min_frames:
+        raise InputError(f"need at least {min_frames} frames, got {len(paths)}")
+    frames = [read_image(p) for p in paths]
+    first = frames[0].shape
+    for path, frame in zip(paths, frames):
+        if frame.shape != first:
+            raise InputError(f"{path}: frame is {frame.shape[1]}x{frame.shape[0]}x{frame.shape[2]}, "
+                             f"but {paths[0]} is {first[1]}x{first[0]}x{first[2]}; all frames must match")
+    return np.stack(frames)

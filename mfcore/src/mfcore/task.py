@@ -1,0 +1,66 @@
+"""Tasks: what ``mf run``, ``mf train``, ``mf bench`` and ``mf demo`` dispatch to.
+
+A task names its commands with plain functions. Each command takes a
+:class:`RunContext` first and then its own options, declared with Typer
+annotations; the core adds ``--backend``, ``--seed`` and ``--json`` to every
+command, checks the backend before calling, and prints the returned dict
+(as JSON with ``--json``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .backend import Backend
+
+#: The verbs a task may fill. ``demo`` adds a section to the ``mf demo`` report.
+VERBS = ("run", "train", "bench", "demo")
+
+Command = Callable[..., Mapping[str, Any] | None]
+
+
+@dataclass
+class RunContext:
+    """What every task command receives: the chosen, activated backend and options."""
+
+    backend: Backend
+    seed: int = 0
+    json: bool = False
+    quiet: bool = False
+
+    @property
+    def xp(self) -> Any:
+        """The array-API namespace of the backend (numpy, torch or cupy)."""
+        return self.backend.namespace()
+
+
+@dataclass(frozen=True)
+class Task:
+    """A unit of functionality a plugin exposes on the command line.
+
+    ``backends`` lists the backend names the task's code supports; the core refuses
+    any other with one clear line before the command runs.
+    """
+
+    name: str
+    summary: str
+    backends: tuple[str, ...]
+    commands: Mapping[str, Command] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.commands) - set(VERBS)
+        if unknown:
+            raise ValueError(f"task {self.name!r}: unknown command verbs {sorted(unknown)}; allowed: {VERBS}")
+
+
+@dataclass
+class DemoSection:
+    """One section of the ``mf demo`` HTML report, written by a task's ``demo`` command."""
+
+    title: str
+    html: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
