@@ -29,7 +29,7 @@ def encode(sample: Mapping[str, object]) -> bytes:
         array = np.asarray(value)
         if array.dtype.kind not in "biufc":
             raise TypeError(f"sample[{key!r}] has dtype {array.dtype}; only numeric and bool arrays are stored")
-        array = np.ascontiguousarray(array)
+        array = array if array.flags.c_contiguous else array.copy(order="C")
         body[key] = [array.dtype.str, list(array.shape), memoryview(array.reshape(-1).view(np.uint8))]
     packed = msgpack.packb(body, use_bin_type=True)
     return MAGIC + zlib.crc32(packed).to_bytes(4, "little") + packed
@@ -45,7 +45,7 @@ def decode(record: bytes, verify: bool = True) -> dict[str, np.ndarray]:
     try:
         body = msgpack.unpackb(packed, raw=False)
         return {
-            key: np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape) for key, (dtype, shape, data) in body.items()
+            key: np.frombuffer(data, dtype=np.dtype(dtype)).reshape(tuple(shape)) for key, (dtype, shape, data) in body.items()
         }
     except (ValueError, TypeError, msgpack.UnpackException) as exc:
         raise DatasetError(f"record cannot be decoded: {exc}") from exc

@@ -145,7 +145,12 @@ class Dataset(Sequence[dict[str, np.ndarray]]):
         self._count = int(self.metadata["count"])
 
     def _open(self) -> lmdb.Environment:
-        if self._env is None or self._pid != os.getpid():
+        if self._env is not None and self._pid != os.getpid():
+            # Inherited through fork: never use it here. Closing a read-only, lock-free
+            # environment only unmaps it, and py-lmdb refuses a second open of the same path.
+            self._env.close()
+            self._env = None
+        if self._env is None:
             if not self.path.is_file():
                 raise DatasetError(f"{self.path}: no such dataset file")
             try:

@@ -1,0 +1,5 @@
+"""``python -m mfcore`` is the ``mf`` command."""
+
+from .cli import main
+
+main()

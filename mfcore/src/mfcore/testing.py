@@ -1,0 +1,70 @@
+"""pytest fixtures for mf and its plugins (registered through the ``pytest11`` entry point).
+
+* ``backend`` / ``backend_name``: parametrised over NumPy (the reference) and the
+  backend under test, named by ``MF_TEST_BACKEND`` (tox sets it per environment);
+  a backend that is not usable here is skipped with its reason.
+* ``mf``: runs the real ``mf`` command line in a subprocess and returns the
+  completed process, so tests see exit codes and stderr as a user would.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .backend import Backend
+
+
+def backends_under_test() -> list[str]:
+    return sorted({"numpy", os.environ.get("MF_TEST_BACKEND", "numpy")})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend_name" in metafunc.fixturenames:
+        metafunc.parametrize("backend_name", backends_under_test())
+
+
+@pytest.fixture
+def backend(backend_name: str) -> Backend:
+    from .backends import all_backends
+
+    installed = all_backends()
+    if backend_name not in installed:
+        pytest.skip(f"backend {backend_name!r} is not installed")
+    chosen = installed[backend_name]
+    availability = chosen.is_available()
+    if not availability:
+        pytest.skip(f"backend {backend_name!r} unavailable: {availability.reason}")
+    chosen.activate(0)
+    return chosen
+
+
+def run_mf(*args: str | os.PathLike[str], env: dict[str, str] | None = None, cwd: str | os.PathLike[str] | None = None,
+           timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``mf ARGS...`` with this interpreter; never raises on a non-zero exit."""
+    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "COLUMNS": "200", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "mfcore", *map(str, args)], capture_output=True, text=True,
+                          env=full_env, cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture
+def mf() -> Callable[..., subprocess.CompletedProcess[str]]:
+    return run_mf
+
+
+def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    """The CLI error contract: non-zero exit, one line on stderr, no traceback."""
+    assert result.returncode != 0, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one stderr line, got:\n{result.stderr}"
+    assert lines[0].startswith("mf: error: "), lines[0]
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+
+

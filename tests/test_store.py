@@ -1,0 +1,131 @@
+import multiprocessing as mp
+import os
+
+import lmdb
+import numpy as np
+import pytest
+
+from mfcore.errors import DatasetError
+from mfcore.store import Dataset, DatasetWriter
+
+
+def make_sample(i: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(i)
+    return {"x": rng.normal(size=(4, 6)).astype(np.float32), "y": np.int64(i), "v": rng.integers(0, 255, (i % 7,), np.uint8)}
+
+
+def write(path, n, **kwargs):
+    with DatasetWriter(path, metadata={"generator": "test", "seed": 3}, **kwargs) as writer:
+        for i in range(n):
+            writer.append(make_sample(i))
+    return path
+
+
+def test_round_trip_10k_samples_with_random_access(tmp_path):
+    path = write(tmp_path / "train.lmdb", 10_000, map_size=1 << 20)  # forces several map growths
+    ds = Dataset(path)
+    assert len(ds) == 10_000
+    assert ds.metadata["count"] == 10_000
+    assert ds.metadata["generator"] == "test" and ds.metadata["seed"] == 3
+    assert ds.metadata["shapes"]["x"] == {"shape": [4, 6], "dtype": "<f4"}
+    assert ds.metadata["fixed_shapes"] is False  # "v" changes length
+    for i in np.random.default_rng(1).permutation(10_000)[:2000]:
+        got, want = ds[int(i)], make_sample(int(i))
+        for key in want:
+            np.testing.assert_array_equal(got[key], want[key])
+    np.testing.assert_array_equal(ds[-1]["y"], 9999)
+    with pytest.raises(IndexError):
+        ds[10_000]
+    assert [int(s["y"]) for s in ds][:5] == [0, 1, 2, 3, 4]
+
+
+def test_out_of_order_puts_and_gaps(tmp_path):
+    with DatasetWriter(tmp_path / "a.lmdb") as writer:
+        for i in (2, 0, 1):
+            writer.put(i, make_sample(i))
+    assert [int(s["y"]) for s in Dataset(tmp_path / "a.lmdb")] == [0, 1, 2]
+    with pytest.raises(DatasetError, match="indices"):
+        with DatasetWriter(tmp_path / "b.lmdb") as writer:
+            writer.put(0, make_sample(0))
+            writer.put(2, make_sample(2))
+    assert not (tmp_path / "b.lmdb").exists()
+
+
+def test_failed_write_leaves_nothing(tmp_path):
+    path = tmp_path / "x.lmdb"
+    with pytest.raises(RuntimeError):
+        with DatasetWriter(path) as writer:
+            writer.append(make_sample(0))
+            raise RuntimeError("generator crashed")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_dataset_survives_a_failed_rewrite(tmp_path):
+    path = write(tmp_path / "x.lmdb", 5)
+    with pytest.raises(RuntimeError):
+        with DatasetWriter(path) as writer:
+            writer.append(make_sample(0))
+            raise RuntimeError
+    assert len(Dataset(path)) == 5
+
+
+def test_truncated_file_is_refused(tmp_path):
+    path = write(tmp_path / "t.lmdb", 2000)
+    size = path.stat().st_size
+    with open(path, "r+b") as f:
+        f.truncate(size // 2)
+    with pytest.raises(DatasetError, match="truncated|not a readable"):
+        Dataset(path)
+
+
+def test_garbage_file_is_refused(tmp_path):
+    path = tmp_path / "g.lmdb"
+    path.write_bytes(os.urandom(64 * 1024))
+    with pytest.raises(DatasetError, match="not a readable LMDB"):
+        Dataset(path)
+
+
+def test_flipped_bytes_in_a_sample_are_detected(tmp_path):
+    path = write(tmp_path / "c.lmdb", 50)
+    data = bytearray(path.read_bytes())
+    marker = np.random.default_rng(17).normal(size=(4, 6)).astype(np.float32).tobytes()
+    offset = data.find(marker)
+    assert offset > 0
+    data[offset + 3] ^= 0x55
+    path.write_bytes(bytes(data))
+    ds = Dataset(path)
+    with pytest.raises(DatasetError, match="sample 17: .*CRC"):
+        ds[17]
+    np.testing.assert_array_equal(ds[16]["y"], 16)
+
+
+def test_lmdb_without_mf_metadata_is_refused(tmp_path):
+    path = tmp_path / "foreign.lmdb"
+    env = lmdb.open(str(path), subdir=False, lock=False)
+    with env.begin(write=True) as txn:
+        txn.put(b"k", b"v")
+    env.close()
+    with pytest.raises(DatasetError, match="no mf metadata"):
+        Dataset(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DatasetError, match="no such dataset"):
+        Dataset(tmp_path / "nope.lmdb")
+
+
+def _child_sum(ds: Dataset, queue) -> None:
+    queue.put(sum(int(ds[i]["y"]) for i in range(len(ds))))
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_dataset_opened_in_parent_is_readable_in_children(tmp_path, method):
+    ds = Dataset(write(tmp_path / "f.lmdb", 100))
+    assert int(ds[3]["y"]) == 3  # the parent's environment is open before the child starts
+    ctx = mp.get_context(method)
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child_sum, args=(ds, queue))
+    proc.start()
+    assert queue.get(timeout=60) == sum(range(100))
+    proc.join(30)
+    assert proc.exitcode == 0
