@@ -24,7 +24,8 @@ def check_writable_dir(path: Path) -> None:
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
 
-    On any exception the temporary file is removed and ``path`` is left untouched.
+    On any exception the temporary file is removed and ``path`` is left untouched;
+    an ``OSError`` (full disk, a folder in the way) becomes a one-line :class:`InputError`.
     The suffix is kept so that writers that pick a format by extension still work.
     """
     final = Path(path)
@@ -35,7 +36,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {final}: {exc.strerror or exc}") from exc
         raise

@@ -75,6 +75,8 @@ def collect_frames(inputs: Iterable[str | Path]) -> list[Path]:
             if not found:
                 raise InputError(f"{item}: folder contains no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
             frames.extend(found)
+        elif not item.exists():
+            raise InputError(f"{item}: no such file or folder")
         else:
             frames.append(item)
     return frames
