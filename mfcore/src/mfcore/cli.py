@@ -217,18 +217,23 @@ def demo(
     emit({"report": str(index.resolve()), "metrics": metrics}, json_output)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        stdout.print(f"mf {__version__}")
+        raise typer.Exit(0)
+
+
 def build_app() -> typer.Typer:
     app = typer.Typer(name="mf", help="mf: multi-frame computer vision.", add_completion=False,
                       pretty_exceptions_enable=False)
 
     @app.callback()
     def root(
-        version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+        version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                              help="Print the version and exit.")] = False,
         debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")] = False,
     ) -> None:
-        if version:
-            stdout.print(f"mf {__version__}")
-            raise typer.Exit(0)
+        """mf: multi-frame computer vision."""
 
     plugins = typer.Typer(help="Installed plugins.", add_completion=False)
     plugins.command("list")(plugins_list)

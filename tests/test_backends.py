@@ -1,0 +1,86 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mfcore.backends import all_backends, get_backend
+from mfcore.errors import BackendUnavailable
+
+
+def test_numpy_round_trip_and_namespace(backend):
+    x = np.random.default_rng(0).normal(size=(5, 7)).astype(np.float32)
+    on_device = backend.asarray(x)
+    xp = backend.namespace()
+    np.testing.assert_allclose(backend.to_numpy(xp.sum(on_device, axis=0)), x.sum(axis=0), rtol=1e-5)
+    np.testing.assert_array_equal(backend.to_numpy(on_device), x)
+
+
+def test_seeding_makes_backend_randomness_repeatable(backend):
+    backend.seed(5)
+    a = np.random.random(3)
+    backend.seed(5)
+    np.testing.assert_array_equal(np.random.random(3), a)
+
+
+def test_listing_matches_each_backends_own_answer(mf):
+    result = mf("backends", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {r["backend"]: r for r in json.loads(result.stdout)["backends"]}
+    for name, backend in all_backends().items():
+        availability = backend.is_available()
+        assert rows[name]["available"] is availability.ok
+        assert (rows[name]["reason"] or "") == availability.reason
+        if availability:
+            assert rows[name]["device"]
+        else:
+            assert rows[name]["reason"], f"{name} is unavailable without a reason"
+    assert rows["numpy"]["available"] is True and rows["numpy"]["device"] == "cpu"
+
+
+def test_cupy_without_a_gpu_is_unavailable_with_a_reason():
+    cupy_backend = all_backends().get("cupy")
+    if cupy_backend is None:
+        pytest.skip("mf-backend-cupy is not installed in this environment")
+    try:
+        import cupy
+
+        gpus = cupy.cuda.runtime.getDeviceCount()
+    except Exception:
+        gpus = 0
+    availability = cupy_backend.is_available()
+    assert availability.ok is (gpus > 0)
+    if not availability:
+        assert "CUDA" in availability.reason or "CuPy" in availability.reason
+        with pytest.raises(BackendUnavailable, match="backend 'cupy' is not available here"):
+            get_backend("cupy")
+
+
+KERAS_PROBE = """
+import sys
+from mfcore.backends import get_backend
+get_backend(sys.argv[1]).activate(0)
+import keras
+print(keras.backend.backend())
+"""
+
+
+def test_activation_selects_the_keras_backend_before_keras_is_imported(backend, tmp_path):
+    """Even when the user's keras.json names a backend that is not installed."""
+    pytest.importorskip("keras")
+    if backend.keras_backend is None:
+        pytest.skip(f"{backend.name} drives no Keras backend")
+    keras_home = tmp_path / "keras_home"
+    keras_home.mkdir()
+    (keras_home / "keras.json").write_text(json.dumps({"backend": "jax", "floatx": "float32"}))
+    env = {"KERAS_HOME": str(keras_home), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", KERAS_PROBE, backend.name], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == backend.keras_backend
+
+
+def test_unknown_backend_names_the_installed_ones():
+    with pytest.raises(BackendUnavailable, match=r"unknown backend 'nope' \(installed: .*numpy"):
+        get_backend("nope")

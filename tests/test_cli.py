@@ -1,0 +1,93 @@
+import json
+
+import numpy as np
+import pytest
+
+from mfcore.store import Dataset
+from mfcore.testing import assert_clean_error
+
+
+def test_version_and_help(mf):
+    assert mf("--version").stdout.startswith("mf ")
+    help_text = mf("--help").stdout
+    for command in ("plugins", "backends", "run", "synth", "train", "bench", "demo"):
+        assert command in help_text
+
+
+def test_plugins_list_shows_deblur_with_its_backends(mf):
+    result = mf("plugins", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    plugins = {p["plugin"]: p for p in json.loads(result.stdout)["plugins"]}
+    deblur = plugins["deblur"]
+    assert deblur["distribution"] == "mf-deblur" and deblur["status"] == "ok"
+    assert deblur["tasks"][0]["name"] == "deblur"
+    assert deblur["tasks"][0]["backends"] == ["numpy", "torch", "cupy"]
+    assert "deblur/burst" in deblur["generators"]
+    assert plugins["core"]["tasks"][0]["name"] == "data"
+    human = mf("plugins", "list")
+    assert human.returncode == 0 and "deblur" in human.stdout
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (("bench", "nosuch"), "unknown task 'nosuch' for 'mf bench'"),
+    (("train", "deblur"), "unknown task 'deblur' for 'mf train'"),
+    (("synth", "nosuch", "-o", "x.lmdb"), "no generators for task 'nosuch'"),
+    (("run", "deblur", "--frobnicate"), "No such option"),
+])
+def test_usage_errors_are_one_line(mf, args, fragment, tmp_path):
+    assert_clean_error(mf(*args, cwd=tmp_path), fragment)
+
+
+def test_synth_is_reproducible_and_independent_of_arrival_order(mf, tmp_path):
+    paths = []
+    for name in ("a.lmdb", "b.lmdb"):
+        path = tmp_path / name
+        result = mf("synth", "deblur", "-o", path, "-n", "9", "-w", "2", "--seed", "3",
+                    "--set", "size=32", "--set", "frames=3", "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["count"] == 9
+        paths.append(path)
+    a, b = Dataset(paths[0]), Dataset(paths[1])
+    assert len(a) == len(b) == 9
+    assert a.metadata["generator"] == "deblur/burst" and a.metadata["seed"] == 3 and a.metadata["workers"] == 2
+    assert a.metadata["params"] == {"size": 32, "frames": 3, "kernel_size": 17, "noise": 0.01}
+    assert a.metadata["shapes"]["blurred"]["shape"] == [3, 32, 32, 3]
+    for i in range(9):
+        for key in ("sharp", "blurred", "kernels"):
+            np.testing.assert_array_equal(a[i][key], b[i][key])
+    assert not np.array_equal(a[0]["sharp"], a[1]["sharp"])
+
+
+def test_synth_refuses_to_overwrite_and_bad_settings(mf, tmp_path):
+    path = tmp_path / "d.lmdb"
+    assert mf("synth", "data", "-o", path, "-n", "3").returncode == 0
+    before = path.read_bytes()
+    assert_clean_error(mf("synth", "data", "-o", path, "-n", "3"), "exists; pass --overwrite")
+    assert_clean_error(mf("synth", "data", "-o", tmp_path / "e.lmdb", "--set", "colour=red"),
+                       "has no parameter(s) colour")
+    assert_clean_error(mf("synth", "data", "-o", tmp_path / "e.lmdb", "--set", "size"), "KEY=VALUE")
+    assert_clean_error(mf("synth", "deblur", "-o", tmp_path / "e.lmdb", "-g", "nope"), "unknown generator")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.lmdb"]
+    assert mf("synth", "data", "-o", path, "-n", "4", "--overwrite").returncode == 0
+    assert len(Dataset(path)) == 4
+
+
+def test_synth_reports_a_failing_generator_in_one_line(mf, tmp_path):
+    result = mf("synth", "deblur", "-o", tmp_path / "x.lmdb", "-n", "2", "--set", "kernel_size=4")
+    assert_clean_error(result, "stream worker 0 raised")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_writes_a_report_where_fba_wins(mf, tmp_path):
+    out = tmp_path / "report"
+    result = mf("demo", "-o", out, "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    index = out / "index.html"
+    assert info["report"] == str(index.resolve())
+    html = index.read_text()
+    for photo, scores in info["metrics"]["deblur"].items():
+        assert scores["fba_psnr"] > scores["mean_psnr"]
+        assert f"deblur/{photo}_fba.png" in html
+        assert (out / "deblur" / f"{photo}_fba.png").stat().st_size > 1000
