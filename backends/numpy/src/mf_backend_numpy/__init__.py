@@ -1,4 +1,7 @@
-"""NumPy backend: the reference. Always available, CPU only; Keras runs models in inference mode."""
+"""NumPy backend: the reference for every array algorithm. Always available, CPU only.
+
+Keras 3's own "numpy" backend imports JAX, so models are not run here: use torch or tensorflow.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from mfcore.backend import Availability, Backend
 class NumpyBackend(Backend):
     name = "numpy"
     package = "numpy"
-    keras_backend = "numpy"  # Keras 3's NumPy backend: inference only, no training
+    keras_backend = None
 
     def is_available(self) -> Availability:
         return Availability(True)
