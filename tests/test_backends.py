@@ -84,5 +84,5 @@ def test_activation_selects_the_keras_backend_before_keras_is_imported(backend, 
 
 
 def test_unknown_backend_names_the_installed_ones():
-    with pytest.raises(BackendUnavailable, match=r"unknown backend 'nope' \(installed: .*numpy"):
+    with pytest.raises(BackendUnavailable, match=r"backend 'nope' is not installed \(installed: .*numpy"):
         get_backend("nope")

@@ -50,14 +50,13 @@ def broken_backends() -> list[BrokenBackend]:
 
 def get_backend(name: str, supported: tuple[str, ...] | None = None, what: str = "") -> Backend:
     """Return the named backend, ready to use, or raise one clear :class:`BackendUnavailable`."""
+    if supported is not None and name not in supported:
+        raise BackendUnavailable(f"{what or 'this command'} does not support backend {name!r}; "
+                                 f"use one of: {', '.join(supported)}")
     installed = all_backends()
     if name not in installed:
-        known = ", ".join(installed) or "none"
-        raise BackendUnavailable(
-            f"unknown backend {name!r} (installed: {known}); install mf-backend-{name} to add it"
-        )
-    if supported is not None and name not in supported:
-        raise BackendUnavailable(f"{what or 'this command'} does not support backend {name!r}; use one of: {', '.join(supported)}")
+        raise BackendUnavailable(f"backend {name!r} is not installed (installed: {', '.join(installed) or 'none'}); "
+                                 f"pip install mf-backend-{name}")
     backend = installed[name]
     availability = backend.is_available()
     if not availability:

@@ -64,7 +64,7 @@ def test_bad_inputs_give_one_clear_line_and_no_output(mf, bad_inputs, burst_dir,
     frame = bad_inputs["frame"]
     cases = [
         (("run", "nosuchtask", burst_dir, "-o", out), "unknown task 'nosuchtask'"),
-        (("run", "deblur", burst_dir, "-o", out, "--backend", "nosuch"), "unknown backend 'nosuch'"),
+        (("run", "deblur", burst_dir, "-o", out, "--backend", "nosuch"), "does not support backend 'nosuch'; use one of: numpy, torch, cupy"),
         (("run", "deblur", burst_dir, "-o", out, "--backend", "tensorflow"), "does not support backend 'tensorflow'"),
         (("run", "deblur", tmp_path / "missing.png", frame, "-o", out), "missing.png: no such file"),
         (("run", "deblur", bad_inputs["text"], frame, "-o", out), "notes.png: not a readable image"),
@@ -99,7 +99,7 @@ def test_unavailable_backend_is_one_line(mf, burst_dir, tmp_path):
     if cupy is not None and cupy.is_available():
         pytest.skip("cupy is usable on this machine")
     result = mf("run", "deblur", burst_dir, "-o", tmp_path / "o.png", "--backend", "cupy")
-    assert_clean_error(result, "backend 'cupy' is not available here" if cupy else "unknown backend 'cupy'")
+    assert_clean_error(result, "backend 'cupy' is not available here" if cupy else "backend 'cupy' is not installed")
 
 
 def test_debug_shows_the_traceback(mf, tmp_path):
