@@ -38,7 +38,7 @@ class Synthesizer:
     def qualified_name(self) -> str:
         return f"{self.task}/{self.name}"
 
-    def bind(self, **overrides: Any) -> "BoundSynthesizer":
+    def bind(self, **overrides: Any) -> BoundSynthesizer:
         unknown = set(overrides) - set(self.params)
         if unknown:
             raise InputError(

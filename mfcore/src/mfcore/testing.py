@@ -3,6 +3,8 @@
 * ``backend`` / ``backend_name``: parametrised over NumPy (the reference) and the
   backend under test, named by ``MF_TEST_BACKEND`` (tox sets it per environment);
   a backend that is not usable here is skipped with its reason.
+  Mark a test (or module) ``@pytest.mark.mf_task("NAME")`` to run it only on the
+  backends that task declares.
 * ``mf``: runs the real ``mf`` command line in a subprocess and returns the
   completed process, so tests see exit codes and stderr as a user would.
 """
@@ -13,7 +15,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -29,9 +30,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend_name", backends_under_test())
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "mf_task(name): use only the backends task NAME declares")
+
+
 @pytest.fixture
-def backend(backend_name: str) -> Backend:
+def backend(request: pytest.FixtureRequest, backend_name: str) -> Backend:
     from .backends import all_backends
+    from .plugins import registry
+
+    marker = request.node.get_closest_marker("mf_task")
+    if marker is not None:
+        task = registry().task(marker.args[0])
+        if backend_name not in task.backends:
+            pytest.skip(f"task {task.name!r} does not run on backend {backend_name!r}")
 
     installed = all_backends()
     if backend_name not in installed:

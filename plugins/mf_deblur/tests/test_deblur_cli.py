@@ -24,14 +24,13 @@ def burst_dir(tmp_path):
     return folder
 
 
-def test_run_writes_the_fba_of_the_frames(mf, backend_name, burst_dir, tmp_path):
+@pytest.mark.mf_task("deblur")
+def test_run_writes_the_fba_of_the_frames(mf, backend, burst_dir, tmp_path):
     out = tmp_path / "out.png"
-    result = mf("run", "deblur", burst_dir, "-o", out, "--backend", backend_name, "--json")
-    if "not available here" in result.stderr:
-        pytest.skip(result.stderr.strip())
+    result = mf("run", "deblur", burst_dir, "-o", out, "--backend", backend.name, "--json")
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
-    assert info["frames"] == 5 and info["size"] == "96x96" and info["backend"] == backend_name
+    assert info["frames"] == 5 and info["size"] == "96x96" and info["backend"] == backend.name
     frames = read_burst(sorted(burst_dir.iterdir()))
     want = np.clip(fba(frames), 0, 1)
     got = read_burst([out, out])[0]

@@ -7,6 +7,8 @@ from mfcore.sample_images import crop, photo
 from mf_deblur.burst import synthesize_burst
 from mf_deblur.fba import default_sigma, fba
 
+pytestmark = pytest.mark.mf_task("deblur")
+
 
 def reference_fba(frames: np.ndarray, p: float, sigma: float | None) -> np.ndarray:
     """FBA written directly from eq. 6.8-6.9 in float64, smoothing by spatial convolution."""
