@@ -64,14 +64,11 @@ def test_numpy_and_torch_give_the_same_image():
     np.testing.assert_allclose(a, b, atol=1e-5)  # float32 on both sides; measured gap ~7e-7
 
 
-def test_cupy_matches_numpy(backend_name):
-    if backend_name != "cupy":
+def test_cupy_matches_numpy(backend):
+    if backend.name != "cupy":
         pytest.skip("runs in the cupy environment")
-    from mfcore.backends import get_backend
-
-    cp_backend = get_backend("cupy")
     frames = random_burst(5, n=6, h=64, w=64)
-    np.testing.assert_allclose(cp_backend.to_numpy(fba(cp_backend.asarray(frames))), fba(frames), atol=1e-5)
+    np.testing.assert_allclose(backend.to_numpy(fba(backend.asarray(frames))), fba(frames), atol=1e-5)
 
 
 def test_bad_shapes_and_p_are_refused():
