@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mfcore import Synthesizer, Task, hookimpl
 
+from .bench import bench
 from .burst import burst_sample
 from .commands import demo, run
 
@@ -11,7 +12,7 @@ from .commands import demo, run
 @hookimpl
 def mf_tasks() -> list[Task]:
     return [Task("deblur", "burst deblurring with Fourier Burst Accumulation", backends=("numpy", "torch", "cupy"),
-                 commands={"run": run, "demo": demo})]
+                 commands={"run": run, "bench": bench, "demo": demo})]
 
 
 @hookimpl
