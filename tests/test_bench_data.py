@@ -10,7 +10,7 @@ def test_bench_data_measures_every_pipeline_and_writes_its_table(mf, tmp_path):
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
     stores = {row["store"] for row in info["random_reads"]}
-    assert "mf LMDB" in stores
+    assert {"mf LMDB (CRC checked)", "mf LMDB (verify=False)"} <= stores
     assert ("HDF5 (h5py)" in stores) == (importlib.util.find_spec("h5py") is not None)
     for row in info["random_reads"]:
         assert row["samples"] == 60 and row["warm_mb_per_s"] > 0
@@ -19,4 +19,4 @@ def test_bench_data_measures_every_pipeline_and_writes_its_table(mf, tmp_path):
     assert (("torch DataLoader", 2) in pipelines) == (importlib.util.find_spec("torch") is not None)
     assert all(row["samples_per_s"] > 0 for row in info["streaming"])
     text = table.read_text()
-    assert text.startswith("# Data layer benchmark") and info["command"] in text and "| mf LMDB |" in text
+    assert text.startswith("# Data layer benchmark") and info["command"] in text and "| mf LMDB (CRC checked) |" in text
