@@ -207,14 +207,14 @@ def demo(
     if not tasks:
         raise MfError("no installed task has a demo; install a plugin such as mf-deblur")
     report = Report(output, "mf demo", meta={"mf": __version__, "backend": backend, "seed": seed})
-    metrics: dict[str, Any] = {}
+    results: list[dict[str, Any]] = []
     for task in tasks:
         ctx = _context(task, backend, seed, json_output)
         section = task.commands["demo"](ctx, report.section_folder(task.name))
         report.add(section)
-        metrics[task.name] = section.metrics
+        results += [{"task": task.name, "case": case, **values} for case, values in section.metrics.items()]
     index = report.write()
-    emit({"report": str(index.resolve()), "metrics": metrics}, json_output)
+    emit({"report": str(index.resolve()), "results": results}, json_output)
 
 
 def _print_version(value: bool) -> None:

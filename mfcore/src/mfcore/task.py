@@ -58,7 +58,11 @@ class Task:
 
 @dataclass
 class DemoSection:
-    """One section of the ``mf demo`` HTML report, written by a task's ``demo`` command."""
+    """One section of the ``mf demo`` HTML report, written by a task's ``demo`` command.
+
+    ``metrics`` maps each demo case (e.g. a photo) to its figures; ``mf demo`` prints them
+    as one table row per case.
+    """
 
     title: str
     html: str
