@@ -17,3 +17,15 @@ def failing(rng: np.random.Generator) -> dict[str, np.ndarray]:
 def slow(rng: np.random.Generator) -> dict[str, np.ndarray]:
     time.sleep(0.01)
     return counter(rng)
+
+
+class DatasetPicker:
+    """Augmentation-style worker: random samples of an LMDB dataset, re-opened in each worker."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __call__(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        index = int(rng.integers(len(self.dataset)))
+        sample = self.dataset[index]
+        return {"index": np.int64(index), "x": sample["x"][::-1].copy()}

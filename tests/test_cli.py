@@ -94,3 +94,46 @@ def test_demo_writes_a_report_where_fba_wins(mf, tmp_path):
         assert scores["fba_psnr"] > scores["mean_psnr"]
         assert f"deblur/{photo}_fba.png" in html
         assert (out / "deblur" / f"{photo}_fba.png").stat().st_size > 1000
+
+
+def test_dataset_info_and_check_refuse_corrupt_files_in_one_line(mf, tmp_path):
+    path = tmp_path / "d.lmdb"
+    assert mf("synth", "data", "-o", path, "-n", "20", "--set", "size=16").returncode == 0
+    info = json.loads(mf("dataset", "info", path, "--check", "--json").stdout)
+    assert info["count"] == 20 and info["generator"] == "data/patches" and info["checked"] is True
+    assert {"key": "image", "shape": [16, 16, 3], "dtype": "|u1"} in info["shapes"]
+    data = bytearray(path.read_bytes())
+    marker = Dataset(path)[11]["image"].tobytes()
+    data[data.find(marker) + 5] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert mf("dataset", "info", path).returncode == 0  # the metadata is intact
+    assert_clean_error(mf("dataset", "info", path, "--check"), "sample 11", "CRC")
+    path.write_bytes(bytes(data[: len(data) // 3]))
+    assert_clean_error(mf("dataset", "info", path), "d.lmdb")
+    assert_clean_error(mf("dataset", "info", tmp_path / "missing.lmdb"), "no such dataset file")
+
+
+def test_ctrl_c_during_synth_leaves_no_file_and_no_workers(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    proc = subprocess.Popen([sys.executable, "-m", "mfcore", "synth", "data", "-o", tmp_path / "big.lmdb",
+                             "-n", "1000000", "-w", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    parent = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 60
+    while len([c for c in parent.children() if "python" in c.name().lower()]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)  # samples are flowing into the temporary file now
+    descendants = parent.children(recursive=True)
+    assert len(descendants) >= 2
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip().splitlines() == ["mf: error: interrupted"]
+    assert list(tmp_path.iterdir()) == []
+    time.sleep(1.0)
+    assert not [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]

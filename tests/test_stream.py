@@ -122,3 +122,18 @@ def test_no_orphan_processes_after_the_consumer_ends(how, tmp_path):
     while any(_alive(p) for p in descendants) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [p for p in descendants if _alive(p)], f"orphans left after {how}"
+
+
+def test_workers_read_an_lmdb_dataset_the_parent_has_open(tmp_path):
+    from mfcore.store import Dataset, DatasetWriter
+
+    with DatasetWriter(tmp_path / "d.lmdb") as writer:
+        for i in range(50):
+            writer.append({"x": np.full((4,), i, np.float32)})
+    dataset = Dataset(tmp_path / "d.lmdb")
+    assert dataset[0]["x"][0] == 0  # open and mapped in the parent before the workers start
+    with SampleStream(streamgen.DatasetPicker(dataset), workers=2, count=40) as stream:
+        samples = list(stream)
+    assert len(samples) == 40
+    for sample in samples:
+        np.testing.assert_array_equal(sample["x"], np.full((4,), sample["index"], np.float32))

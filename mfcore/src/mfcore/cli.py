@@ -28,7 +28,7 @@ from .errors import InputError, MfError
 from .output import emit, error, stderr, stdout, table
 from .plugins import registry
 from .report import Report
-from .store import DatasetWriter
+from .store import Dataset, DatasetWriter
 from .stream import SampleStream
 from .task import RunContext, Task
 
@@ -196,6 +196,23 @@ def synth(
           "megabytes": round(size / 1e6, 2)}, json_output)
 
 
+def dataset_info(
+    path: Annotated[Path, typer.Argument(help="Dataset file (LMDB) written by mf.")],
+    check: Annotated[bool, typer.Option("--check", help="Read every sample and verify its CRC.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Show a dataset's metadata record; with --check, verify every sample."""
+    dataset = Dataset(path)
+    meta = dataset.metadata
+    if check:
+        for _ in track(dataset, total=len(dataset), description="checking", console=stderr, disable=json_output,
+                       transient=True):
+            pass
+    emit({"dataset": str(path), "count": len(dataset), "checked": check,
+          **{k: meta.get(k) for k in ("generator", "params", "seed", "workers", "version", "created")},
+          "shapes": [{"key": k, **v} for k, v in meta.get("shapes", {}).items()]}, json_output)
+
+
 def demo(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the HTML report.")] = Path("mf-demo"),
     backend: BackendOption = "numpy",
@@ -241,6 +258,9 @@ def build_app() -> typer.Typer:
     backends.command("list")(backends_list)
     app.add_typer(plugins, name="plugins")
     app.add_typer(backends, name="backends")
+    datasets = typer.Typer(help="LMDB datasets written by `mf synth`.", add_completion=False)
+    datasets.command("info")(dataset_info)
+    app.add_typer(datasets, name="dataset")
     app.add_typer(_verb_group("run", "Run a task on your data."), name="run")
     app.add_typer(_verb_group("train", "Train a task's model."), name="train")
     app.add_typer(_verb_group("bench", "Benchmark a task against its peers."), name="bench")
@@ -258,6 +278,8 @@ def main(argv: list[str] | None = None) -> None:
         command = typer.main.get_command(build_app())
         result = command.main(args=args, prog_name="mf", standalone_mode=False)
         code = result if isinstance(result, int) else 0
+        if code == 130:  # Typer turns Ctrl-C inside a command into Exit(130)
+            error("interrupted")
     except (KeyboardInterrupt, typer.Abort):
         error("interrupted")
         code = 130

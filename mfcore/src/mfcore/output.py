@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,5 +63,10 @@ def emit(result: Mapping[str, Any], as_json: bool) -> None:
 
 
 def error(message: str) -> None:
-    """One line on stderr: the whole user-facing error contract."""
-    stderr.print(f"mf: error: {message}", markup=False, highlight=False)
+    """One line on stderr: the whole user-facing error contract.
+
+    Written without rich: after an interrupt a live progress display may still own the
+    rich console, and this line must get out regardless.
+    """
+    sys.stderr.write(f"mf: error: {message}\n")
+    sys.stderr.flush()
