@@ -1,7 +1,8 @@
 """mf_ann: approximate nearest-neighbour search with the Product Quantization Tree (thesis chapter 2)."""
 
+from .index import PQTIndex, load
 from .lines import LineQuantizer
 from .tree import TreeQuantizer
 from .vecs import read_vecs, write_vecs
 
-__all__ = ["LineQuantizer", "TreeQuantizer", "read_vecs", "write_vecs"]
+__all__ = ["PQTIndex", "load", "LineQuantizer", "TreeQuantizer", "read_vecs", "write_vecs"]

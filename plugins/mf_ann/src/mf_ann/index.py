@@ -1,0 +1,357 @@
+"""The Product Quantization Tree index (thesis chapter 2): build, add, search, save, load.
+
+Build: a two-level PQ tree (``parts`` × ``k1`` × ``k2``) is trained on a
+sample; every added vector gets a bin (its per-part tree codes, hashed modulo
+``max_bins``) and a line-quantization code. Vectors are added in batches, so a
+memory-mapped base larger than memory is indexed in waves; the inverted lists
+are flat arrays (sorted non-empty bin ids, their offsets, the vector ids).
+
+Search (batched, on numpy, torch or cupy arrays through the array API):
+tree traversal (all k1 level-1 centroids, then the ``w`` best refined by
+level 2), bin proposal by the anisotropic traversal orders, vector proposal of
+up to ``candidates`` vectors from the proposed bins, then re-ranking by line
+quantization (eq. 2.12), optionally followed by exact distances on the raw
+vectors for the best ``refine`` of them (the thesis's PQT2).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from array_api_compat import array_namespace
+
+from mfcore.atomic import atomic_path
+from mfcore.errors import InputError
+
+from .lines import LineQuantizer
+from .traversal import pair_orders, propose
+from .tree import TreeQuantizer, squared_distances
+
+FORMAT = "mf-pqt"
+FORMAT_VERSION = 1
+RERANK = ("line", "exact", None)
+
+
+def _check_vectors(x: np.ndarray, what: str, dim: int | None = None) -> None:
+    if x.ndim != 2:
+        raise InputError(f"{what} must be a 2-D array (n, d), got shape {x.shape}")
+    if x.shape[0] == 0:
+        raise InputError(f"{what} is empty")
+    if dim is not None and x.shape[1] != dim:
+        raise InputError(f"{what} have dimension {x.shape[1]}, the index expects {dim}")
+
+
+def _batches(x: np.ndarray, batch: int) -> Iterator[tuple[int, np.ndarray]]:
+    for start in range(0, x.shape[0], batch):
+        chunk = np.asarray(x[start : start + batch], dtype=np.float32)
+        if not np.isfinite(chunk).all():
+            bad = start + int(np.flatnonzero(~np.isfinite(chunk).all(axis=1))[0])
+            raise InputError(f"vector {bad} contains NaN or infinity")
+        yield start, chunk
+
+
+class PQTIndex:
+    """Approximate nearest-neighbour index; see the module docstring for the method."""
+
+    def __init__(self, parts: int = 2, k1: int = 16, k2: int = 8, w: int = 4, line_parts: int = 8,
+                 max_bins: int = 1 << 24, keep_vectors: bool = True) -> None:
+        if parts & (parts - 1):
+            raise InputError(f"parts must be a power of two (bin proposal merges parts pairwise), got {parts}")
+        if not 1 <= w <= k1:
+            raise InputError(f"w must be between 1 and k1={k1}, got {w}")
+        self.tree = TreeQuantizer(parts, k1, k2)
+        self.w = w
+        self.line_parts = line_parts
+        self.max_bins = max_bins
+        self.keep_vectors = keep_vectors
+        self.lines: LineQuantizer | None = None
+        self._pending: list[dict[str, np.ndarray]] = []
+        self._store: dict[str, np.ndarray] | None = None
+        self._device_cache: dict[Any, dict[str, Any]] = {}
+        self._orders: dict[int, np.ndarray] = {}
+
+    # -- build ---------------------------------------------------------------------------
+
+    @property
+    def dim(self) -> int:
+        return self.tree.dim
+
+    @property
+    def is_trained(self) -> bool:
+        return self.lines is not None
+
+    def train(self, x: np.ndarray, sample: int = 100_000, iterations: int = 20, seed: int = 0) -> PQTIndex:
+        """Train the tree on up to ``sample`` vectors drawn from ``x`` (may be memory-mapped)."""
+        _check_vectors(x, "training vectors")
+        rng = np.random.default_rng(seed)
+        rows = np.sort(rng.choice(x.shape[0], size=min(sample, x.shape[0]), replace=False))
+        data = np.asarray(x[rows], dtype=np.float32)
+        if not np.isfinite(data).all():
+            raise InputError("training vectors contain NaN or infinity")
+        self.tree.train(data, iterations=iterations, seed=seed)
+        self.lines = LineQuantizer(self.tree.level1, self.line_parts)
+        return self
+
+    def _bins(self, codes: Any) -> Any:
+        """Hash per-part codes (n, p) to bin ids in [0, max_bins): mixed radix, reduced at each step."""
+        xp = array_namespace(codes)
+        radix = self.tree.k1 * self.tree.k2
+        bins = xp.zeros(codes.shape[:-1], dtype=xp.int64)
+        for p in range(codes.shape[-1]):
+            bins = (bins * radix + xp.astype(codes[..., p], xp.int64)) % self.max_bins
+        return bins
+
+    def add(self, x: np.ndarray, ids: np.ndarray | None = None, batch: int = 65536) -> None:
+        """Add vectors (incrementally); ``ids`` default to consecutive numbers after the last add."""
+        if not self.is_trained:
+            raise InputError("train the index before adding vectors")
+        assert self.lines is not None
+        _check_vectors(x, "vectors", self.dim)
+        first = self.ntotal
+        if ids is None:
+            ids = np.arange(first, first + x.shape[0], dtype=np.int64)
+        ids = np.asarray(ids, dtype=np.int64)
+        if ids.shape != (x.shape[0],):
+            raise InputError(f"got {ids.shape[0]} ids for {x.shape[0]} vectors")
+        for start, chunk in _batches(x, batch):
+            i, j, lam = self.lines.encode(chunk)
+            part = {"bins": self._bins(self.tree.encode(chunk)), "ids": ids[start : start + len(chunk)],
+                    "line_i": i, "line_j": j, "line_lam": lam}
+            if self.keep_vectors:
+                part["vectors"] = chunk
+            self._pending.append(part)
+        self._device_cache.clear()
+
+    @property
+    def ntotal(self) -> int:
+        stored = 0 if self._store is None else len(self._store["ids"])
+        return stored + sum(len(p["ids"]) for p in self._pending)
+
+    def _finalize(self) -> dict[str, np.ndarray]:
+        """Merge added batches into flat inverted lists sorted by bin."""
+        if self._pending:
+            parts = ([self._store] if self._store is not None else []) + self._pending
+            merged = {key: np.concatenate([p[key] for p in parts]) for key in parts[0] if key not in ("offsets", "bin_ids")}
+            order = np.argsort(merged["bins"], kind="stable")
+            merged = {key: value[order] for key, value in merged.items()}
+            bin_ids, starts = np.unique(merged["bins"], return_index=True)
+            merged["bin_ids"] = bin_ids
+            merged["offsets"] = np.append(starts, len(merged["bins"])).astype(np.int64)
+            self._store, self._pending = merged, []
+        if self._store is None:
+            raise InputError("the index is empty: add vectors first")
+        return self._store
+
+    def bin_sizes(self) -> np.ndarray:
+        """Number of vectors in each non-empty bin (for occupancy histograms, table 2.4)."""
+        return np.diff(self._finalize()["offsets"])
+
+    @property
+    def bytes_per_vector(self) -> dict[str, float]:
+        store = self._finalize()
+        n = len(store["ids"])
+        index = sum(store[k].nbytes for k in ("ids", "line_i", "line_j", "line_lam", "bin_ids", "offsets")) / n
+        return {"index": index, "with_vectors": index + (store["vectors"].nbytes / n if "vectors" in store else 0.0)}
+
+    # -- search --------------------------------------------------------------------------
+
+    def _on_device(self, xp: Any, device: Any) -> dict[str, Any]:
+        key = (xp.__name__, str(device))
+        if key not in self._device_cache:
+            store = self._finalize()
+            assert self.tree.level1 is not None and self.tree.level2 is not None
+            arrays = {**store, "level1": self.tree.level1, "level2": self.tree.level2}
+            self._device_cache[key] = {k: xp.asarray(v, device=device) for k, v in arrays.items()}
+        return self._device_cache[key]
+
+    def _order_tables(self, xp: Any, device: Any, lengths: list[int], bins: int) -> dict[int, Any]:
+        tables = {}
+        for length in lengths:
+            if length not in self._orders:
+                self._orders[length] = pair_orders(length, bins)
+            tables[length] = xp.asarray(self._orders[length], device=device)
+        return tables
+
+    def search(self, queries: Any, k: int = 10, candidates: int = 4096, rerank: str | None = "line",
+               bins: int | None = None, refine: int = 256, batch: int = 256) -> tuple[Any, Any]:
+        """Return (distances, ids), each (nq, k): squared L2 distances, ascending; ids -1 where fewer found.
+
+        ``queries`` may be NumPy, PyTorch or CuPy; results come back in the same array type.
+        ``bins`` is the number of bins proposed per query (default: ``candidates``).
+        """
+        xp = array_namespace(queries)
+        if rerank not in RERANK:
+            raise InputError(f"rerank must be one of {RERANK}, got {rerank!r}")
+        if rerank == "exact" and not self.keep_vectors:
+            raise InputError("exact re-ranking needs the raw vectors: build the index with keep_vectors=True")
+        if queries.ndim != 2 or queries.shape[1] != self.dim:
+            raise InputError(f"queries have shape {tuple(queries.shape)}, the index expects (n, {self.dim})")
+        if not bool(xp.all(xp.isfinite(queries))):
+            raise InputError("queries contain NaN or infinity")
+        store = self._finalize()
+        if not 1 <= k <= len(store["ids"]):
+            raise InputError(f"k={k} must be between 1 and the number of indexed vectors ({len(store['ids'])})")
+        results = [self._search_batch(xp, queries[s : s + batch], k, candidates, rerank, bins or candidates, refine)
+                   for s in range(0, queries.shape[0], batch)]
+        return xp.concat([r[0] for r in results], axis=0), xp.concat([r[1] for r in results], axis=0)
+
+    def _search_batch(self, xp: Any, q: Any, k: int, candidates: int, rerank: str | None, bins: int,
+                      refine: int) -> tuple[Any, Any]:
+        device = getattr(q, "device", None)
+        q = xp.astype(q, xp.float32)
+        dev = self._on_device(xp, device)
+        nq = q.shape[0]
+        k1, k2, w = self.tree.k1, self.tree.k2, self.w
+
+        # Tree traversal: level 1 for all centroids, level 2 for the w best clusters per part.
+        q_parts = self.tree.split(q)  # (p, nq, dp)
+        d1 = squared_distances(q_parts, dev["level1"])  # (p, nq, k1)
+        best1 = xp.argsort(d1, axis=-1)[..., :w]  # (p, nq, w)
+        part_dists, part_codes = [], []
+        for p in range(self.tree.parts):
+            children = xp.take(dev["level2"][p], xp.reshape(best1[p], (-1,)), axis=0)  # (nq*w, k2, dp)
+            children = xp.reshape(children, (nq, w * k2, -1))
+            diff = children - q_parts[p][:, None, :]
+            d2 = xp.sum(diff * diff, axis=-1)  # (nq, w*k2)
+            codes = xp.reshape(best1[p][:, :, None] * k2 + xp.arange(k2, device=device)[None, None, :], (nq, w * k2))
+            order = xp.argsort(d2, axis=-1)
+            part_dists.append(xp.take_along_axis(d2, order, axis=1))
+            part_codes.append(xp.take_along_axis(codes, order, axis=1))
+
+        # Bin proposal: anisotropic traversal orders merged pairwise over the parts.
+        lengths, length = [], w * k2
+        while len(lengths) < max(1, self.tree.parts.bit_length() - 1):
+            lengths.append(length)
+            length = min(bins, length * length)
+        ranks, bin_dist = propose(part_dists, self._order_tables(xp, device, lengths, bins), bins) \
+            if self.tree.parts > 1 else (xp.reshape(xp.arange(min(bins, w * k2), device=device), (1, -1, 1))
+                                         * xp.ones((nq, 1, 1), dtype=xp.int64), part_dists[0][:, :bins])
+        codes = xp.stack([xp.take_along_axis(part_codes[p], ranks[:, :, p], axis=1)
+                          for p in range(self.tree.parts)], axis=-1)  # (nq, B, p)
+        bin_ids = self._bins(codes)  # (nq, B)
+
+        # Vector proposal: the first `candidates` vectors of the proposed bins, in order.
+        slots, valid, slot_bins = self._gather_slots(xp, dev, bin_ids, candidates, device)
+        safe = xp.where(valid, slots, xp.zeros_like(slots))
+        ids = xp.where(valid, xp.reshape(xp.take(dev["ids"], xp.reshape(safe, (-1,)), axis=0), slots.shape),
+                       xp.full(slots.shape, -1, dtype=xp.int64, device=device))
+        inf = xp.asarray(float("inf"), dtype=xp.float32, device=device)
+
+        if rerank is None:  # proposal order; the distance reported is the bin's
+            slot_bin = xp.take_along_axis(bin_dist, slot_bins, axis=1)
+            dist = xp.where(valid, xp.astype(slot_bin, xp.float32), inf)
+            return self._top_k(xp, dist, ids, k, device)
+
+        assert self.lines is not None
+        tables = self.lines.query_tables(q)  # (nq, L, k1)
+        flat = xp.reshape(safe, (-1,))
+        shape = (nq, slots.shape[1], self.line_parts)
+        line_codes = [xp.reshape(xp.take(dev[name], flat, axis=0), shape) for name in ("line_i", "line_j", "line_lam")]
+        dist = xp.where(valid, xp.astype(self.lines.distances(tables, *line_codes), xp.float32), inf)
+        if rerank == "line":
+            return self._top_k(xp, dist, ids, k, device)
+
+        keep = min(max(refine, k), dist.shape[1])
+        order = xp.argsort(dist, axis=1)[:, :keep]
+        top_slots = xp.take_along_axis(safe, order, axis=1)
+        top_valid = xp.take_along_axis(valid, order, axis=1)
+        vectors = xp.reshape(xp.take(dev["vectors"], xp.reshape(top_slots, (-1,)), axis=0), (nq, keep, -1))
+        diff = vectors - q[:, None, :]
+        exact = xp.where(top_valid, xp.sum(diff * diff, axis=-1), inf)
+        return self._top_k(xp, exact, xp.take_along_axis(ids, order, axis=1), k, device)
+
+    @staticmethod
+    def _gather_slots(xp: Any, dev: dict[str, Any], bin_ids: Any, candidates: int,
+                      device: Any) -> tuple[Any, Any, Any]:
+        """The first ``candidates`` vectors of the proposed bins (a bin reached twice is read once).
+
+        Returns (storage positions, valid mask, index of the proposed bin each came from), each
+        (nq, candidates).
+        """
+        nq, nbins = bin_ids.shape
+        known = dev["bin_ids"]
+        pos = xp.clip(xp.searchsorted(known, bin_ids), max=known.shape[0] - 1)
+        found = xp.reshape(xp.take(known, xp.reshape(pos, (-1,)), axis=0), pos.shape) == bin_ids
+        # A bin reached twice through hash collisions is only read the first time.
+        order = xp.argsort(bin_ids, axis=1, stable=True)
+        sorted_ids = xp.take_along_axis(bin_ids, order, axis=1)
+        repeat_sorted = xp.concat([xp.zeros((nq, 1), dtype=xp.bool, device=device),
+                                   sorted_ids[:, 1:] == sorted_ids[:, :-1]], axis=1)
+        repeat = xp.take_along_axis(repeat_sorted, xp.argsort(order, axis=1), axis=1)
+        starts = xp.reshape(xp.take(dev["offsets"], xp.reshape(pos, (-1,)), axis=0), pos.shape)
+        ends = xp.reshape(xp.take(dev["offsets"], xp.reshape(pos + 1, (-1,)), axis=0), pos.shape)
+        counts = xp.where(found & ~repeat, ends - starts, xp.zeros_like(starts))
+        cum = xp.cumulative_sum(counts, axis=1)  # (nq, B)
+        total = cum[:, -1]
+        # One sorted 1-D search for all queries: shift each query's running sums past the previous ones.
+        span = int(xp.max(total)) + candidates + 1
+        shift = xp.reshape(xp.arange(nq, dtype=xp.int64, device=device) * span, (-1, 1))
+        slot = xp.reshape(xp.arange(candidates, dtype=xp.int64, device=device), (1, -1))
+        which = xp.searchsorted(xp.reshape(cum + shift, (-1,)), xp.reshape(slot + shift, (-1,)), side="right")
+        which = xp.reshape(which, (nq, candidates)) - xp.reshape(xp.arange(nq, device=device) * nbins, (-1, 1))
+        valid = slot < total[:, None]
+        which = xp.where(valid, xp.clip(which, max=nbins - 1), xp.zeros_like(which))
+        before = xp.take_along_axis(cum - counts, which, axis=1)
+        first = xp.take_along_axis(starts, which, axis=1)
+        return first + slot - before, valid, which
+
+    @staticmethod
+    def _top_k(xp: Any, dist: Any, ids: Any, k: int, device: Any) -> tuple[Any, Any]:
+        order = xp.argsort(dist, axis=1, stable=True)[:, :k]
+        top_dist = xp.take_along_axis(dist, order, axis=1)
+        top_ids = xp.take_along_axis(ids, order, axis=1)
+        missing = k - top_dist.shape[1]
+        if missing > 0:
+            nq = dist.shape[0]
+            top_dist = xp.concat([top_dist, xp.full((nq, missing), float("inf"), dtype=xp.float32, device=device)], axis=1)
+            top_ids = xp.concat([top_ids, xp.full((nq, missing), -1, dtype=xp.int64, device=device)], axis=1)
+        top_ids = xp.where(xp.isinf(top_dist), xp.full_like(top_ids, -1), top_ids)
+        return top_dist, top_ids
+
+    # -- persistence ---------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Write the index as a versioned .npz (zip members carry CRCs), atomically."""
+        store = self._finalize()
+        assert self.tree.level1 is not None and self.tree.level2 is not None
+        meta = {"format": FORMAT, "version": FORMAT_VERSION, "parts": self.tree.parts, "k1": self.tree.k1,
+                "k2": self.tree.k2, "w": self.w, "line_parts": self.line_parts, "max_bins": self.max_bins,
+                "keep_vectors": self.keep_vectors}
+        arrays = {**store, "level1": self.tree.level1, "level2": self.tree.level2,
+                  "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+        return path
+
+
+def load(path: str | Path) -> PQTIndex:
+    """Read an index written by :meth:`PQTIndex.save`; refuse truncated, corrupt or foreign files."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such index file")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "meta" not in data.files:
+                raise InputError(f"{path}: not an mf PQT index (no metadata)")
+            meta = json.loads(bytes(data["meta"]).decode())
+            if meta.get("format") != FORMAT:
+                raise InputError(f"{path}: not an mf PQT index")
+            if meta.get("version") != FORMAT_VERSION:
+                raise InputError(f"{path}: index format version {meta.get('version')} is not supported "
+                                 f"(this mf-ann reads version {FORMAT_VERSION}); rebuild the index")
+            arrays = {name: data[name] for name in data.files if name != "meta"}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise InputError(f"{path}: corrupt or truncated index file ({exc})") from exc
+    index = PQTIndex(meta["parts"], meta["k1"], meta["k2"], meta["w"], meta["line_parts"], meta["max_bins"],
+                     meta["keep_vectors"])
+    index.tree.level1, index.tree.level2 = arrays.pop("level1"), arrays.pop("level2")
+    index.lines = LineQuantizer(index.tree.level1, index.line_parts)
+    index._store = arrays
+    return index
