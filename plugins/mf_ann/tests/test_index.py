@@ -33,7 +33,7 @@ ALL = {"candidates": N, "bins": 4096, "refine": N}
 
 
 @pytest.mark.parametrize("max_bins", [1 << 20, 5])  # 5 bins: heavy hash collisions
-@pytest.mark.parametrize("parts", [2, 4])
+@pytest.mark.parametrize("parts", [1, 2, 4])
 def test_exact_reranking_over_all_bins_is_brute_force(max_bins, parts):
     index = small_index(max_bins, parts)
     queries = data(seed=1, n=20)

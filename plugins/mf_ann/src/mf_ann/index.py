@@ -200,40 +200,47 @@ class PQTIndex:
                    for s in range(0, queries.shape[0], batch)]
         return xp.concat([r[0] for r in results], axis=0), xp.concat([r[1] for r in results], axis=0)
 
+    def _traverse(self, xp: Any, dev: dict[str, Any], q: Any, device: Any) -> tuple[list[Any], list[Any]]:
+        """Tree traversal: per part, the w*k2 level-2 cells of the w best level-1 clusters, sorted.
+
+        Returns per part (nq, w*k2) ascending squared distances and the matching part codes.
+        """
+        nq, k2, w = q.shape[0], self.tree.k2, self.w
+        q_parts = self.tree.split(q)  # (p, nq, dp)
+        best1 = xp.argsort(squared_distances(q_parts, dev["level1"]), axis=-1)[..., :w]  # (p, nq, w)
+        child = xp.reshape(xp.arange(k2, device=device), (1, 1, k2))
+        dists, codes = [], []
+        for p in range(self.tree.parts):
+            children = xp.take(dev["level2"][p], xp.reshape(best1[p], (-1,)), axis=0)  # (nq*w, k2, dp)
+            diff = xp.reshape(children, (nq, w * k2, -1)) - q_parts[p][:, None, :]
+            d2 = xp.sum(diff * diff, axis=-1)
+            order = xp.argsort(d2, axis=-1)
+            dists.append(xp.take_along_axis(d2, order, axis=1))
+            codes.append(xp.take_along_axis(xp.reshape(best1[p][:, :, None] * k2 + child, (nq, w * k2)), order, axis=1))
+        return dists, codes
+
+    def _propose_bins(self, xp: Any, part_dists: list[Any], part_codes: list[Any], bins: int,
+                      device: Any) -> tuple[Any, Any]:
+        """Bin ids (nq, B) in visiting order and each bin's summed traversal distance."""
+        if self.tree.parts == 1:
+            return self._bins(part_codes[0][:, :bins, None]), part_dists[0][:, :bins]
+        lengths, length = [], part_dists[0].shape[1]
+        for _ in range(self.tree.parts.bit_length() - 1):  # one list length per pairwise merge level
+            lengths.append(length)
+            length = min(bins, length * length)
+        ranks, bin_dist = propose(part_dists, self._order_tables(xp, device, lengths, bins), bins)
+        codes = xp.stack([xp.take_along_axis(part_codes[p], ranks[:, :, p], axis=1)
+                          for p in range(self.tree.parts)], axis=-1)  # (nq, B, p)
+        return self._bins(codes), bin_dist
+
     def _search_batch(self, xp: Any, q: Any, k: int, candidates: int, rerank: str | None, bins: int,
                       refine: int) -> tuple[Any, Any]:
         device = getattr(q, "device", None)
         q = xp.astype(q, xp.float32)
         dev = self._on_device(xp, device)
         nq = q.shape[0]
-        k1, k2, w = self.tree.k1, self.tree.k2, self.w
-
-        # Tree traversal: level 1 for all centroids, level 2 for the w best clusters per part.
-        q_parts = self.tree.split(q)  # (p, nq, dp)
-        d1 = squared_distances(q_parts, dev["level1"])  # (p, nq, k1)
-        best1 = xp.argsort(d1, axis=-1)[..., :w]  # (p, nq, w)
-        part_dists, part_codes = [], []
-        for p in range(self.tree.parts):
-            children = xp.take(dev["level2"][p], xp.reshape(best1[p], (-1,)), axis=0)  # (nq*w, k2, dp)
-            children = xp.reshape(children, (nq, w * k2, -1))
-            diff = children - q_parts[p][:, None, :]
-            d2 = xp.sum(diff * diff, axis=-1)  # (nq, w*k2)
-            codes = xp.reshape(best1[p][:, :, None] * k2 + xp.arange(k2, device=device)[None, None, :], (nq, w * k2))
-            order = xp.argsort(d2, axis=-1)
-            part_dists.append(xp.take_along_axis(d2, order, axis=1))
-            part_codes.append(xp.take_along_axis(codes, order, axis=1))
-
-        # Bin proposal: anisotropic traversal orders merged pairwise over the parts.
-        lengths, length = [], w * k2
-        while len(lengths) < max(1, self.tree.parts.bit_length() - 1):
-            lengths.append(length)
-            length = min(bins, length * length)
-        ranks, bin_dist = propose(part_dists, self._order_tables(xp, device, lengths, bins), bins) \
-            if self.tree.parts > 1 else (xp.reshape(xp.arange(min(bins, w * k2), device=device), (1, -1, 1))
-                                         * xp.ones((nq, 1, 1), dtype=xp.int64), part_dists[0][:, :bins])
-        codes = xp.stack([xp.take_along_axis(part_codes[p], ranks[:, :, p], axis=1)
-                          for p in range(self.tree.parts)], axis=-1)  # (nq, B, p)
-        bin_ids = self._bins(codes)  # (nq, B)
+        part_dists, part_codes = self._traverse(xp, dev, q, device)
+        bin_ids, bin_dist = self._propose_bins(xp, part_dists, part_codes, bins, device)
 
         # Vector proposal: the first `candidates` vectors of the proposed bins, in order.
         slots, valid, slot_bins = self._gather_slots(xp, dev, bin_ids, candidates, device)
@@ -243,10 +250,10 @@ class PQTIndex:
         inf = xp.asarray(float("inf"), dtype=xp.float32, device=device)
 
         if rerank is None:  # proposal order; the distance reported is the bin's
-            slot_bin = xp.take_along_axis(bin_dist, slot_bins, axis=1)
-            dist = xp.where(valid, xp.astype(slot_bin, xp.float32), inf)
+            dist = xp.where(valid, xp.astype(xp.take_along_axis(bin_dist, slot_bins, axis=1), xp.float32), inf)
             return self._top_k(xp, dist, ids, k, device)
 
+        # Re-ranking by line quantization (eq. 2.12) ...
         assert self.lines is not None
         tables = self.lines.query_tables(q)  # (nq, L, k1)
         flat = xp.reshape(safe, (-1,))
@@ -256,6 +263,7 @@ class PQTIndex:
         if rerank == "line":
             return self._top_k(xp, dist, ids, k, device)
 
+        # ... then exact distances for the best `refine` (PQT2).
         keep = min(max(refine, k), dist.shape[1])
         order = xp.argsort(dist, axis=1)[:, :keep]
         top_slots = xp.take_along_axis(safe, order, axis=1)
