@@ -71,7 +71,13 @@ class QuantumBackend(mfcore.Backend):
 
 @mfcore.hookimpl
 def mf_tasks():
-    return [mfcore.Task("hello", "greets people", backends=("numpy", "quantum"), commands={"run": run})]
+    return [mfcore.Task("hello", "greets people", backends=("numpy", "quantum"), commands={"run": run},
+                        subcommands={"shout": shout})]
+
+
+def shout(ctx: mfcore.RunContext, word: Annotated[str, typer.Argument()]):
+    """Shout a word."""
+    return {"shout": word.upper() + "!"}
 
 
 @mfcore.hookimpl
@@ -90,6 +96,15 @@ def mf_tasks():
     raise RuntimeError("hook exploded")
 '''
 
+CLASHING = '''
+import mfcore
+
+
+@mfcore.hookimpl
+def mf_tasks():
+    return [mfcore.Task("synth", "takes a core command's name", backends=("numpy",))]
+'''
+
 
 def _pip(*args):
     subprocess.run([sys.executable, "-m", "pip", "-q", *args], check=True, capture_output=True, text=True)
@@ -101,8 +116,10 @@ def installed_plugins(tmp_path_factory):
     packages = {
         "mf-hello-test": ({"hello": "mf_hello_test"}, {"mf_hello_test": HELLO},
                           'quantum = "mf_hello_test:QuantumBackend"'),
-        "mf-broken-test": ({"broken_import": "mf_broken_import", "broken_hook": "mf_broken_hook"},
-                           {"mf_broken_import": BROKEN_IMPORT, "mf_broken_hook": BROKEN_HOOK},
+        "mf-broken-test": ({"broken_import": "mf_broken_import", "broken_hook": "mf_broken_hook",
+                            "clashing": "mf_clashing"},
+                           {"mf_broken_import": BROKEN_IMPORT, "mf_broken_hook": BROKEN_HOOK,
+                            "mf_clashing": CLASHING},
                            'broken = "mf_broken_import:Nothing"'),
     }
     for dist, (entry_points, modules, backends) in packages.items():
@@ -126,12 +143,14 @@ def test_installed_plugin_is_listed_and_broken_ones_are_reported(installed_plugi
     hello = plugins["hello"]
     assert hello["status"] == "ok" and hello["distribution"] == "mf-hello-test" and hello["version"] == "1.2.3"
     assert hello["tasks"] == [{"name": "hello", "summary": "greets people", "backends": ["numpy", "quantum"],
-                               "commands": ["run"]}]
+                               "commands": ["run"], "subcommands": ["shout"]}]
     assert hello["generators"] == ["hello/twos"]
     assert plugins["broken_import"]["status"] == "broken"
     assert "ImportError: this plugin needs a package that is not installed" in plugins["broken_import"]["error"]
     assert plugins["broken_hook"]["status"] == "broken"
     assert "mf_tasks() raised RuntimeError: hook exploded" in plugins["broken_hook"]["error"]
+    assert plugins["clashing"]["status"] == "broken"
+    assert "synth clash with core commands" in plugins["clashing"]["error"]
     assert plugins["deblur"]["status"] == "ok"  # the others are unaffected
 
 
@@ -140,6 +159,9 @@ def test_installed_plugin_runs_through_mf_run(installed_plugins, mf):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"greeting": "hello world hello world hello world", "backend": "numpy",
                                          "sum": 3.0}
+    shout = mf("hello", "shout", "hey", "--json")
+    assert shout.returncode == 0, shout.stderr
+    assert json.loads(shout.stdout) == {"shout": "HEY!"}
     assert_clean_error(mf("run", "hello", "world", "--backend", "torch"), "does not support backend 'torch'")
     assert_clean_error(mf("run", "hello", "world", "--backend", "quantum"),
                        "backend 'quantum' is not available here: no quantum processing unit attached")

@@ -116,7 +116,8 @@ def plugins_list(json_output: JsonOption = False) -> None:
             "status": "broken" if info.broken else "ok",
             "error": info.error,
             "tasks": [{"name": t.name, "summary": t.summary, "backends": list(t.backends),
-                       "commands": sorted(t.commands)} for t in info.tasks],
+                       "commands": sorted(t.commands), "subcommands": sorted(t.subcommands)}
+                      for t in info.tasks],
             "generators": [s.qualified_name for s in info.synthesizers],
             "models": [f"{m.task}/{m.name}" for m in info.models],
             "indexes": [i.name for i in info.indexes],
@@ -266,6 +267,12 @@ def build_app() -> typer.Typer:
     app.add_typer(_verb_group("bench", "Benchmark a task against its peers."), name="bench")
     app.command()(synth)
     app.command()(demo)
+    for task in registry().tasks().values():
+        if task.subcommands:
+            group = typer.Typer(help=task.summary, add_completion=False)
+            for verb, func in task.subcommands.items():
+                group.command(verb, help=inspect.getdoc(func) or task.summary)(_task_command(task, func))
+            app.add_typer(group, name=task.name)
     return app
 
 

@@ -28,6 +28,8 @@ from .task import Task
 
 GROUP = "mf.plugins"
 HOOKS = ("mf_tasks", "mf_synthesizers", "mf_models", "mf_indexes")
+#: Top-level ``mf`` commands of the core; a task may not take one of these names.
+RESERVED = frozenset({"plugins", "backends", "run", "train", "bench", "synth", "dataset", "demo"})
 
 
 @dataclass
@@ -100,6 +102,9 @@ def _collect(manager: pluggy.PluginManager, plugin: object, info: PluginInfo) ->
             info.error = f"{hook_name}() raised {type(exc).__name__}: {exc}"
             return
         getattr(info, hook_name.removeprefix("mf_")).extend(items or [])
+    clashes = sorted(t.name for t in info.tasks if t.name in RESERVED)
+    if clashes:
+        info.error = f"task name(s) {', '.join(clashes)} clash with core commands of mf"
 
 
 def build_registry() -> Registry:

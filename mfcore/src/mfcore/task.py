@@ -42,13 +42,16 @@ class Task:
     """A unit of functionality a plugin exposes on the command line.
 
     ``backends`` lists the backend names the task's code supports; the core refuses
-    any other with one clear line before the command runs.
+    any other with one clear line before the command runs. ``subcommands`` are the
+    task's own verbs, mounted as ``mf TASK VERB`` (``mf ann build``) with the same
+    core options as ``commands``.
     """
 
     name: str
     summary: str
     backends: tuple[str, ...]
     commands: Mapping[str, Command] = field(default_factory=dict)
+    subcommands: Mapping[str, Command] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = set(self.commands) - set(VERBS)
