@@ -126,6 +126,7 @@ def test_numpy_and_torch_return_the_same_neighbours():
         np.testing.assert_allclose(d_t.numpy(), d_np, rtol=1e-5)
 
 
+@pytest.mark.mf_task("ann")
 def test_backend_fixture_agrees_with_numpy(backend):
     index = small_index()
     queries = data(seed=7, n=10)

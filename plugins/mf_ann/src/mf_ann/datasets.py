@@ -83,8 +83,9 @@ class VectorSet:
 
 
 def _collect(jobs: list, fn: Callable, workers: int, progress: Callable[[int, int], None] | None) -> Iterator:
+    """Results of ``fn`` over ``jobs`` in order, computed by a process pool; stops early if closed."""
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for done, result in enumerate(pool.map(fn, jobs, chunksize=4), start=1):
+        for done, result in enumerate(pool.map(fn, jobs, chunksize=2), start=1):
             if progress:
                 progress(done, len(jobs))
             yield result
@@ -101,12 +102,20 @@ def sift(n_base: int, n_queries: int, seed: int = 0, workers: int = 2,
     """SIFT descriptors: base from BASE_PHOTOS, queries from QUERY_PHOTOS, de-duplicated."""
     rng = np.random.default_rng(seed)
     sets = []
-    for photos in (BASE_PHOTOS, QUERY_PHOTOS):
+    for photos, count in ((BASE_PHOTOS, n_base), (QUERY_PHOTOS, n_queries)):
         jobs = [(name, scale, angle) for name in photos for scale in SCALES for angle in ANGLES]
-        sets.append(unique_rows(np.concatenate(list(_collect(jobs, _sift_of, workers, progress)))))
-    base = _draw(sets[0], n_base, rng, "base")
-    queries = _draw(sets[1], n_queries, rng, "query")
-    return VectorSet("sift", base, queries)
+        jobs = [jobs[i] for i in rng.permutation(len(jobs))]  # stop early without favouring a photo
+        found: list[np.ndarray] = []
+        unique = np.zeros((0, 128), np.float32)
+        for n, descriptors in enumerate(_collect(jobs, _sift_of, workers, progress), start=1):
+            found.append(descriptors)
+            if n % 16 == 0 or n == len(jobs):
+                unique = unique_rows(np.concatenate(found))
+                found = [unique]
+                if len(unique) >= 2 * count:  # enough to draw from without bias towards early jobs
+                    break
+        sets.append(_draw(unique, count, rng, "query" if photos is QUERY_PHOTOS else "base"))
+    return VectorSet("sift", sets[0], sets[1])
 
 
 def _gabor_bank() -> list[np.ndarray]:

@@ -1,0 +1,148 @@
+"""``mf ann build | search | dataset``: the PQT index on the command line."""
+
+from __future__ import annotations
+
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.progress import Progress
+
+from mfcore.atomic import check_writable_dir
+from mfcore.errors import InputError
+from mfcore.output import stderr
+from mfcore.task import RunContext
+
+from . import datasets
+from .index import PQTIndex, load
+from .vecs import read_vecs, write_vecs
+
+
+class Rerank(str, Enum):
+    line = "line"
+    exact = "exact"
+    none = "none"
+
+
+class DatasetName(str, Enum):
+    sift = "sift"
+    gist = "gist"
+
+
+def _progress(ctx: RunContext) -> Progress:
+    return Progress(console=stderr, transient=True, disable=ctx.json)
+
+
+def build(
+    ctx: RunContext,
+    base: Annotated[Path, typer.Argument(help="Base vectors (.fvecs, .bvecs, .npy).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Index file to write.")],
+    parts: Annotated[int, typer.Option(help="Tree parts (a power of two).")] = 2,
+    k1: Annotated[int, typer.Option(help="Level-1 centroids per part.")] = 16,
+    k2: Annotated[int, typer.Option(help="Level-2 centroids per level-1 cluster.")] = 8,
+    w: Annotated[int, typer.Option(help="Level-1 clusters refined per part at query time.")] = 4,
+    line_parts: Annotated[int, typer.Option(help="Line-quantization parts (a multiple of --parts).")] = 16,
+    max_bins: Annotated[int, typer.Option(help="Bins after hashing.")] = 1 << 24,
+    train_sample: Annotated[int, typer.Option(help="Vectors used to train the codebooks.")] = 100_000,
+    iterations: Annotated[int, typer.Option(help="Lloyd iterations per codebook.")] = 20,
+    batch: Annotated[int, typer.Option(help="Vectors encoded per wave.")] = 65536,
+    keep_vectors: Annotated[bool, typer.Option(help="Store raw vectors for exact re-ranking.")] = True,
+) -> dict[str, Any]:
+    """Train a Product Quantization Tree on BASE and index every vector."""
+    check_writable_dir(output)
+    vectors = read_vecs(base)
+    index = PQTIndex(parts, k1, k2, w, line_parts, max_bins, keep_vectors)
+    start = time.perf_counter()
+    index.train(vectors, sample=train_sample, iterations=iterations, seed=ctx.seed)
+    trained = time.perf_counter()
+    with _progress(ctx) as progress:
+        task = progress.add_task("indexing", total=len(vectors))
+        for first in range(0, len(vectors), batch):
+            index.add(vectors[first : first + batch], ids=np.arange(first, min(first + batch, len(vectors))))
+            progress.update(task, advance=min(batch, len(vectors) - first))
+    index.save(output)
+    sizes = index.bin_sizes()
+    return {"index": str(output), "vectors": index.ntotal, "dim": index.dim,
+            "train_seconds": round(trained - start, 2), "add_seconds": round(time.perf_counter() - trained, 2),
+            "bins_used": int(len(sizes)), "largest_bin": int(sizes.max()),
+            "bytes_per_vector": {k: round(v, 1) for k, v in index.bytes_per_vector.items()}}
+
+
+def recall_at(ids: np.ndarray, truth: np.ndarray, ks: tuple[int, ...] = (1, 10, 100)) -> dict[str, float]:
+    """R@k as in the thesis (and Jégou et al.): the fraction of queries whose true nearest
+    neighbour is among the first k results."""
+    return {f"R@{k}": float(np.mean((ids[:, :k] == truth[:, :1]).any(axis=1))) for k in ks if k <= ids.shape[1]}
+
+
+def search(
+    ctx: RunContext,
+    index_path: Annotated[Path, typer.Argument(metavar="INDEX", help="Index file from `mf ann build`.")],
+    queries: Annotated[Path, typer.Argument(help="Query vectors (.fvecs, .bvecs, .npy).")],
+    k: Annotated[int, typer.Option("-k", help="Neighbours per query.")] = 10,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write neighbour ids (.ivecs or .npy).")] = None,
+    candidates: Annotated[int, typer.Option(help="Vectors proposed for re-ranking per query.")] = 4096,
+    bins: Annotated[int | None, typer.Option(help="Bins proposed per query (default: --candidates).")] = None,
+    rerank: Annotated[Rerank, typer.Option(help="Re-ranking: line quantization, exact, or none.")] = Rerank.line,
+    refine: Annotated[int, typer.Option(help="With --rerank exact: line-ranked vectors re-scored exactly.")] = 256,
+    groundtruth: Annotated[Path | None, typer.Option(help="True neighbours (.ivecs) to report recall.")] = None,
+) -> dict[str, Any]:
+    """Search the K nearest neighbours of every query."""
+    if output is not None:
+        check_writable_dir(output)
+    index = load(index_path)
+    q = np.asarray(read_vecs(queries), dtype=np.float32)
+    truth = read_vecs(groundtruth) if groundtruth is not None else None
+    if truth is not None and len(truth) != len(q):
+        raise InputError(f"{groundtruth}: {len(truth)} ground-truth rows for {len(q)} queries")
+    xq = ctx.backend.asarray(q)
+    index.search(xq[:1], k=k, candidates=candidates, rerank=None if rerank is Rerank.none else rerank.value,
+                 bins=bins, refine=refine)  # warm-up: device upload, traversal tables
+    start = time.perf_counter()
+    _, ids = index.search(xq, k=k, candidates=candidates, rerank=None if rerank is Rerank.none else rerank.value,
+                          bins=bins, refine=refine)
+    seconds = time.perf_counter() - start
+    ids = ctx.backend.to_numpy(ids)
+    if output is not None:
+        write_vecs(output, ids.astype(np.int32))
+    result: dict[str, Any] = {"queries": len(q), "k": k, "backend": ctx.backend.name, "device": ctx.backend.device(),
+                              "seconds": round(seconds, 4), "queries_per_s": round(len(q) / seconds, 1)}
+    if truth is not None:
+        result.update({key: round(value, 4) for key, value in recall_at(ids, np.asarray(truth)).items()})
+    if output is not None:
+        result["output"] = str(output)
+    return result
+
+
+def dataset(
+    ctx: RunContext,
+    name: Annotated[DatasetName, typer.Argument(help="sift (128-d) or gist (960-d, GIST-like).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the .fvecs/.ivecs files.")],
+    base: Annotated[int, typer.Option(help="Base vectors.")] = 1_000_000,
+    queries: Annotated[int, typer.Option(help="Query vectors.")] = 10_000,
+    gt_k: Annotated[int, typer.Option(help="Ground-truth neighbours per query.")] = 100,
+    workers: Annotated[int, typer.Option(help="Processes extracting descriptors.")] = 2,
+) -> dict[str, Any]:
+    """Build a real vector set from bundled photographs, with exact ground truth."""
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create {output}: {exc.strerror}") from exc
+    start = time.perf_counter()
+    with _progress(ctx) as progress:
+        task = progress.add_task(f"{name.value} descriptors", total=None)
+        vectors = datasets.GENERATORS[name.value](
+            base, queries, seed=ctx.seed, workers=workers,
+            progress=lambda done, total: progress.update(task, completed=done, total=total))
+        progress.update(task, description="ground truth", completed=0, total=None)
+        truth = datasets.ground_truth(vectors.base, vectors.queries, min(gt_k, base))
+    files = {
+        "base": write_vecs(output / f"{name.value}_base.fvecs", vectors.base),
+        "queries": write_vecs(output / f"{name.value}_query.fvecs", vectors.queries),
+        "groundtruth": write_vecs(output / f"{name.value}_groundtruth.ivecs", truth),
+    }
+    return {"dataset": name.value, "dim": int(vectors.base.shape[1]), "base": len(vectors.base),
+            "queries": len(vectors.queries), "seconds": round(time.perf_counter() - start, 1),
+            **{f"{key}_file": str(path) for key, path in files.items()}}

@@ -1,0 +1,14 @@
+"""mf hook implementations of the ann plugin (entry point ``ann``)."""
+
+from __future__ import annotations
+
+from mfcore import Task, hookimpl
+
+from .commands import build, dataset, search
+
+
+@hookimpl
+def mf_tasks() -> list[Task]:
+    return [Task("ann", "approximate nearest-neighbour search with the Product Quantization Tree",
+                 backends=("numpy", "torch", "cupy"),
+                 subcommands={"build": build, "search": search, "dataset": dataset})]

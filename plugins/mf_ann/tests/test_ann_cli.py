@@ -1,0 +1,65 @@
+import json
+
+import numpy as np
+import pytest
+
+from mf_ann.vecs import read_vecs, write_vecs
+from mfcore.testing import assert_clean_error
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ann")
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(10, 16)) * 3
+    base = (centres[rng.integers(10, size=800)] + rng.normal(size=(800, 16))).astype(np.float32)
+    queries = (centres[rng.integers(10, size=20)] + rng.normal(size=(20, 16))).astype(np.float32)
+    d = ((queries[:, None, :].astype(np.float64) - base[None]) ** 2).sum(-1)
+    write_vecs(folder / "base.fvecs", base)
+    write_vecs(folder / "query.fvecs", queries)
+    write_vecs(folder / "gt.ivecs", np.argsort(d, axis=1)[:, :10].astype(np.int32))
+    return folder
+
+
+@pytest.mark.mf_task("ann")
+def test_build_then_search_finds_the_neighbours(mf, files, backend):
+    backend_name = backend.name
+    index = files / f"{backend_name}.pqt"
+    built = mf("ann", "build", files / "base.fvecs", "-o", index, "--parts", "2", "--k1", "4", "--k2", "2",
+               "--w", "4", "--line-parts", "4", "--iterations", "5", "--json")
+    assert built.returncode == 0, built.stderr
+    info = json.loads(built.stdout)
+    assert info["vectors"] == 800 and info["dim"] == 16 and info["bins_used"] <= 64
+    out = files / f"{backend_name}_ids.ivecs"
+    result = mf("ann", "search", index, files / "query.fvecs", "-k", "10", "-o", out, "--rerank", "exact",
+                "--candidates", "800", "--bins", "64", "--refine", "800", "--groundtruth", files / "gt.ivecs",
+                "--backend", backend_name, "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["R@1"] == 1.0 and info["R@10"] == 1.0  # every bin visited, exact distances
+    np.testing.assert_array_equal(read_vecs(out), read_vecs(files / "gt.ivecs"))
+
+
+def test_bad_inputs_are_one_line(mf, files, tmp_path):
+    index = tmp_path / "i.pqt"
+    assert mf("ann", "build", files / "base.fvecs", "-o", index, "--k1", "4", "--k2", "2", "--w", "2",
+              "--line-parts", "4", "--iterations", "2").returncode == 0
+    write_vecs(tmp_path / "q12.fvecs", np.zeros((3, 12), np.float32))
+    nan_base = read_vecs(files / "base.fvecs").copy()
+    nan_base[5, 3] = np.nan
+    write_vecs(tmp_path / "nan.fvecs", nan_base)
+    (tmp_path / "empty.fvecs").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("hello")
+    cases = [
+        (("ann", "search", index, tmp_path / "q12.fvecs"), "expects (n, 16)"),
+        (("ann", "search", index, files / "query.fvecs", "-k", "900"), "k=900 must be between 1 and"),
+        (("ann", "build", tmp_path / "nan.fvecs", "-o", tmp_path / "x.pqt"), "NaN or infinity"),
+        (("ann", "build", tmp_path / "empty.fvecs", "-o", tmp_path / "x.pqt"), "empty"),
+        (("ann", "build", tmp_path / "notes.txt", "-o", tmp_path / "x.pqt"), "unknown vector file type"),
+        (("ann", "search", tmp_path / "notes.txt", files / "query.fvecs"), "corrupt or truncated"),
+        (("ann", "search", tmp_path / "missing.pqt", files / "query.fvecs"), "no such index file"),
+        (("ann", "build", files / "base.fvecs", "-o", tmp_path / "x.pqt", "--parts", "3"), "power of two"),
+    ]
+    for args, fragment in cases:
+        assert_clean_error(mf(*args), fragment)
+    assert not (tmp_path / "x.pqt").exists()
