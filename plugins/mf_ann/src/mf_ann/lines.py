@@ -68,16 +68,17 @@ class LineQuantizer:
         x = np.asarray(x, dtype=np.float32)
         n = x.shape[0]
         k1 = self.centroids.shape[1]
-        batch = batch or max(1, (1 << 22) // (k1 * k1))
+        # ~4M pair evaluations per batch: the float32 temporaries stay in cache-friendly sizes.
+        batch = batch or max(1, (1 << 22) // (self.line_parts * k1 * k1))
         codes = [np.empty((n, self.line_parts), np.uint8) for _ in range(3)]
+        pair = self.pair_sq[None].astype(np.float32)
         for start in range(0, n, batch):
-            tables = self.query_tables(x[start : start + batch]).astype(np.float64)  # (b, L, k1)
+            tables = self.query_tables(x[start : start + batch])  # (b, L, k1)
             d_i = tables[:, :, :, None]
             d_j = tables[:, :, None, :]
-            pair = self.pair_sq[None]
             with np.errstate(divide="ignore", invalid="ignore"):
                 lam = np.where(pair > 0, (d_i + pair - d_j) / (2.0 * pair), 0.0)
-            lam = np.round(np.clip(lam, 0.0, 1.0) * LEVELS) / LEVELS
+            lam = np.round(np.clip(lam, 0.0, 1.0) * LEVELS) * np.float32(1.0 / LEVELS)
             error = d_i + lam * lam * pair + lam * (d_j - d_i - pair)  # eq. 2.12 with y = x
             flat = error.reshape(*error.shape[:2], -1).argmin(axis=-1)  # (b, L)
             i, j = np.divmod(flat, k1)
