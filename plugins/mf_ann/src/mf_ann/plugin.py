@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from mfcore import Task, hookimpl
 
+from .bench import bench
 from .commands import build, dataset, search
 
 
 @hookimpl
 def mf_tasks() -> list[Task]:
     return [Task("ann", "approximate nearest-neighbour search with the Product Quantization Tree",
-                 backends=("numpy", "torch", "cupy"),
+                 backends=("numpy", "torch", "cupy"), commands={"bench": bench},
                  subcommands={"build": build, "search": search, "dataset": dataset})]

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 from array_api_compat import array_namespace
-from scipy.cluster.vq import kmeans2
 
 from mfcore.errors import InputError
 
@@ -35,6 +34,8 @@ def _kmeans(data: np.ndarray, k: int, iterations: int, rng: np.random.Generator)
     """k centroids of ``data`` (Lloyd, k-means++ seeding); fewer points than k are all kept."""
     if len(data) == 0:
         raise ValueError("no data")
+    from scipy.cluster.vq import kmeans2  # imported here: SciPy costs CLI start-up time
+
     if len(data) <= k:  # every point is its own centroid; pad with copies of the first
         padding = np.repeat(data[:1], k - len(data), axis=0)
         return np.concatenate([data, padding]).astype(np.float32)

@@ -1,0 +1,263 @@
+"""``mf bench ann``: the PQT beside FAISS, hnswlib and brute force on one real vector set.
+
+Every method searches the same queries of a set made by ``mf ann dataset``,
+single-threaded (BLAS, OpenMP and torch limited to one thread; index builds
+may use every core, as each library's own default). Reported per method and
+setting: R@1, R@10, R@100 (fraction of queries whose true nearest neighbour is
+in the first k results, the thesis's definition), queries per second, build
+seconds and bytes per vector (the serialised index divided by its size).
+
+Also reproduced from the thesis: the bin-occupancy histogram (table 2.4) of
+each PQT configuration, and recall against the number of line-quantization
+parts (fig. 2.11).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from mfcore.bench_report import environment, write_markdown
+from mfcore.errors import InputError
+from mfcore.output import stderr
+from mfcore.task import RunContext
+
+from .commands import recall_at
+from .index import PQTIndex
+from .lines import LineQuantizer
+from .vecs import read_vecs
+
+KS = (1, 10, 100)
+
+
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Limit BLAS, OpenMP (FAISS) and torch to one thread for the timed searches."""
+    from threadpoolctl import threadpool_limits
+
+    restore: list[Callable[[], None]] = []
+    with contextlib.suppress(ImportError):
+        import faiss
+
+        before = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        restore.append(lambda: faiss.omp_set_num_threads(before))
+    with contextlib.suppress(ImportError):
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        restore.append(lambda: torch.set_num_threads(threads))
+    try:
+        with threadpool_limits(1):
+            yield
+    finally:
+        for undo in restore:
+            undo()
+
+
+def _row(method: str, series: str, knob: str, ids: np.ndarray, truth: np.ndarray, seconds: float, build: float,
+         nbytes: float) -> dict[str, Any]:
+    """One measured setting; ``series`` names the configuration whose ``knob`` the plot varies."""
+    recalls = recall_at(ids, truth, KS)
+    return {"method": method, "setting": f"{series} {knob}".strip(), **{k: round(v, 3) for k, v in recalls.items()},
+            "QPS": round(len(ids) / seconds, 1), "build s": round(build, 1), "bytes/vector": round(nbytes, 1),
+            "series": f"{method}: {series}"}
+
+
+def _timed(search: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
+    with single_thread():
+        start = time.perf_counter()
+        ids = search()
+        return ids, time.perf_counter() - start
+
+
+PQT_CONFIGS = (
+    # parts, k1, k2, w, line_parts; search settings (candidates, rerank)
+    ((2, 16, 8, 4, 16), ((1024, "line"), (4096, "line"), (1024, "exact"), (4096, "exact"), (16384, "exact"))),
+    ((4, 16, 8, 8, 32), ((4096, "line"), (4096, "exact"), (16384, "exact"))),
+)
+
+
+def _pqt_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, ctx: RunContext,
+              configs: tuple = PQT_CONFIGS) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    rows, occupancy = [], []
+    for (parts, k1, k2, w, line_parts), settings in configs:
+        start = time.perf_counter()
+        index = PQTIndex(parts, k1, k2, w, line_parts).train(base, iterations=20, seed=ctx.seed)
+        index.add(base)
+        sizes = index.bin_sizes()
+        build = time.perf_counter() - start
+        name = f"p={parts} k1={k1} k2={k2} w={w} Pline={line_parts}"
+        occupancy.append({"config": name, **_histogram(sizes)})
+        xq = ctx.backend.asarray(queries)
+        index.search(xq[:8], k=100)  # device upload and traversal tables outside the timing
+        for candidates, rerank in settings:
+            ids, seconds = _timed(lambda: ctx.backend.to_numpy(
+                index.search(xq, k=100, candidates=candidates, rerank=rerank, refine=256)[1]))
+            per_vector = index.bytes_per_vector["with_vectors" if rerank == "exact" else "index"]
+            rows.append(_row(f"PQT ({ctx.backend.name})", f"{name} rerank={rerank}", f"L={candidates}", ids, truth,
+                             seconds, build, per_vector))
+            stderr.print(rows[-1])
+    return rows, occupancy
+
+
+def _histogram(sizes: np.ndarray) -> dict[str, int]:
+    """Bins holding (2^(l-1), 2^l] vectors, as in thesis table 2.4."""
+    top = int(np.ceil(np.log2(max(2, sizes.max()))))
+    edges = [2**e for e in range(1, top + 1)]
+    counts = np.histogram(sizes, bins=[0, *edges])[0]
+    return {f"<={edge}": int(c) for edge, c in zip(edges, counts, strict=True)}
+
+
+def _faiss_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> list[dict[str, Any]]:
+    try:
+        import faiss
+    except ImportError:
+        stderr.print("faiss-cpu is not installed (pip install 'mf-ann[bench]'): FAISS rows skipped")
+        return []
+    n, d = base.shape
+    nlist = max(64, min(4096, int(4 * np.sqrt(n))))
+    train = base[np.random.default_rng(0).choice(n, size=min(n, 100 * nlist, 200_000), replace=False)]
+    specs = {
+        f"IVF{nlist},PQ16": ("nprobe", (8, 32, 128)),
+        f"IVF{nlist},PQ16,RFlat": ("nprobe", (8, 32, 128)),
+        f"IMI2x{int(np.log2(nlist) // 2 + 4)},PQ16": ("nprobe", (64, 256, 1024)),
+        "HNSW32": ("efSearch", (64, 128, 256)),
+        "Flat": (None, (None,)),
+    }
+    rows = []
+    for spec, (param, values) in specs.items():
+        start = time.perf_counter()
+        index = faiss.index_factory(d, spec)
+        index.train(train)
+        index.add(base)
+        build = time.perf_counter() - start
+        nbytes = len(faiss.serialize_index(index)) / n
+        if spec.endswith("RFlat"):
+            faiss.downcast_index(index).k_factor = 4  # re-rank 4x100 PQ candidates exactly
+        for value in values:
+            if param is not None:
+                faiss.ParameterSpace().set_index_parameter(index, param, value)
+            ids, seconds = _timed(lambda: index.search(queries, 100)[1])
+            series = spec + (" k_factor=4" if spec.endswith("RFlat") else "")
+            rows.append(_row("FAISS" if spec != "Flat" else "brute force", series, f"{param}={value}" if param else "",
+                             ids, truth, seconds, build, nbytes))
+            stderr.print(rows[-1])
+    return rows
+
+
+def _hnswlib_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> list[dict[str, Any]]:
+    try:
+        import hnswlib
+    except ImportError:
+        stderr.print("hnswlib is not installed (pip install 'mf-ann[bench]'): hnswlib rows skipped")
+        return []
+    n, d = base.shape
+    start = time.perf_counter()
+    index = hnswlib.Index(space="l2", dim=d)
+    index.init_index(max_elements=n, M=16, ef_construction=200, random_seed=0)
+    index.add_items(base, np.arange(n))
+    build = time.perf_counter() - start
+    with tempfile.NamedTemporaryFile(suffix=".bin") as f:
+        index.save_index(f.name)
+        nbytes = Path(f.name).stat().st_size / n
+    rows = []
+    for ef in (64, 128, 256):
+        index.set_ef(ef)
+        index.set_num_threads(1)
+        ids, seconds = _timed(lambda: index.knn_query(queries, k=100)[0])
+        rows.append(_row("hnswlib", "M=16", f"ef={ef}", ids.astype(np.int64), truth, seconds, build, nbytes))
+        stderr.print(rows[-1])
+    return rows
+
+
+def _line_parts_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, ctx: RunContext) -> list[dict]:
+    """Recall of line re-ranking against the number of line parts (thesis fig. 2.11)."""
+    tree = PQTIndex(2, 16, 8, 4, 2).train(base, iterations=20, seed=ctx.seed).tree
+    rows = []
+    for line_parts in (2, 4, 8, 16, 32, 64):
+        if base.shape[1] % line_parts:
+            continue
+        probe = PQTIndex(2, 16, 8, 4, line_parts, keep_vectors=False)
+        probe.tree, probe.lines = tree, LineQuantizer(tree.level1, line_parts)  # one tree for every P_line
+        probe.add(base)
+        ids = probe.search(queries, k=100, candidates=4096, rerank="line")[1]
+        rows.append({"P_line": line_parts, "bytes/vector": 3 * line_parts,
+                     **{k: round(v, 3) for k, v in recall_at(ids, truth, KS).items()}})
+    return rows
+
+
+def _plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    methods: dict[str, list[tuple[float, float]]] = {}
+    for row in rows:
+        methods.setdefault(row["series"], []).append((row["R@10"], row["QPS"]))
+    for key, points in methods.items():
+        points.sort()
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=key)
+    ax.set_xlabel("R@10 (true nearest neighbour in the first 10)")
+    ax.set_ylabel("queries per second (1 thread)")
+    ax.set_yscale("log")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    plt.close(fig)
+    from mfcore.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+
+
+def bench(
+    ctx: RunContext,
+    data: Annotated[Path, typer.Option(help="Folder written by `mf ann dataset`.")] = Path("data/ann"),
+    dataset: Annotated[str, typer.Option(help="Set name inside --data (sift or gist).")] = "sift",
+    queries: Annotated[int, typer.Option(help="Queries to time (the first N of the set).")] = 2000,
+    peers: Annotated[bool, typer.Option(help="Also run FAISS, hnswlib and brute force.")] = True,
+    markdown: Annotated[Path | None, typer.Option(help="Write the tables to this Markdown file.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the recall-vs-QPS plot to this PNG.")] = None,
+) -> dict[str, Any]:
+    """PQT against FAISS IVFPQ/IMI/HNSW, hnswlib and brute force on one real vector set."""
+    files = [data / f"{dataset}_{part}" for part in ("base.fvecs", "query.fvecs", "groundtruth.ivecs")]
+    for path in files:
+        if not path.is_file():
+            raise InputError(f"{path} is missing: create the set with `mf ann dataset {dataset} -o {data}`")
+    base = np.ascontiguousarray(read_vecs(files[0]), dtype=np.float32)
+    q = np.ascontiguousarray(read_vecs(files[1])[:queries], dtype=np.float32)
+    truth = np.asarray(read_vecs(files[2])[:queries])
+    pqt, occupancy = _pqt_rows(base, q, truth, ctx)
+    rows = pqt + (_faiss_rows(base, q, truth) + _hnswlib_rows(base, q, truth) if peers else [])
+    line_rows = _line_parts_rows(base, q, truth, ctx)
+    command = f"mf bench ann --data {data} --dataset {dataset} --queries {queries} --backend {ctx.backend.name}"
+    env = environment(("mf-core", "mf-ann", "numpy", "torch", "faiss-cpu", "hnswlib"))
+    if plot is not None:
+        _plot(rows, plot)
+    if markdown is not None:
+        write_markdown(markdown, f"Nearest-neighbour search benchmark ({dataset})", command, env, [
+            (f"{dataset}: {len(base)} base vectors of dimension {base.shape[1]}, {len(q)} queries",
+             "Searches single-threaded; R@k = fraction of queries whose true nearest neighbour is among the first "
+             "k results." + (f" Plot: `{plot.name}`." if plot else ""),
+             [{k: v for k, v in row.items() if k != "series"} for row in rows]),
+            ("Bin occupancy (thesis table 2.4)", "Number of bins holding up to 2^l vectors (and more than 2^(l-1)).",
+             occupancy),
+            ("Recall against line-quantization parts (thesis fig. 2.11)",
+             "p=2, k1=16, k2=8, w=4, 4096 candidates, line re-ranking only.", line_rows),
+        ])
+    return {"command": command, **env, "results": [{k: v for k, v in row.items() if k != "series"} for row in rows],
+            "bin_occupancy": occupancy, "line_parts": line_rows}

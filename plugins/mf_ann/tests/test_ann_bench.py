@@ -1,0 +1,45 @@
+import importlib.util
+import json
+
+import numpy as np
+
+from mf_ann import datasets
+from mf_ann.vecs import write_vecs
+
+
+def test_bench_ann_measures_pqt_and_reproduces_the_thesis_tables(mf, tmp_path):
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(30, 32)) * 3
+    base = (centres[rng.integers(30, size=3000)] + rng.normal(size=(3000, 32))).astype(np.float32)
+    queries = (centres[rng.integers(30, size=50)] + rng.normal(size=(50, 32))).astype(np.float32)
+    write_vecs(tmp_path / "toy_base.fvecs", base)
+    write_vecs(tmp_path / "toy_query.fvecs", queries)
+    write_vecs(tmp_path / "toy_groundtruth.ivecs", datasets.ground_truth(base, queries, 100))
+    peers = importlib.util.find_spec("faiss") is not None and importlib.util.find_spec("hnswlib") is not None
+    args = ["bench", "ann", "--data", tmp_path, "--dataset", "toy", "--queries", "50", "--markdown",
+            tmp_path / "ann.md", "--json"] + ([] if peers else ["--no-peers"])
+    if importlib.util.find_spec("matplotlib") is not None:
+        args += ["--plot", tmp_path / "ann.png"]
+    result = mf(*args)
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    pqt = [r for r in info["results"] if r["method"].startswith("PQT")]
+    assert len(pqt) == 8
+    for row in pqt:
+        assert 0 <= row["R@1"] <= row["R@10"] <= row["R@100"] <= 1 and row["QPS"] > 0
+    exact = [r for r in pqt if "rerank=exact" in r["setting"]]
+    assert max(r["R@10"] for r in exact) >= 0.9
+    if peers:
+        brute = [r for r in info["results"] if r["method"] == "brute force"]
+        assert brute and brute[0]["R@1"] == 1.0
+    assert sum(info["bin_occupancy"][0][k] for k in info["bin_occupancy"][0] if k != "config") > 0
+    line = info["line_parts"]
+    assert [r["P_line"] for r in line] == [2, 4, 8, 16, 32]
+    assert line[-1]["R@10"] >= line[0]["R@10"]
+    assert "| PQT (numpy) |" in (tmp_path / "ann.md").read_text()
+
+
+def test_bench_ann_without_a_dataset_says_how_to_make_one(mf, tmp_path):
+    result = mf("bench", "ann", "--data", tmp_path)
+    assert result.returncode != 0
+    assert f"create the set with `mf ann dataset sift -o {tmp_path}`" in result.stderr
