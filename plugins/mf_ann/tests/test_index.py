@@ -48,7 +48,7 @@ def test_line_reranking_ranks_by_the_distance_to_the_line_quantised_points():
     queries = data(seed=2, n=15)
     dist, ids = index.search(queries, k=5, rerank="line", **ALL)
     store = index._finalize()
-    decoded = index.lines.decode(store["line_i"], store["line_j"], store["line_lam"])
+    decoded = index.lines.decode(store["line_pair"], store["line_lam"])
     want_d, rows = brute_force(decoded.astype(np.float32), queries, 5)
     np.testing.assert_array_equal(ids, store["ids"][rows])
     np.testing.assert_allclose(dist, want_d, rtol=1e-4, atol=1e-3)
@@ -109,7 +109,7 @@ def test_corrupt_truncated_and_foreign_files_are_refused(tmp_path):
         for item in z.namelist():
             payload = z.read(item)
             if item == "meta.npy":
-                payload = payload.replace(b'"version": 1', b'"version": 9')
+                payload = payload.replace(b'"version": 2', b'"version": 9')
             out.writestr(item, payload)
     with pytest.raises(InputError, match="version 9 is not supported"):
         mf_ann.load(tmp_path / "v.pqt")

@@ -59,11 +59,11 @@ def test_eq_2_12_is_the_exact_distance_to_the_line_quantised_point(tree, line_pa
     lines = LineQuantizer(tree.level1, line_parts)
     base = clustered(200, 16, seed=4)
     queries = clustered(7, 16, seed=5).astype(np.float64)
-    i, j, lam = lines.encode(base)
-    stored = lines.decode(i, j, lam)  # float64 reference points
+    pair, lam = lines.encode(base)
+    stored = lines.decode(pair, lam)  # float64 reference points
     truth = ((queries[:, None, :] - stored[None]) ** 2).sum(-1)
-    tables = lines.query_tables(queries)
-    codes = [np.broadcast_to(c[None], (7, *c.shape)) for c in (i, j, lam)]
+    tables = lines.pair_tables(lines.query_tables(queries))
+    codes = [np.broadcast_to(c[None], (7, *c.shape)) for c in (pair, lam)]
     approx = lines.distances(tables, *codes)
     np.testing.assert_allclose(approx, truth, rtol=1e-9, atol=1e-9)
 
@@ -71,8 +71,7 @@ def test_eq_2_12_is_the_exact_distance_to_the_line_quantised_point(tree, line_pa
 def test_encoding_picks_the_best_pair_and_level(tree):
     lines = LineQuantizer(tree.level1, 4)
     x = clustered(40, 16, seed=6)
-    i, j, lam = lines.encode(x)
-    err = ((lines.decode(i, j, lam) - x) ** 2).reshape(40, 4, 4).sum(-1)  # per line part
+    err = ((lines.decode(*lines.encode(x)) - x) ** 2).reshape(40, 4, 4).sum(-1)  # per line part
     c = lines.centroids.astype(np.float64)
     levels = np.arange(LEVELS + 1)[:, None] / LEVELS
     for n in range(40):

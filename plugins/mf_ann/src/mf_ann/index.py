@@ -33,7 +33,7 @@ from .traversal import pair_orders, propose
 from .tree import TreeQuantizer, squared_distances
 
 FORMAT = "mf-pqt"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 RERANK = ("line", "exact", None)
 
 
@@ -119,9 +119,9 @@ class PQTIndex:
         if ids.shape != (x.shape[0],):
             raise InputError(f"got {ids.shape[0]} ids for {x.shape[0]} vectors")
         for start, chunk in _batches(x, batch):
-            i, j, lam = self.lines.encode(chunk)
+            pair, lam = self.lines.encode(chunk)
             part = {"bins": self._bins(self.tree.encode(chunk)), "ids": ids[start : start + len(chunk)],
-                    "line_i": i, "line_j": j, "line_lam": lam}
+                    "line_pair": pair, "line_lam": lam}
             if self.keep_vectors:
                 part["vectors"] = chunk
             self._pending.append(part)
@@ -155,7 +155,7 @@ class PQTIndex:
     def bytes_per_vector(self) -> dict[str, float]:
         store = self._finalize()
         n = len(store["ids"])
-        index = sum(store[k].nbytes for k in ("ids", "line_i", "line_j", "line_lam", "bin_ids", "offsets")) / n
+        index = sum(store[k].nbytes for k in ("ids", "line_pair", "line_lam", "bin_ids", "offsets")) / n
         return {"index": index, "with_vectors": index + (store["vectors"].nbytes / n if "vectors" in store else 0.0)}
 
     # -- search --------------------------------------------------------------------------
@@ -255,10 +255,10 @@ class PQTIndex:
 
         # Re-ranking by line quantization (eq. 2.12) ...
         assert self.lines is not None
-        tables = self.lines.query_tables(q)  # (nq, L, k1)
+        tables = self.lines.pair_tables(self.lines.query_tables(q))
         flat = xp.reshape(safe, (-1,))
         shape = (nq, slots.shape[1], self.line_parts)
-        line_codes = [xp.reshape(xp.take(dev[name], flat, axis=0), shape) for name in ("line_i", "line_j", "line_lam")]
+        line_codes = [xp.reshape(xp.take(dev[name], flat, axis=0), shape) for name in ("line_pair", "line_lam")]
         dist = xp.where(valid, xp.astype(self.lines.distances(tables, *line_codes), xp.float32), inf)
         if rerank == "line":
             return self._top_k(xp, dist, ids, k, device)

@@ -63,59 +63,68 @@ class LineQuantizer:
         return xp.permute_dims(squared_distances(self.split(queries), xp.astype(centroids, queries.dtype)),
                                (1, 0, 2))
 
-    def encode(self, x: np.ndarray, batch: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(n, d) -> (i, j, λ) uint8 arrays of shape (n, line_parts), each minimising the error."""
+    @property
+    def pair_dtype(self) -> np.dtype:
+        """One byte per (i, j) pair code while k1 <= 16, two bytes up to k1 = 256."""
+        return np.dtype(np.uint8 if self.centroids.shape[1] <= 16 else np.uint16)
+
+    def encode(self, x: np.ndarray, batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(n, d) -> (pair, λ), each (n, line_parts): pair = i * k1 + j and λ in 0..255, minimising the error."""
         x = np.asarray(x, dtype=np.float32)
         n = x.shape[0]
         k1 = self.centroids.shape[1]
         # ~4M pair evaluations per batch: the float32 temporaries stay in cache-friendly sizes.
         batch = batch or max(1, (1 << 22) // (self.line_parts * k1 * k1))
-        codes = [np.empty((n, self.line_parts), np.uint8) for _ in range(3)]
-        pair = self.pair_sq[None].astype(np.float32)
+        pairs = np.empty((n, self.line_parts), self.pair_dtype)
+        lams = np.empty((n, self.line_parts), np.uint8)
+        pair_sq = self.pair_sq[None].astype(np.float32)
         for start in range(0, n, batch):
             tables = self.query_tables(x[start : start + batch])  # (b, L, k1)
             d_i = tables[:, :, :, None]
             d_j = tables[:, :, None, :]
             with np.errstate(divide="ignore", invalid="ignore"):
-                lam = np.where(pair > 0, (d_i + pair - d_j) / (2.0 * pair), 0.0)
+                lam = np.where(pair_sq > 0, (d_i + pair_sq - d_j) / (2.0 * pair_sq), 0.0)
             lam = np.round(np.clip(lam, 0.0, 1.0) * LEVELS) * np.float32(1.0 / LEVELS)
-            error = d_i + lam * lam * pair + lam * (d_j - d_i - pair)  # eq. 2.12 with y = x
-            flat = error.reshape(*error.shape[:2], -1).argmin(axis=-1)  # (b, L)
-            i, j = np.divmod(flat, k1)
+            error = d_i + lam * lam * pair_sq + lam * (d_j - d_i - pair_sq)  # eq. 2.12 with y = x
+            flat = error.reshape(*error.shape[:2], -1).argmin(axis=-1)  # (b, L): i * k1 + j
             chosen = np.take_along_axis(lam.reshape(*lam.shape[:2], -1), flat[..., None], axis=-1)[..., 0]
-            codes[0][start : start + batch] = i
-            codes[1][start : start + batch] = j
-            codes[2][start : start + batch] = np.round(chosen * LEVELS)
-        return codes[0], codes[1], codes[2]
+            pairs[start : start + batch] = flat
+            lams[start : start + batch] = np.round(chosen * LEVELS)
+        return pairs, lams
 
-    def decode(self, i: np.ndarray, j: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    def decode(self, pair: np.ndarray, lam: np.ndarray) -> np.ndarray:
         """The stored points, (n, d) float64: what eq. 2.12 measures distances to."""
+        i, j = np.divmod(pair.astype(np.int64), self.centroids.shape[1])
         line = np.arange(self.line_parts)
         c = self.centroids.astype(np.float64)
         weight = (lam.astype(np.float64) / LEVELS)[..., None]
         points = (1.0 - weight) * c[line, i] + weight * c[line, j]  # (n, L, sub)
-        return points.reshape(len(i), -1)
+        return points.reshape(len(pair), -1)
 
-    def distances(self, tables: Any, i: Any, j: Any, lam: Any) -> Any:
-        """Eq. 2.12 summed over line parts.
+    def pair_tables(self, tables: Any) -> tuple[Any, Any, Any]:
+        """Per-query look-up tables over pair codes, so eq. 2.12 is three gathers per line part.
 
-        ``tables`` (nq, L, k1) from :meth:`query_tables`; ``i, j, lam`` (nq, m, L) codes of
-        m candidates per query. Returns (nq, m) approximate squared distances.
+        From (nq, L, k1) squared distances to the centroids: b² (nq, L·k1²), the linear
+        coefficient a² - b² - c² (nq, L·k1²), and the query-independent c² (L·k1²,).
         """
         xp = array_namespace(tables)
-        dev = getattr(tables, "device", None)
-        nq, m, lines = i.shape
-        i = xp.astype(i, xp.int64)
-        j = xp.astype(j, xp.int64)
-        weight = xp.astype(lam, tables.dtype) / LEVELS
-        line = xp.reshape(xp.arange(lines, device=dev), (1, 1, lines))
-        k1 = tables.shape[2]
-        flat_tables = xp.reshape(tables, (nq, lines * k1))
-        b_sq = xp.take_along_axis(flat_tables, xp.reshape(line * k1 + i, (nq, m * lines)), axis=1)
-        a_sq = xp.take_along_axis(flat_tables, xp.reshape(line * k1 + j, (nq, m * lines)), axis=1)
-        pair = xp.asarray(self.pair_sq, dtype=tables.dtype, device=dev)
-        c_sq = xp.take(xp.reshape(pair, (-1,)), xp.reshape((line * k1 + i) * k1 + j, (-1,)), axis=0)
-        b_sq = xp.reshape(b_sq, (nq, m, lines))
-        a_sq = xp.reshape(a_sq, (nq, m, lines))
-        c_sq = xp.reshape(c_sq, (nq, m, lines))
-        return xp.sum(b_sq + weight * weight * c_sq + weight * (a_sq - b_sq - c_sq), axis=-1)
+        nq, lines, k1 = tables.shape
+        c_sq = xp.asarray(self.pair_sq, dtype=tables.dtype, device=getattr(tables, "device", None))
+        b_sq = tables[:, :, :, None] * xp.ones((1, 1, 1, k1), dtype=tables.dtype)
+        linear = tables[:, :, None, :] - tables[:, :, :, None] - c_sq[None]
+        return (xp.reshape(b_sq, (nq, -1)), xp.reshape(linear, (nq, -1)), xp.reshape(c_sq, (-1,)))
+
+    def distances(self, pair_tables: tuple[Any, Any, Any], pair: Any, lam: Any) -> Any:
+        """Eq. 2.12 summed over line parts for (nq, m, L) pair codes and λ: (nq, m) squared distances."""
+        b_sq, linear, c_sq = pair_tables
+        xp = array_namespace(b_sq)
+        nq, m, lines = pair.shape
+        stride = c_sq.shape[0] // lines
+        offsets = xp.reshape(xp.arange(lines, dtype=xp.int64, device=getattr(b_sq, "device", None)) * stride,
+                             (1, 1, lines))
+        flat = xp.reshape(xp.astype(pair, xp.int64) + offsets, (nq, m * lines))  # torch gathers need int64
+        weight = xp.reshape(xp.astype(lam, b_sq.dtype) * (1.0 / LEVELS), (nq, m * lines))
+        value = (xp.take_along_axis(b_sq, flat, axis=1)
+                 + weight * (xp.take_along_axis(linear, flat, axis=1)
+                             + weight * xp.reshape(xp.take(c_sq, xp.reshape(flat, (-1,)), axis=0), flat.shape)))
+        return xp.sum(xp.reshape(value, (nq, m, lines)), axis=-1)
