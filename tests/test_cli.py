@@ -137,3 +137,15 @@ def test_ctrl_c_during_synth_leaves_no_file_and_no_workers(tmp_path):
     assert list(tmp_path.iterdir()) == []
     time.sleep(1.0)
     assert not [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path):
+    import os
+
+    from mfcore.atomic import atomic_path
+
+    with atomic_path(tmp_path / "x.txt") as tmp:
+        tmp.write_text("x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "x.txt").stat().st_mode & 0o777 == 0o666 & ~mask

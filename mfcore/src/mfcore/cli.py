@@ -50,7 +50,7 @@ class TaskGroup(TyperGroup):
 
 
 def _default_backend(task: Task) -> str:
-    return os.environ.get("MF_BACKEND") or ("numpy" if "numpy" in task.backends else task.backends[0])
+    return "numpy" if "numpy" in task.backends else task.backends[0]  # MF_BACKEND overrides via the option
 
 
 def _context(task: Task, backend: str, seed: int, as_json: bool) -> RunContext:
