@@ -26,7 +26,7 @@ def readme_plugin(tmp_path_factory):
     pyproject += '\n[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
     pyproject += '\n[tool.setuptools]\npy-modules = ["mf_hello"]\n'
     (folder / "pyproject.toml").write_text(pyproject)
-    pip = [sys.executable, "-m", "pip", "-q"]
+    pip = [sys.executable, "-m", "pip", "-q", "--no-cache-dir"]
     subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", str(folder)], check=True,
                    capture_output=True)
     yield

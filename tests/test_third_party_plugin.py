@@ -107,7 +107,8 @@ def mf_tasks():
 
 
 def _pip(*args):
-    subprocess.run([sys.executable, "-m", "pip", "-q", *args], check=True, capture_output=True, text=True)
+    subprocess.run([sys.executable, "-m", "pip", "-q", "--no-cache-dir", *args], check=True, capture_output=True,
+                   text=True)
 
 
 @pytest.fixture(scope="module")
