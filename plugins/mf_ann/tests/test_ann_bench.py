@@ -24,7 +24,7 @@ def test_bench_ann_measures_pqt_and_reproduces_the_thesis_tables(mf, tmp_path):
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
     pqt = [r for r in info["results"] if r["method"].startswith("PQT")]
-    assert len(pqt) == 8
+    assert len(pqt) == 11
     for row in pqt:
         assert 0 <= row["R@1"] <= row["R@10"] <= row["R@100"] <= 1 and row["QPS"] > 0
     exact = [r for r in pqt if "rerank=exact" in r["setting"]]
@@ -33,6 +33,11 @@ def test_bench_ann_measures_pqt_and_reproduces_the_thesis_tables(mf, tmp_path):
         brute = [r for r in info["results"] if r["method"] == "brute force"]
         assert brute and brute[0]["R@1"] == 1.0
     assert sum(info["bin_occupancy"][0][k] for k in info["bin_occupancy"][0] if k != "config") > 0
+    proposal = info["bin_proposal"]
+    assert {r["bin order"].split(" (")[0] for r in proposal} == {"anisotropic heuristic", "exhaustive"}
+    for row in proposal:
+        fractions = [row[k] for k in ("L<=1024", "L<=4096", "L<=16384", "L<=65536")]
+        assert fractions == sorted(fractions) and fractions[-1] == 1.0  # 3000 vectors: every bin is reached
     line = info["line_parts"]
     assert [r["P_line"] for r in line] == [2, 4, 8, 16, 32]
     assert line[-1]["R@10"] >= line[0]["R@10"]

@@ -83,13 +83,14 @@ def _timed(search: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
 PQT_CONFIGS = (
     # parts, k1, k2, w, line_parts; search settings (candidates, rerank)
     ((2, 16, 8, 4, 16), ((1024, "line"), (4096, "line"), (1024, "exact"), (4096, "exact"), (16384, "exact"))),
+    ((2, 16, 8, 8, 16), ((4096, "line"), (4096, "exact"), (16384, "exact"))),
     ((4, 16, 8, 8, 32), ((4096, "line"), (4096, "exact"), (16384, "exact"))),
 )
 
 
 def _pqt_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, ctx: RunContext,
-              configs: tuple = PQT_CONFIGS) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    rows, occupancy = [], []
+              configs: tuple = PQT_CONFIGS) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    rows, occupancy, proposal = [], [], []
     for (parts, k1, k2, w, line_parts), settings in configs:
         start = time.perf_counter()
         index = PQTIndex(parts, k1, k2, w, line_parts).train(base, iterations=20, seed=ctx.seed)
@@ -98,6 +99,7 @@ def _pqt_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, ctx: Run
         build = time.perf_counter() - start
         name = f"p={parts} k1={k1} k2={k2} w={w} Pline={line_parts}"
         occupancy.append({"config": name, **_histogram(sizes)})
+        proposal += [{"config": name, **row} for row in _proposal_rows(index, queries, truth)]
         xq = ctx.backend.asarray(queries)
         index.search(xq[:8], k=100)  # device upload and traversal tables outside the timing
         for candidates, rerank in settings:
@@ -107,7 +109,41 @@ def _pqt_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, ctx: Run
             rows.append(_row(f"PQT ({ctx.backend.name})", f"{name} rerank={rerank}", f"L={candidates}", ids, truth,
                              seconds, build, per_vector))
             stderr.print(rows[-1])
-    return rows, occupancy
+    return rows, occupancy, proposal
+
+
+def _proposal_rows(index: PQTIndex, queries: np.ndarray, truth: np.ndarray, bins: int = 4096,
+                   budgets: tuple[int, ...] = (1024, 4096, 16384, 65536)) -> list[dict[str, Any]]:
+    """How early the true nearest neighbour's bin comes in the candidate stream (thesis fig. 2.5).
+
+    For each query: the number of candidates proposed before the bin holding its true nearest
+    neighbour, following the precomputed anisotropic order, and following the exhaustive order
+    (every combination of the parts' candidate cells sorted by summed distance, what a priority
+    queue would yield; two parts only). The fraction of queries whose neighbour's bin starts
+    within L candidates bounds the recall reachable with L candidates.
+    """
+    store = index._finalize()
+    dev = index._on_device(np, None)
+    position_of = np.empty(int(store["ids"].max()) + 1, np.int64)
+    position_of[store["ids"]] = np.arange(len(store["ids"]))
+    nn_bins = store["bins"][position_of[truth[:, 0]]]
+    q = queries.astype(np.float32)
+    dists, codes = index._traverse(np, dev, q, None)
+    orders = {"anisotropic heuristic (precomputed)": index._propose_bins(np, dists, codes, bins, None)[0]}
+    if index.tree.parts == 2:
+        cells = dists[0].shape[1]
+        summed = (dists[0][:, :, None] + dists[1][:, None, :]).reshape(len(q), -1)
+        ra, rb = np.divmod(np.argsort(summed, axis=1, kind="stable")[:, :bins], cells)
+        pairs = np.stack([np.take_along_axis(codes[0], ra, 1), np.take_along_axis(codes[1], rb, 1)], axis=-1)
+        orders["exhaustive (sorted sums, priority-queue order)"] = index._bins(pairs)
+    rows = []
+    for name, bin_ids in orders.items():
+        _, counts = index._bin_counts(np, dev, bin_ids, None)
+        hit = bin_ids == nn_bins[:, None]
+        before = np.take_along_axis(np.cumsum(counts, axis=1) - counts, hit.argmax(axis=1)[:, None], axis=1)[:, 0]
+        position = np.where(hit.any(axis=1), before, np.iinfo(np.int64).max)
+        rows.append({"bin order": name, **{f"L<={b}": round(float(np.mean(position < b)), 3) for b in budgets}})
+    return rows
 
 
 def _histogram(sizes: np.ndarray) -> dict[str, int]:
@@ -241,7 +277,7 @@ def bench(
     base = np.ascontiguousarray(read_vecs(files[0]), dtype=np.float32)
     q = np.ascontiguousarray(read_vecs(files[1])[:queries], dtype=np.float32)
     truth = np.asarray(read_vecs(files[2])[:queries])
-    pqt, occupancy = _pqt_rows(base, q, truth, ctx)
+    pqt, occupancy, proposal = _pqt_rows(base, q, truth, ctx)
     rows = pqt + (_faiss_rows(base, q, truth) + _hnswlib_rows(base, q, truth) if peers else [])
     line_rows = _line_parts_rows(base, q, truth, ctx)
     command = f"mf bench ann --data {data} --dataset {dataset} --queries {queries} --backend {ctx.backend.name}"
@@ -254,10 +290,14 @@ def bench(
              "Searches single-threaded; R@k = fraction of queries whose true nearest neighbour is among the first "
              "k results." + (f" Plot: `{plot.name}`." if plot else ""),
              [{k: v for k, v in row.items() if k != "series"} for row in rows]),
+            ("Bin proposal: where the true nearest neighbour's bin starts (thesis fig. 2.5)",
+             "Fraction of queries whose nearest neighbour's bin begins within the first L proposed candidates "
+             "(4096 bins proposed): an upper bound on R@k with L candidates. The exhaustive order is what a "
+             "sequential priority queue would visit.", proposal),
             ("Bin occupancy (thesis table 2.4)", "Number of bins holding up to 2^l vectors (and more than 2^(l-1)).",
              occupancy),
             ("Recall against line-quantization parts (thesis fig. 2.11)",
              "p=2, k1=16, k2=8, w=4, 4096 candidates, line re-ranking only.", line_rows),
         ])
     return {"command": command, **env, "results": [{k: v for k, v in row.items() if k != "series"} for row in rows],
-            "bin_occupancy": occupancy, "line_parts": line_rows}
+            "bin_occupancy": occupancy, "bin_proposal": proposal, "line_parts": line_rows}

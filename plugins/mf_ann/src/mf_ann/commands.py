@@ -43,7 +43,7 @@ def build(
     parts: Annotated[int, typer.Option(help="Tree parts (a power of two).")] = 2,
     k1: Annotated[int, typer.Option(help="Level-1 centroids per part.")] = 16,
     k2: Annotated[int, typer.Option(help="Level-2 centroids per level-1 cluster.")] = 8,
-    w: Annotated[int, typer.Option(help="Level-1 clusters refined per part at query time.")] = 4,
+    w: Annotated[int, typer.Option(help="Level-1 clusters refined per part at query time.")] = 8,
     line_parts: Annotated[int, typer.Option(help="Line-quantization parts (a multiple of --parts).")] = 16,
     max_bins: Annotated[int, typer.Option(help="Bins after hashing.")] = 1 << 24,
     train_sample: Annotated[int, typer.Option(help="Vectors used to train the codebooks.")] = 100_000,

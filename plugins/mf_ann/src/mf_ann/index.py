@@ -274,18 +274,12 @@ class PQTIndex:
         return self._top_k(xp, exact, xp.take_along_axis(ids, order, axis=1), k, device)
 
     @staticmethod
-    def _gather_slots(xp: Any, dev: dict[str, Any], bin_ids: Any, candidates: int,
-                      device: Any) -> tuple[Any, Any, Any]:
-        """The first ``candidates`` vectors of the proposed bins (a bin reached twice is read once).
-
-        Returns (storage positions, valid mask, index of the proposed bin each came from), each
-        (nq, candidates).
-        """
-        nq, nbins = bin_ids.shape
+    def _bin_counts(xp: Any, dev: dict[str, Any], bin_ids: Any, device: Any) -> tuple[Any, Any]:
+        """Start offset and size of each proposed bin (nq, B); a bin reached again (hash collision) counts 0."""
+        nq = bin_ids.shape[0]
         known = dev["bin_ids"]
         pos = xp.clip(xp.searchsorted(known, bin_ids), max=known.shape[0] - 1)
         found = xp.reshape(xp.take(known, xp.reshape(pos, (-1,)), axis=0), pos.shape) == bin_ids
-        # A bin reached twice through hash collisions is only read the first time.
         order = xp.argsort(bin_ids, axis=1, stable=True)
         sorted_ids = xp.take_along_axis(bin_ids, order, axis=1)
         repeat_sorted = xp.concat([xp.zeros((nq, 1), dtype=xp.bool, device=device),
@@ -293,7 +287,18 @@ class PQTIndex:
         repeat = xp.take_along_axis(repeat_sorted, xp.argsort(order, axis=1), axis=1)
         starts = xp.reshape(xp.take(dev["offsets"], xp.reshape(pos, (-1,)), axis=0), pos.shape)
         ends = xp.reshape(xp.take(dev["offsets"], xp.reshape(pos + 1, (-1,)), axis=0), pos.shape)
-        counts = xp.where(found & ~repeat, ends - starts, xp.zeros_like(starts))
+        return starts, xp.where(found & ~repeat, ends - starts, xp.zeros_like(starts))
+
+    @classmethod
+    def _gather_slots(cls, xp: Any, dev: dict[str, Any], bin_ids: Any, candidates: int,
+                      device: Any) -> tuple[Any, Any, Any]:
+        """The first ``candidates`` vectors of the proposed bins, in proposal order.
+
+        Returns (storage positions, valid mask, index of the proposed bin each came from), each
+        (nq, candidates).
+        """
+        nq, nbins = bin_ids.shape
+        starts, counts = cls._bin_counts(xp, dev, bin_ids, device)
         cum = xp.cumulative_sum(counts, axis=1)  # (nq, B)
         total = cum[:, -1]
         # One sorted 1-D search for all queries: shift each query's running sums past the previous ones.
