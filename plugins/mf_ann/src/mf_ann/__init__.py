@@ -2,7 +2,8 @@
 
 from .index import PQTIndex, load
 from .lines import LineQuantizer
+from .orderings import MultiOrderIndex
 from .tree import TreeQuantizer
 from .vecs import read_vecs, write_vecs
 
-__all__ = ["PQTIndex", "load", "LineQuantizer", "TreeQuantizer", "read_vecs", "write_vecs"]
+__all__ = ["PQTIndex", "MultiOrderIndex", "load", "LineQuantizer", "TreeQuantizer", "read_vecs", "write_vecs"]
