@@ -38,6 +38,10 @@ def test_bench_ann_measures_pqt_and_reproduces_the_thesis_tables(mf, tmp_path):
     for row in proposal:
         fractions = [row[k] for k in ("L<=1024", "L<=4096", "L<=16384", "L<=65536")]
         assert fractions == sorted(fractions) and fractions[-1] == 1.0  # 3000 vectors: every bin is reached
+    orderings = info["orderings"]
+    assert [r["orderings"] for r in orderings] == [1, 2, 4]
+    assert orderings[0]["R@10"] == orderings[0]["predicted R@10"]
+    assert orderings[-1]["R@10"] >= orderings[0]["R@10"]
     line = info["line_parts"]
     assert [r["P_line"] for r in line] == [2, 4, 8, 16, 32]
     assert line[-1]["R@10"] >= line[0]["R@10"]
