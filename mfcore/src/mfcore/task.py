@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .backend import Backend
@@ -29,7 +28,6 @@ class RunContext:
     backend: Backend
     seed: int = 0
     json: bool = False
-    quiet: bool = False
 
     @property
     def xp(self) -> Any:
@@ -70,4 +68,3 @@ class DemoSection:
     title: str
     html: str
     metrics: dict[str, Any] = field(default_factory=dict)
-    files: list[Path] = field(default_factory=list)
