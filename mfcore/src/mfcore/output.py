@@ -53,7 +53,10 @@ def _cell(value: Any) -> str:
 def emit(result: Mapping[str, Any], as_json: bool) -> None:
     """Print a command's result dict; lists of dicts become tables."""
     if as_json:
-        stdout.print_json(to_json(result)) if stdout.is_terminal else print(to_json(result))
+        if stdout.is_terminal:
+            stdout.print_json(to_json(result))  # coloured for people at a terminal
+        else:
+            print(to_json(result))  # plain for pipes and scripts
         return
     for key, value in result.items():
         if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):

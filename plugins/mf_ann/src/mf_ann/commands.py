@@ -98,11 +98,11 @@ def search(
     if truth is not None and len(truth) != len(q):
         raise InputError(f"{groundtruth}: {len(truth)} ground-truth rows for {len(q)} queries")
     xq = ctx.backend.asarray(q)
-    index.search(xq[:1], k=k, candidates=candidates, rerank=None if rerank is Rerank.none else rerank.value,
-                 bins=bins, refine=refine)  # warm-up: device upload, traversal tables
+    params = {"k": k, "candidates": candidates, "rerank": None if rerank is Rerank.none else rerank.value,
+              "bins": bins, "refine": refine}
+    index.search(xq[:1], **params)  # warm-up: device upload, traversal tables
     start = time.perf_counter()
-    _, ids = index.search(xq, k=k, candidates=candidates, rerank=None if rerank is Rerank.none else rerank.value,
-                          bins=bins, refine=refine)
+    _, ids = index.search(xq, **params)
     seconds = time.perf_counter() - start
     ids = ctx.backend.to_numpy(ids)
     if output is not None:
