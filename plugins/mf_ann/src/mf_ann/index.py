@@ -19,17 +19,18 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from array_api_compat import array_namespace
+from array_api_compat import array_namespace, is_numpy_namespace
 
 from mfcore.atomic import atomic_path
 from mfcore.errors import InputError
 
 from .lines import LineQuantizer
-from .traversal import pair_orders, propose
+from .traversal import HORIZON, pair_orders, propose
 from .tree import TreeQuantizer, squared_distances
 
 FORMAT = "mf-pqt"
@@ -73,7 +74,7 @@ class PQTIndex:
         self._pending: list[dict[str, np.ndarray]] = []
         self._store: dict[str, np.ndarray] | None = None
         self._device_cache: dict[Any, dict[str, Any]] = {}
-        self._orders: dict[int, np.ndarray] = {}
+        self._orders: dict[tuple[int, int], np.ndarray] = {}
 
     # -- build ---------------------------------------------------------------------------
 
@@ -169,20 +170,30 @@ class PQTIndex:
             self._device_cache[key] = {k: xp.asarray(v, device=device) for k, v in arrays.items()}
         return self._device_cache[key]
 
-    def _order_tables(self, xp: Any, device: Any, lengths: list[int], bins: int) -> dict[int, Any]:
-        tables = {}
-        for length in lengths:
-            if length not in self._orders:
-                self._orders[length] = pair_orders(length, bins)
-            tables[length] = xp.asarray(self._orders[length], device=device)
-        return tables
+    def _merge_lengths(self, ranks: int, bins: int) -> list[int]:
+        """List length entering each pairwise merge level of bin proposal (ranks per part first)."""
+        lengths = []
+        for _ in range(self.tree.parts.bit_length() - 1):
+            lengths.append(ranks)
+            ranks = min(bins, ranks * ranks)
+        return lengths
+
+    def _order_table(self, length: int, bins: int) -> np.ndarray:
+        """:func:`pair_orders` for lists of ``length`` ranks cut at ``bins`` entries, cached."""
+        if (length, bins) not in self._orders:
+            self._orders[length, bins] = pair_orders(length, bins)
+        return self._orders[length, bins]
 
     def search(self, queries: Any, k: int = 10, candidates: int = 4096, rerank: str | None = "line",
-               bins: int | None = None, refine: int = 256, batch: int = 256) -> tuple[Any, Any]:
+               bins: int | None = None, refine: int = 256, batch: int = 256,
+               compiled: bool | None = None) -> tuple[Any, Any]:
         """Return (distances, ids), each (nq, k): squared L2 distances, ascending; ids -1 where fewer found.
 
         ``queries`` may be NumPy, PyTorch or CuPy; results come back in the same array type.
-        ``bins`` is the number of bins proposed per query (default: ``candidates``).
+        ``bins`` is the number of bins proposed per query (default: ``candidates``). NumPy
+        queries run the compiled CPU path (:mod:`mf_ann.compiled`) unless ``compiled=False``,
+        which runs the array-API path every backend shares (the reference the compiled one is
+        tested against).
         """
         xp = array_namespace(queries)
         if rerank not in RERANK:
@@ -196,7 +207,14 @@ class PQTIndex:
         store = self._finalize()
         if not 1 <= k <= len(store["ids"]):
             raise InputError(f"k={k} must be between 1 and the number of indexed vectors ({len(store['ids'])})")
-        results = [self._search_batch(xp, queries[s : s + batch], k, candidates, rerank, bins or candidates, refine)
+        if candidates < 1 or (bins is not None and bins < 1):
+            raise InputError("candidates and bins must be positive")
+        if compiled is None:
+            compiled = is_numpy_namespace(xp)
+        elif compiled and not is_numpy_namespace(xp):
+            raise InputError("the compiled search path runs on the CPU: pass NumPy queries")
+        run = self._search_compiled if compiled else partial(self._search_batch, xp)
+        results = [run(queries[s : s + batch], k, candidates, rerank, bins or candidates, refine)
                    for s in range(0, queries.shape[0], batch)]
         return xp.concat([r[0] for r in results], axis=0), xp.concat([r[1] for r in results], axis=0)
 
@@ -224,11 +242,9 @@ class PQTIndex:
         """Bin ids (nq, B) in visiting order and each bin's summed traversal distance."""
         if self.tree.parts == 1:
             return self._bins(part_codes[0][:, :bins, None]), part_dists[0][:, :bins]
-        lengths, length = [], part_dists[0].shape[1]
-        for _ in range(self.tree.parts.bit_length() - 1):  # one list length per pairwise merge level
-            lengths.append(length)
-            length = min(bins, length * length)
-        ranks, bin_dist = propose(part_dists, self._order_tables(xp, device, lengths, bins), bins)
+        tables = {n: xp.asarray(self._order_table(n, bins), device=device)
+                  for n in self._merge_lengths(part_dists[0].shape[1], bins)}
+        ranks, bin_dist = propose(part_dists, tables, bins)
         codes = xp.stack([xp.take_along_axis(part_codes[p], ranks[:, :, p], axis=1)
                           for p in range(self.tree.parts)], axis=-1)  # (nq, B, p)
         return self._bins(codes), bin_dist
@@ -272,6 +288,30 @@ class PQTIndex:
         diff = vectors - q[:, None, :]
         exact = xp.where(top_valid, xp.sum(diff * diff, axis=-1), inf)
         return self._top_k(xp, exact, xp.take_along_axis(ids, order, axis=1), k, device)
+
+    def _search_compiled(self, q: np.ndarray, k: int, candidates: int, rerank: str | None, bins: int,
+                         refine: int) -> tuple[np.ndarray, np.ndarray]:
+        """One batch on the compiled CPU path: traversal here (BLAS), the rest per query in numba."""
+        from . import compiled
+
+        assert self.lines is not None
+        q = np.ascontiguousarray(q, dtype=np.float32)
+        dev = self._on_device(np, None)
+        if "table_keys" not in dev:
+            dev["table_keys"], dev["table_values"], dev["table_shift"] = compiled.build_bin_table(dev["bin_ids"])
+            dev["pair_sq"] = self.lines.pair_sq.astype(np.float32)
+        part_dists, part_codes = self._traverse(np, dev, q, None)
+        ranks = part_dists[0].shape[1]
+        orders, order_len = compiled.padded_orders([self._order_table(n, bins)
+                                                    for n in self._merge_lengths(ranks, bins)])
+        line_tables = np.ascontiguousarray(self.lines.query_tables(q))
+        vectors = dev["vectors"] if "vectors" in dev else np.zeros((1, self.dim), np.float32)
+        return compiled.search_kernel(
+            np.ascontiguousarray(np.stack(part_dists)), np.ascontiguousarray(np.stack(part_codes)),
+            orders, order_len, self.tree.k1 * self.tree.k2, self.max_bins, dev["table_keys"],
+            dev["table_values"], dev["table_shift"], dev["offsets"], dev["ids"], dev["line_pair"],
+            dev["line_lam"], line_tables, dev["pair_sq"], vectors, q, k, candidates, bins,
+            compiled.RERANK_CODE[rerank], refine, HORIZON, compiled.threads())
 
     @staticmethod
     def _bin_counts(xp: Any, dev: dict[str, Any], bin_ids: Any, device: Any) -> tuple[Any, Any]:

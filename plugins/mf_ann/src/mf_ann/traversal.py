@@ -34,6 +34,7 @@ import numpy as np
 from array_api_compat import array_namespace
 
 SLOPES = tuple(1.08**k for k in range(-5, 5))
+HORIZON = 8  # ranks over which a query measures each list's distance gain
 
 
 def pair_orders(ranks: int, length: int) -> np.ndarray:
@@ -56,15 +57,15 @@ def pair_orders(ranks: int, length: int) -> np.ndarray:
     return orders
 
 
-def choose_slopes(dist_a: Any, dist_b: Any, horizon: int = 8) -> Any:
+def choose_slopes(dist_a: Any, dist_b: Any, horizon: int = HORIZON) -> Any:
     """Index into SLOPES per query from two (nq, R) ascending distance lists."""
     xp = array_namespace(dist_a, dist_b)
     h = min(horizon, dist_a.shape[1] - 1, dist_b.shape[1] - 1)
     if h < 1:
         return xp.full(dist_a.shape[0], SLOPES.index(1.0), dtype=xp.int64)
-    tiny = 1e-12
-    gain_a = dist_a[:, h] - dist_a[:, 0] + tiny
-    gain_b = dist_b[:, h] - dist_b[:, 0] + tiny
+    tiny = 1e-12  # the ratio in float64, as the compiled CPU path computes it, so both pick the same slope
+    gain_a = xp.astype(dist_a[:, h] - dist_a[:, 0], xp.float64) + tiny
+    gain_b = xp.astype(dist_b[:, h] - dist_b[:, 0], xp.float64) + tiny
     k = xp.round(xp.log(gain_b / gain_a) / float(np.log(1.08)))
     return xp.astype(xp.clip(k, min=-5.0, max=4.0) + 5.0, xp.int64)
 
