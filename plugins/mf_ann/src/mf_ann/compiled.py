@@ -132,7 +132,7 @@ def _heap_sorted(heap_d: np.ndarray, heap_s: np.ndarray, size: int) -> np.ndarra
     return order[np.argsort(keys, kind="mergesort")]
 
 
-@njit(fastmath={"reassoc", "contract", "nsz"}, inline="always")
+@njit(fastmath={"reassoc", "contract", "nsz"})  # not inlined by numba: keeps its flags, so it vectorises
 def _squared_distance(a: np.ndarray, b: np.ndarray) -> float:
     acc = np.float32(0.0)
     for t in range(a.shape[0]):
@@ -165,6 +165,9 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
     shift = np.uint64(table_shift)
     width = max(ranks, bins)
     keep = k if rerank != 2 else min(max(refine, k), candidates)
+    c_sq = pair_sq.reshape(line_parts, k1 * k1)
+    pair_i = np.repeat(np.arange(k1), k1)
+    pair_j = np.repeat(np.arange(k1), k1).reshape(k1, k1).T.copy().reshape(k1 * k1)
     chunks = max(1, min(nq, threads))
     for chunk in prange(chunks):
         seen = np.full(len(offsets) - 1, -1, np.int64)
@@ -175,6 +178,7 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
         lengths = np.empty(parts, np.int64)
         slot_pos = np.empty(candidates, np.int64)
         slot_bin_d = np.empty(candidates, np.float32)
+        slot_d = np.empty(candidates, np.float32)
         heap_d = np.empty(keep, np.float32)
         heap_s = np.empty(keep, np.int64)
         top_d = np.empty(k, np.float32)
@@ -195,7 +199,8 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
                         ra = orders[level, slope, t, 0]
                         rb = orders[level, slope, t, 1]
                         nxt_d[a // 2, t] = cur_d[a, ra] + cur_d[a + 1, rb]
-                        nxt_h[a // 2, t] = (cur_h[a, ra] * mult + cur_h[a + 1, rb]) % max_bins
+                        h = cur_h[a, ra] * mult + cur_h[a + 1, rb]
+                        nxt_h[a // 2, t] = h if h < max_bins else h % max_bins  # a division only if needed
                     lengths[a // 2] = n
                 cur_d, nxt_d = nxt_d, cur_d
                 cur_h, nxt_h = nxt_h, cur_h
@@ -219,23 +224,25 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
                 if filled == candidates:
                     break
 
-            # 3. re-ranking.
-            size = 0
-            for s in range(filled):
-                if rerank == 0:
-                    d = slot_bin_d[s]
-                else:
+            # 3. re-ranking by eq. 2.12: b² = |y - c_i|² and a² = |y - c_j|² from the query's small
+            # (P_line, k1) table, c² from the shared pair table; i, j decoded by look-up, not division.
+            if rerank != 0:
+                for s in range(filled):
                     row = slot_pos[s]
                     d = np.float32(0.0)
                     for line in range(line_parts):
-                        code = np.int64(line_pair[row, line])
-                        i = code // k1
-                        j = code - i * k1
+                        code = line_pair[row, line]
                         weight = np.float32(line_lam[row, line]) * inv_levels
-                        t_i = line_tables[q, line, i]
-                        c = pair_sq[line, i, j]
-                        d += t_i + weight * ((line_tables[q, line, j] - t_i - c) + weight * c)
-                size = _heap_push(heap_d, heap_s, size, keep, d, s)
+                        t_i = line_tables[q, line, pair_i[code]]
+                        c = c_sq[line, code]
+                        d += t_i + weight * ((line_tables[q, line, pair_j[code]] - t_i - c) + weight * c)
+                    slot_d[s] = d
+            else:
+                for s in range(filled):
+                    slot_d[s] = slot_bin_d[s]
+            size = 0
+            for s in range(filled):
+                size = _heap_push(heap_d, heap_s, size, keep, slot_d[s], s)
             order = _heap_sorted(heap_d, heap_s, size)
             if rerank == 2:
                 best = 0

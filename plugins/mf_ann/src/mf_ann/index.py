@@ -166,7 +166,9 @@ class PQTIndex:
         if key not in self._device_cache:
             store = self._finalize()
             assert self.tree.level1 is not None and self.tree.level2 is not None
-            arrays = {**store, "level1": self.tree.level1, "level2": self.tree.level2}
+            level2 = self.tree.level2
+            arrays = {**store, "level1": self.tree.level1,
+                      "level2_flat": np.ascontiguousarray(level2.reshape(level2.shape[0], -1, level2.shape[-1]))}
             self._device_cache[key] = {k: xp.asarray(v, device=device) for k, v in arrays.items()}
         return self._device_cache[key]
 
@@ -226,15 +228,17 @@ class PQTIndex:
         nq, k2, w = q.shape[0], self.tree.k2, self.w
         q_parts = self.tree.split(q)  # (p, nq, dp)
         best1 = xp.argsort(squared_distances(q_parts, dev["level1"]), axis=-1)[..., :w]  # (p, nq, w)
+        # Distances to every level-2 centroid in one matrix product (BLAS / cuBLAS) beat gathering the
+        # w*k2 children first; only the children of the w best clusters are kept.
+        all2 = squared_distances(q_parts, dev["level2_flat"])  # (p, nq, k1*k2)
         child = xp.reshape(xp.arange(k2, device=device), (1, 1, k2))
         dists, codes = [], []
         for p in range(self.tree.parts):
-            children = xp.take(dev["level2"][p], xp.reshape(best1[p], (-1,)), axis=0)  # (nq*w, k2, dp)
-            diff = xp.reshape(children, (nq, w * k2, -1)) - q_parts[p][:, None, :]
-            d2 = xp.sum(diff * diff, axis=-1)
+            cells = xp.reshape(best1[p][:, :, None] * k2 + child, (nq, w * k2))
+            d2 = xp.take_along_axis(all2[p], cells, axis=1)
             order = xp.argsort(d2, axis=-1)
             dists.append(xp.take_along_axis(d2, order, axis=1))
-            codes.append(xp.take_along_axis(xp.reshape(best1[p][:, :, None] * k2 + child, (nq, w * k2)), order, axis=1))
+            codes.append(xp.take_along_axis(cells, order, axis=1))
         return dists, codes
 
     def _propose_bins(self, xp: Any, part_dists: list[Any], part_codes: list[Any], bins: int,
