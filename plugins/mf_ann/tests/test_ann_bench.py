@@ -4,6 +4,7 @@ import json
 import numpy as np
 
 from mf_ann import datasets
+from mf_ann.bench import PQT_CONFIGS
 from mf_ann.vecs import write_vecs
 
 
@@ -24,11 +25,16 @@ def test_bench_ann_measures_pqt_and_reproduces_the_thesis_tables(mf, tmp_path):
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
     pqt = [r for r in info["results"] if r["method"].startswith("PQT")]
-    assert len(pqt) == 11
+    assert len(pqt) == sum(len(settings) for _, settings in PQT_CONFIGS)
     for row in pqt:
         assert 0 <= row["R@1"] <= row["R@10"] <= row["R@100"] <= 1 and row["QPS"] > 0
     exact = [r for r in pqt if "rerank=exact" in r["setting"]]
     assert max(r["R@10"] for r in exact) >= 0.9
+    fastest = info["fastest_at_0.95"]
+    assert fastest and all(r["R@10"] >= 0.95 for r in fastest)
+    for row in info["results"]:  # no qualifying setting is faster than the one reported for its method
+        if row["R@10"] >= 0.95:
+            assert any(row["QPS"] <= r["QPS"] and row["method"] == r["method"] for r in fastest)
     if peers:
         brute = [r for r in info["results"] if r["method"] == "brute force"]
         assert brute and brute[0]["R@1"] == 1.0

@@ -34,6 +34,7 @@ RERANK_CODE = {None: 0, "line": 1, "exact": 2}
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
 _LOG_STEP = math.log(1.08)
 _UNIT_SLOPE = SLOPES.index(1.0)
+TOUCH_BLOCK = 128  # candidates whose code rows are loaded ahead of scoring (memory-level parallelism)
 
 
 @njit(inline="always")
@@ -86,50 +87,38 @@ def _choose_slope(dist_a: np.ndarray, len_a: int, dist_b: np.ndarray, len_b: int
 
 
 @njit(inline="always")
-def _before(d1: float, s1: int, d2: float, s2: int) -> bool:
-    return d1 < d2 or (d1 == d2 and s1 < s2)
+def _order_key(bits: int, s: int) -> int:
+    """An int64 that sorts like (d, s), from the float32 bits of d mapped to a signed-int order."""
+    bits = np.int64(bits)
+    if bits < 0:
+        bits = -(bits & 0x7FFFFFFF) - 1
+    return (bits << 32) | s
 
 
-@njit(inline="always")
-def _heap_push(heap_d: np.ndarray, heap_s: np.ndarray, size: int, cap: int, d: float, s: int) -> int:
-    """Keep the ``cap`` smallest (d, s) in a max-heap; returns the new size."""
-    if size < cap:
-        i = size
-        size += 1
-    elif _before(d, s, heap_d[0], heap_s[0]):
-        i = 0  # replace the root, then sift down
-        while True:
-            child = 2 * i + 1
-            if child >= size:
-                break
-            if child + 1 < size and _before(heap_d[child], heap_s[child], heap_d[child + 1], heap_s[child + 1]):
-                child += 1
-            if _before(heap_d[child], heap_s[child], d, s):
-                break
-            heap_d[i], heap_s[i] = heap_d[child], heap_s[child]
-            i = child
-        heap_d[i], heap_s[i] = d, s
-        return size
-    else:
-        return size
-    while i > 0:  # sift up
-        parent = (i - 1) // 2
-        if _before(d, s, heap_d[parent], heap_s[parent]):
-            break
-        heap_d[i], heap_s[i] = heap_d[parent], heap_s[parent]
-        i = parent
-    heap_d[i], heap_s[i] = d, s
-    return size
+@njit
+def select_smallest(values: np.ndarray, count: int, keep: int, buffer: np.ndarray) -> int:
+    """Sort the ``keep`` smallest of values[:count] by (value, position) into ``buffer`` as order keys.
 
-
-@njit(inline="always")
-def _heap_sorted(heap_d: np.ndarray, heap_s: np.ndarray, size: int) -> np.ndarray:
-    """Indices into the heap arrays, ascending by (d, s)."""
-    keys = np.empty(size, np.float64)
-    order = np.argsort(heap_s[:size], kind="mergesort")
-    for n in range(size):
-        keys[n] = heap_d[order[n]]
-    return order[np.argsort(keys, kind="mergesort")]
+    Candidates below the running threshold are appended to a buffer of 2·keep keys; a full
+    buffer is sorted and cut back to ``keep``, which tightens the threshold. Most candidates
+    cost one comparison. Returns how many keys lead ``buffer`` (min(keep, count)); the
+    position of each is ``key & 0xFFFFFFFF``.
+    """
+    cap = buffer.shape[0]
+    bits = values.view(np.int32)
+    threshold = np.int64(0x7FFFFFFFFFFFFFFF)
+    n = 0
+    for s in range(count):
+        key = _order_key(bits[s], s)
+        if key < threshold:
+            buffer[n] = key
+            n += 1
+            if n == cap:
+                buffer[:n].sort()
+                n = keep
+                threshold = buffer[keep - 1]
+    buffer[:n].sort()
+    return min(n, keep)
 
 
 @njit(fastmath={"reassoc", "contract", "nsz"})  # not inlined by numba: keeps its flags, so it vectorises
@@ -139,6 +128,116 @@ def _squared_distance(a: np.ndarray, b: np.ndarray) -> float:
         diff = a[t] - b[t]
         acc += diff * diff
     return acc
+
+
+@njit
+def _propose_bins(part_dists: np.ndarray, part_codes: np.ndarray, q: int, orders: np.ndarray,
+                  order_len: np.ndarray, radix: int, max_bins: int, bins: int, horizon: int,
+                  work_d: np.ndarray, work_h: np.ndarray) -> int:
+    """Step 1: the query's proposed bins, in order, into work_d[0] (summed distance) and work_h[0] (bin id).
+
+    The part lists are merged pairwise, level by level, through the anisotropic orders; merged
+    entries carry their bin hash (mixed radix, reduced modulo max_bins) instead of their ranks.
+    work_d/work_h (2, parts, width) hold the lists of the current and the next level.
+    Returns the number of proposed bins.
+    """
+    parts, _, ranks = part_dists.shape
+    lengths = np.empty(parts, np.int64)
+    for p in range(parts):
+        for r in range(ranks):
+            work_d[0, p, r] = part_dists[p, q, r]
+            work_h[0, p, r] = part_codes[p, q, r] % max_bins
+        lengths[p] = ranks
+    lists, level, mult, cur = parts, 0, radix % max_bins, 0
+    while lists > 1:
+        for a in range(0, lists, 2):
+            slope = _choose_slope(work_d[cur, a], lengths[a], work_d[cur, a + 1], lengths[a + 1], horizon)
+            n = min(bins, order_len[level])
+            for t in range(n):
+                ra = orders[level, slope, t, 0]
+                rb = orders[level, slope, t, 1]
+                work_d[1 - cur, a // 2, t] = work_d[cur, a, ra] + work_d[cur, a + 1, rb]
+                h = work_h[cur, a, ra] * mult + work_h[cur, a + 1, rb]
+                work_h[1 - cur, a // 2, t] = h if h < max_bins else h % max_bins  # a division only if needed
+            lengths[a // 2] = n
+        cur = 1 - cur
+        lists //= 2
+        level += 1
+        mult = (mult * mult) % max_bins
+    if cur == 1:
+        work_d[0, 0, : lengths[0]] = work_d[1, 0, : lengths[0]]
+        work_h[0, 0, : lengths[0]] = work_h[1, 0, : lengths[0]]
+    return min(bins, lengths[0])
+
+
+@njit
+def _gather_candidates(bin_d: np.ndarray, bin_h: np.ndarray, proposed: int, table_keys: np.ndarray,
+                       table_values: np.ndarray, shift: np.uint64, offsets: np.ndarray, seen: np.ndarray,
+                       token: int, slot_pos: np.ndarray, slot_bin_d: np.ndarray) -> int:
+    """Step 2: storage positions of the first len(slot_pos) vectors of the proposed bins.
+
+    A bin proposed again (a hash collision) is skipped: ``seen`` marks visited bins with ``token``.
+    Returns the number of candidates found.
+    """
+    candidates = slot_pos.shape[0]
+    filled = 0
+    for b in range(proposed):
+        pos = _find(table_keys, table_values, shift, bin_h[b])
+        if pos < 0 or seen[pos] == token:
+            continue
+        seen[pos] = token
+        take = min(offsets[pos + 1] - offsets[pos], candidates - filled)
+        for t in range(take):
+            slot_pos[filled + t] = offsets[pos] + t
+            slot_bin_d[filled + t] = bin_d[b]
+        filled += take
+        if filled == candidates:
+            break
+    return filled
+
+
+@njit
+def _pair_tables(query_table: np.ndarray, pair_sq: np.ndarray, out: np.ndarray) -> None:
+    """Per-query eq. 2.12 terms for every pair code: out[line, i*k1 + j] = (b², a² - b² - c², c²).
+
+    b² = |y - c_i|² and a² = |y - c_j|² come from the query's (P_line, k1) table; the three terms
+    sit side by side, so scoring one line part reads one cache line.
+    """
+    line_parts, k1, _ = pair_sq.shape
+    for line in range(line_parts):
+        for i in range(k1):
+            t_i = query_table[line, i]
+            for j in range(k1):
+                c = pair_sq[line, i, j]
+                out[line, i * k1 + j, 0] = t_i
+                out[line, i * k1 + j, 1] = query_table[line, j] - t_i - c
+                out[line, i * k1 + j, 2] = c
+
+
+@njit
+def _score_lines(slot_pos: np.ndarray, filled: int, line_pair: np.ndarray, line_lam: np.ndarray,
+                 terms: np.ndarray, out: np.ndarray) -> int:
+    """Step 3: eq. 2.12 summed over the line parts for each candidate, into out[:filled].
+
+    Candidates go in blocks: one cheap pass touches each block's code rows, so their cache
+    misses overlap, then the block is scored from cache. Returns a checksum of the touched
+    bytes (the caller keeps it, so the pass is not optimised away).
+    """
+    inv_levels = np.float32(1.0 / LEVELS)
+    touched = 0
+    for first in range(0, filled, TOUCH_BLOCK):
+        last = min(filled, first + TOUCH_BLOCK)
+        for s in range(first, last):
+            touched += line_pair[slot_pos[s], 0] + line_lam[slot_pos[s], 0]
+        for s in range(first, last):
+            row = slot_pos[s]
+            d = np.float32(0.0)
+            for line in range(line_pair.shape[1]):
+                code = line_pair[row, line]
+                weight = np.float32(line_lam[row, line]) * inv_levels
+                d += terms[line, code, 0] + weight * (terms[line, code, 1] + weight * terms[line, code, 2])
+            out[s] = d
+    return touched
 
 
 @njit(cache=True, parallel=True)
@@ -157,106 +256,48 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
     the caller: calling it here would keep the function from being cached).
     """
     parts, nq, ranks = part_dists.shape
+    line_parts, k1, _ = pair_sq.shape
     out_d = np.full((nq, k), np.inf, np.float32)
     out_i = np.full((nq, k), -1, np.int64)
-    k1 = pair_sq.shape[1]
-    line_parts = pair_sq.shape[0]
-    inv_levels = np.float32(1.0 / LEVELS)
     shift = np.uint64(table_shift)
-    width = max(ranks, bins)
     keep = k if rerank != 2 else min(max(refine, k), candidates)
-    c_sq = pair_sq.reshape(line_parts, k1 * k1)
-    pair_i = np.repeat(np.arange(k1), k1)
-    pair_j = np.repeat(np.arange(k1), k1).reshape(k1, k1).T.copy().reshape(k1 * k1)
     chunks = max(1, min(nq, threads))
+    sink = np.zeros(chunks, np.int64)
     for chunk in prange(chunks):
         seen = np.full(len(offsets) - 1, -1, np.int64)
-        cur_d = np.empty((parts, width), np.float32)
-        cur_h = np.empty((parts, width), np.int64)
-        nxt_d = np.empty((parts, width), np.float32)
-        nxt_h = np.empty((parts, width), np.int64)
-        lengths = np.empty(parts, np.int64)
+        work_d = np.empty((2, parts, max(ranks, bins)), np.float32)
+        work_h = np.empty((2, parts, max(ranks, bins)), np.int64)
         slot_pos = np.empty(candidates, np.int64)
         slot_bin_d = np.empty(candidates, np.float32)
         slot_d = np.empty(candidates, np.float32)
-        heap_d = np.empty(keep, np.float32)
-        heap_s = np.empty(keep, np.int64)
-        top_d = np.empty(k, np.float32)
-        top_s = np.empty(k, np.int64)
+        terms = np.empty((line_parts, k1 * k1, 3), np.float32)
+        buffer = np.empty(2 * keep, np.int64)
+        exact = np.empty(keep, np.float32)
+        top = np.empty(2 * k, np.int64)
         for q in range(chunk, nq, chunks):
-            # 1. bin proposal: merge the part lists pairwise, carrying bin hashes.
-            for p in range(parts):
-                for r in range(ranks):
-                    cur_d[p, r] = part_dists[p, q, r]
-                    cur_h[p, r] = part_codes[p, q, r] % max_bins
-                lengths[p] = ranks
-            lists, level, mult = parts, 0, radix % max_bins
-            while lists > 1:
-                for a in range(0, lists, 2):
-                    slope = _choose_slope(cur_d[a], lengths[a], cur_d[a + 1], lengths[a + 1], horizon)
-                    n = min(bins, order_len[level])
-                    for t in range(n):
-                        ra = orders[level, slope, t, 0]
-                        rb = orders[level, slope, t, 1]
-                        nxt_d[a // 2, t] = cur_d[a, ra] + cur_d[a + 1, rb]
-                        h = cur_h[a, ra] * mult + cur_h[a + 1, rb]
-                        nxt_h[a // 2, t] = h if h < max_bins else h % max_bins  # a division only if needed
-                    lengths[a // 2] = n
-                cur_d, nxt_d = nxt_d, cur_d
-                cur_h, nxt_h = nxt_h, cur_h
-                lists //= 2
-                level += 1
-                mult = (mult * mult) % max_bins
-            proposed = min(bins, lengths[0])
-
-            # 2. vector proposal: the first `candidates` vectors of the proposed bins.
-            filled = 0
-            for b in range(proposed):
-                pos = _find(table_keys, table_values, shift, cur_h[0, b])
-                if pos < 0 or seen[pos] == q:
-                    continue
-                seen[pos] = q
-                take = min(offsets[pos + 1] - offsets[pos], candidates - filled)
-                for t in range(take):
-                    slot_pos[filled + t] = offsets[pos] + t
-                    slot_bin_d[filled + t] = cur_d[0, b]
-                filled += take
-                if filled == candidates:
-                    break
-
-            # 3. re-ranking by eq. 2.12: b² = |y - c_i|² and a² = |y - c_j|² from the query's small
-            # (P_line, k1) table, c² from the shared pair table; i, j decoded by look-up, not division.
-            if rerank != 0:
-                for s in range(filled):
-                    row = slot_pos[s]
-                    d = np.float32(0.0)
-                    for line in range(line_parts):
-                        code = line_pair[row, line]
-                        weight = np.float32(line_lam[row, line]) * inv_levels
-                        t_i = line_tables[q, line, pair_i[code]]
-                        c = c_sq[line, code]
-                        d += t_i + weight * ((line_tables[q, line, pair_j[code]] - t_i - c) + weight * c)
-                    slot_d[s] = d
+            proposed = _propose_bins(part_dists, part_codes, q, orders, order_len, radix, max_bins, bins, horizon,
+                                     work_d, work_h)
+            filled = _gather_candidates(work_d[0, 0], work_h[0, 0], proposed, table_keys, table_values, shift,
+                                        offsets, seen, q, slot_pos, slot_bin_d)
+            if rerank == 0:  # proposal order; the distance reported is the bin's
+                slot_d[:filled] = slot_bin_d[:filled]
             else:
-                for s in range(filled):
-                    slot_d[s] = slot_bin_d[s]
-            size = 0
-            for s in range(filled):
-                size = _heap_push(heap_d, heap_s, size, keep, slot_d[s], s)
-            order = _heap_sorted(heap_d, heap_s, size)
-            if rerank == 2:
-                best = 0
+                _pair_tables(line_tables[q], pair_sq, terms)
+                sink[chunk] += _score_lines(slot_pos, filled, line_pair, line_lam, terms, slot_d)
+            size = select_smallest(slot_d, filled, keep, buffer)
+            if rerank == 2:  # exact distances for the `keep` best by eq. 2.12, ties kept in that order
                 for rank in range(size):
-                    row = slot_pos[heap_s[order[rank]]]
-                    best = _heap_push(top_d, top_s, best, k, _squared_distance(vectors[row], queries[q]), rank)
-                final = _heap_sorted(top_d, top_s, best)
+                    exact[rank] = _squared_distance(vectors[slot_pos[buffer[rank] & 0xFFFFFFFF]], queries[q])
+                best = select_smallest(exact, size, k, top)
                 for n in range(best):
-                    out_d[q, n] = top_d[final[n]]
-                    out_i[q, n] = ids[slot_pos[heap_s[order[top_s[final[n]]]]]]
+                    rank = top[n] & 0xFFFFFFFF
+                    out_d[q, n] = exact[rank]
+                    out_i[q, n] = ids[slot_pos[buffer[rank] & 0xFFFFFFFF]]
             else:
                 for n in range(min(size, k)):
-                    out_d[q, n] = heap_d[order[n]]
-                    out_i[q, n] = ids[slot_pos[heap_s[order[n]]]]
+                    slot = buffer[n] & 0xFFFFFFFF
+                    out_d[q, n] = slot_d[slot]
+                    out_i[q, n] = ids[slot_pos[slot]]
     return out_d, out_i
 
 
