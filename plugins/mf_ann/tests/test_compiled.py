@@ -65,3 +65,60 @@ def test_more_bins_after_fewer_bins_uses_the_longer_order(index):
     fresh = mf_ann.PQTIndex(index.tree.parts, 8, 4, 3, 8, index.max_bins)
     fresh.tree, fresh.lines, fresh._store = index.tree, index.lines, index._finalize()
     np.testing.assert_array_equal(again[1], fresh.search(queries, k=5, candidates=3000, bins=2000, rerank="exact")[1])
+
+
+def exhaustive_candidates(index: mf_ann.PQTIndex, query: np.ndarray, candidates: int) -> np.ndarray:
+    """Storage positions of the first vectors of the bins in exact order of summed part distances (p=2)."""
+    dev = index._on_device(np, None)
+    dists, codes = index._traverse(np, dev, query[None], None)
+    ranks = dists[0].shape[1]
+    summed = (dists[0][0][:, None] + dists[1][0][None, :]).ravel()
+    order = np.argsort(summed, kind="stable")  # ties by (rank a, rank b), as the queue breaks them
+    pairs = np.stack([codes[0][0][order // ranks], codes[1][0][order % ranks]], axis=-1)
+    bins = index._bins(pairs)
+    store = index._finalize()
+    positions: list[int] = []
+    for b in dict.fromkeys(bins.tolist()):  # first occurrence of each bin
+        at = np.searchsorted(store["bin_ids"], b)
+        if at < len(store["bin_ids"]) and store["bin_ids"][at] == b:
+            positions += range(store["offsets"][at], store["offsets"][at + 1])
+        if len(positions) >= candidates:
+            break
+    return np.array(positions[:candidates])
+
+
+@pytest.mark.parametrize("candidates", [40, 300, 2000])
+def test_queue_proposal_visits_bins_in_exact_distance_order(candidates):
+    base = clustered(6000, 32, seed=0)
+    index = mf_ann.PQTIndex(parts=2, k1=8, k2=4, w=3, line_parts=8, max_bins=53)  # collisions included
+    index.train(base, iterations=8)
+    index.add(base)
+    store = index._finalize()
+    queries = clustered(25, 32, seed=6)
+    dist, ids = index.search(queries, k=10, candidates=candidates, bins=4096, refine=candidates, rerank="exact",
+                             proposal="queue")
+    for n, query in enumerate(queries):
+        pos = exhaustive_candidates(index, query, candidates)
+        exact = ((store["vectors"][pos].astype(np.float64) - query) ** 2).sum(axis=1)
+        best = np.argsort(exact, kind="stable")[:10]
+        np.testing.assert_array_equal(ids[n], store["ids"][pos[best]])
+        np.testing.assert_allclose(dist[n], exact[best], rtol=1e-4)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 4])
+def test_queue_proposal_over_all_bins_is_brute_force(parts):
+    base = clustered(800, 16, seed=7)
+    index = mf_ann.PQTIndex(parts=parts, k1=4, k2=2, w=4, line_parts=4)
+    index.train(base, iterations=5)
+    index.add(base)
+    queries = clustered(12, 16, seed=8)
+    dist, ids = index.search(queries, k=10, candidates=800, bins=4096, refine=800, rerank="exact", proposal="queue")
+    want = ((queries[:, None, :].astype(np.float64) - base[None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(ids, np.argsort(want, axis=1, kind="stable")[:, :10])
+
+
+def test_queue_proposal_needs_the_compiled_path(index):
+    with pytest.raises(InputError, match="compiled CPU path only"):
+        index.search(clustered(2, 32, seed=9), compiled=False, proposal="queue")
+    with pytest.raises(InputError, match="proposal must be one of"):
+        index.search(clustered(2, 32, seed=9), proposal="dijkstra")

@@ -88,13 +88,22 @@ def _timed(search: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
 
 
 PQT_CONFIGS = (
-    # (parts, k1, k2, w, line_parts), search settings (candidates, rerank, refine, bins proposed)
-    ((2, 16, 8, 8, 16), ((4096, "line", 0, 4096), (4096, "exact", 256, 4096), (16384, "exact", 256, 16384))),
-    ((2, 32, 16, 16, 16), ((4096, "line", 0, 4096), (16384, "line", 0, 16384), (4096, "exact", 256, 4096),
-                           (8192, "exact", 256, 8192), (16384, "exact", 256, 16384),
-                           (32768, "exact", 256, 32768))),
-    ((4, 16, 8, 8, 32), ((4096, "line", 0, 65536), (4096, "exact", 256, 65536), (16384, "exact", 256, 65536))),
+    # (parts, k1, k2, w, line_parts), search settings (candidates, rerank, refine, bin proposal); the
+    # anisotropic proposal visits `candidates` bins, the priority queue up to 4x as many (empty ones count)
+    ((2, 16, 8, 8, 16), ((4096, "line", 0, "anisotropic"), (4096, "exact", 256, "anisotropic"),
+                         (16384, "exact", 256, "anisotropic"))),
+    ((2, 32, 16, 16, 16), ((4096, "line", 0, "anisotropic"), (16384, "line", 0, "anisotropic"),
+                           (4096, "exact", 256, "anisotropic"), (16384, "exact", 256, "anisotropic"),
+                           (32768, "exact", 256, "anisotropic"), (16384, "line", 0, "queue"),
+                           (4096, "exact", 256, "queue"), (8192, "exact", 256, "queue"),
+                           (10240, "exact", 256, "queue"), (12288, "exact", 256, "queue"),
+                           (16384, "exact", 256, "queue"))),
+    ((2, 32, 16, 16, 32), ((16384, "line", 0, "queue"), (32768, "line", 0, "queue"), (10240, "exact", 256, "queue"))),
+    ((4, 16, 8, 8, 32), ((4096, "line", 0, "anisotropic"), (4096, "exact", 256, "anisotropic"))),
 )
+BINS_PER_CANDIDATE = {"anisotropic": 1, "queue": 4}
+#: p=4 proposes this many bins: most of the (k1*k2)^4 combinations near a query are empty.
+WIDE_BINS = 65536
 
 
 def _pqt_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, ctx: RunContext,
@@ -111,12 +120,15 @@ def _pqt_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, ctx: Run
         proposal += [{"config": name, **row} for row in _proposal_rows(index, queries, truth)]
         xq = ctx.backend.asarray(queries)
         index.search(xq[:8], k=100)  # device upload, compilation and traversal tables outside the timing
-        for candidates, rerank, refine, bins in settings:
-            ids, seconds = _timed(lambda: ctx.backend.to_numpy(
-                index.search(xq, k=100, candidates=candidates, rerank=rerank, refine=refine, bins=bins)[1]))
+        for candidates, rerank, refine, order in settings:
+            if order == "queue" and ctx.backend.name != "numpy":
+                continue  # the priority queue runs on the compiled CPU path only
+            bins = WIDE_BINS if parts > 2 else candidates * BINS_PER_CANDIDATE[order]
+            ids, seconds = _timed(lambda: ctx.backend.to_numpy(index.search(
+                xq, k=100, candidates=candidates, rerank=rerank, refine=refine, bins=bins, proposal=order)[1]))
             per_vector = index.bytes_per_vector["with_vectors" if rerank == "exact" else "index"]
-            knob = f"L={candidates}" + (f" bins={bins}" if bins != candidates else "")
-            rows.append(_row(f"PQT ({ctx.backend.name})", f"{name} rerank={rerank}", knob, ids, truth,
+            knob = f"L={candidates}" + (f" bins={bins}" if parts > 2 else "")
+            rows.append(_row(f"PQT ({ctx.backend.name})", f"{name} {order} rerank={rerank}", knob, ids, truth,
                              seconds, build, per_vector))
             stderr.print(rows[-1])
     return rows, occupancy, proposal

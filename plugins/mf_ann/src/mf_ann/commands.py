@@ -27,6 +27,11 @@ class Rerank(str, Enum):
     none = "none"
 
 
+class Proposal(str, Enum):
+    anisotropic = "anisotropic"
+    queue = "queue"
+
+
 class DatasetName(str, Enum):
     sift = "sift"
     gist = "gist"
@@ -87,6 +92,9 @@ def search(
     bins: Annotated[int | None, typer.Option(help="Bins proposed per query (default: --candidates).")] = None,
     rerank: Annotated[Rerank, typer.Option(help="Re-ranking: line quantization, exact, or none.")] = Rerank.line,
     refine: Annotated[int, typer.Option(help="With --rerank exact: line-ranked vectors re-scored exactly.")] = 256,
+    proposal: Annotated[Proposal, typer.Option(
+        help="Bin order: the thesis's precomputed anisotropic one, or an exact priority queue (CPU only).")
+    ] = Proposal.anisotropic,
     groundtruth: Annotated[Path | None, typer.Option(help="True neighbours (.ivecs) to report recall.")] = None,
 ) -> dict[str, Any]:
     """Search the K nearest neighbours of every query."""
@@ -99,7 +107,7 @@ def search(
         raise InputError(f"{groundtruth}: {len(truth)} ground-truth rows for {len(q)} queries")
     xq = ctx.backend.asarray(q)
     params = {"k": k, "candidates": candidates, "rerank": None if rerank is Rerank.none else rerank.value,
-              "bins": bins, "refine": refine}
+              "bins": bins, "refine": refine, "proposal": proposal.value}
     index.search(xq[:1], **params)  # warm-up: device upload, traversal tables
     start = time.perf_counter()
     _, ids = index.search(xq, **params)

@@ -22,6 +22,7 @@ Queries are spread over numba's threads; ``numba.set_num_threads`` limits them.
 
 from __future__ import annotations
 
+import heapq
 import math
 import numba
 import numpy as np
@@ -34,7 +35,8 @@ RERANK_CODE = {None: 0, "line": 1, "exact": 2}
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
 _LOG_STEP = math.log(1.08)
 _UNIT_SLOPE = SLOPES.index(1.0)
-TOUCH_BLOCK = 128  # candidates whose code rows are loaded ahead of scoring (memory-level parallelism)
+TOUCH_BLOCK = 256  # candidates whose code rows are loaded ahead of scoring (memory-level parallelism)
+QUEUE_STEP = 64  # bins the priority queue yields between two rounds of candidate gathering
 
 
 @njit(inline="always")
@@ -100,23 +102,27 @@ def select_smallest(values: np.ndarray, count: int, keep: int, buffer: np.ndarra
     """Sort the ``keep`` smallest of values[:count] by (value, position) into ``buffer`` as order keys.
 
     Candidates below the running threshold are appended to a buffer of 2·keep keys; a full
-    buffer is sorted and cut back to ``keep``, which tightens the threshold. Most candidates
+    buffer is cut back to its ``keep`` smallest (a selection), which tightens the threshold. Most candidates
     cost one comparison. Returns how many keys lead ``buffer`` (min(keep, count)); the
     position of each is ``key & 0xFFFFFFFF``.
     """
     cap = buffer.shape[0]
     bits = values.view(np.int32)
     threshold = np.int64(0x7FFFFFFFFFFFFFFF)
+    limit = np.float32(np.inf)  # the threshold's distance: a cheaper first test
     n = 0
     for s in range(count):
+        if values[s] > limit:
+            continue
         key = _order_key(bits[s], s)
         if key < threshold:
             buffer[n] = key
             n += 1
-            if n == cap:
-                buffer[:n].sort()
+            if n == cap:  # keep the `keep` smallest (unsorted): a selection, not a sort
+                buffer[:keep] = np.partition(buffer[:n], keep - 1)[:keep]
                 n = keep
-                threshold = buffer[keep - 1]
+                threshold = buffer[:keep].max()
+                limit = values[threshold & 0xFFFFFFFF]
     buffer[:n].sort()
     return min(n, keep)
 
@@ -133,13 +139,13 @@ def _squared_distance(a: np.ndarray, b: np.ndarray) -> float:
 @njit
 def _propose_bins(part_dists: np.ndarray, part_codes: np.ndarray, q: int, orders: np.ndarray,
                   order_len: np.ndarray, radix: int, max_bins: int, bins: int, horizon: int,
-                  work_d: np.ndarray, work_h: np.ndarray) -> int:
-    """Step 1: the query's proposed bins, in order, into work_d[0] (summed distance) and work_h[0] (bin id).
+                  work_d: np.ndarray, work_h: np.ndarray, lists_left: int) -> tuple[int, int, int]:
+    """Step 1: merge the query's part lists pairwise, level by level, until ``lists_left`` remain.
 
-    The part lists are merged pairwise, level by level, through the anisotropic orders; merged
-    entries carry their bin hash (mixed radix, reduced modulo max_bins) instead of their ranks.
-    work_d/work_h (2, parts, width) hold the lists of the current and the next level.
-    Returns the number of proposed bins.
+    Merges follow the anisotropic orders; merged entries carry their bin hash (mixed radix,
+    reduced modulo max_bins) instead of their ranks. work_d/work_h (2, parts, width) hold the
+    lists of the current and the next level; the result is left in work_d[0], work_h[0].
+    Returns the lengths of the first two lists and the radix multiplier that joins them.
     """
     parts, _, ranks = part_dists.shape
     lengths = np.empty(parts, np.int64)
@@ -149,7 +155,7 @@ def _propose_bins(part_dists: np.ndarray, part_codes: np.ndarray, q: int, orders
             work_h[0, p, r] = part_codes[p, q, r] % max_bins
         lengths[p] = ranks
     lists, level, mult, cur = parts, 0, radix % max_bins, 0
-    while lists > 1:
+    while lists > lists_left:
         for a in range(0, lists, 2):
             slope = _choose_slope(work_d[cur, a], lengths[a], work_d[cur, a + 1], lengths[a + 1], horizon)
             n = min(bins, order_len[level])
@@ -165,22 +171,53 @@ def _propose_bins(part_dists: np.ndarray, part_codes: np.ndarray, q: int, orders
         level += 1
         mult = (mult * mult) % max_bins
     if cur == 1:
-        work_d[0, 0, : lengths[0]] = work_d[1, 0, : lengths[0]]
-        work_h[0, 0, : lengths[0]] = work_h[1, 0, : lengths[0]]
-    return min(bins, lengths[0])
+        work_d[0, :lists] = work_d[1, :lists]
+        work_h[0, :lists] = work_h[1, :lists]
+    return min(bins, lengths[0]), lengths[1] if lists > 1 else 0, mult
+
+
+@njit
+def _queue_order(dist_a: np.ndarray, len_a: int, dist_b: np.ndarray, len_b: int, bins: int,
+                 out_a: np.ndarray, out_b: np.ndarray, out_d: np.ndarray, start: int, heap: list) -> int:
+    """The next pairs (a, b) in ascending dist_a[a] + dist_b[b] (ties by a, then b), into out_*[start:].
+
+    The multi-sequence priority queue of the inverted multi-index: exact, and sequential, which
+    a CPU does not mind. (a, b+1) is pushed when (a, b) pops, and (a+1, 0) when (a, 0) pops; each
+    pair's predecessor is no farther, so pops come out sorted. ``heap`` holds order keys and
+    persists between calls, so the caller can ask for more pairs as it needs them. Returns the
+    number written (up to ``bins`` in all, fewer when the pairs run out).
+    """
+    one = np.empty(1, np.float32)
+    bits = one.view(np.int32)
+    n = start
+    while n < bins and len(heap) > 0:
+        key = heapq.heappop(heap)
+        pair = key & 0xFFFFFFFF
+        a, b = pair // len_b, pair % len_b
+        out_a[n], out_b[n] = a, b
+        out_d[n] = dist_a[a] + dist_b[b]
+        n += 1
+        if b == 0 and a + 1 < len_a:
+            one[0] = dist_a[a + 1] + dist_b[0]
+            heapq.heappush(heap, _order_key(bits[0], (a + 1) * len_b))
+        if b + 1 < len_b:
+            one[0] = dist_a[a] + dist_b[b + 1]
+            heapq.heappush(heap, _order_key(bits[0], a * len_b + b + 1))
+        if n - start == QUEUE_STEP:
+            break
+    return n
 
 
 @njit
 def _gather_candidates(bin_d: np.ndarray, bin_h: np.ndarray, proposed: int, table_keys: np.ndarray,
                        table_values: np.ndarray, shift: np.uint64, offsets: np.ndarray, seen: np.ndarray,
-                       token: int, slot_pos: np.ndarray, slot_bin_d: np.ndarray) -> int:
-    """Step 2: storage positions of the first len(slot_pos) vectors of the proposed bins.
+                       token: int, slot_pos: np.ndarray, slot_bin_d: np.ndarray, filled: int) -> int:
+    """Step 2: storage positions of the vectors of the proposed bins, after the ``filled`` found so far.
 
-    A bin proposed again (a hash collision) is skipped: ``seen`` marks visited bins with ``token``.
-    Returns the number of candidates found.
+    Stops when len(slot_pos) are found. A bin proposed again (a hash collision) is skipped:
+    ``seen`` marks visited bins with ``token``. Returns the number of candidates found.
     """
     candidates = slot_pos.shape[0]
-    filled = 0
     for b in range(proposed):
         pos = _find(table_keys, table_values, shift, bin_h[b])
         if pos < 0 or seen[pos] == token:
@@ -245,14 +282,15 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
                   radix: int, max_bins: int, table_keys: np.ndarray, table_values: np.ndarray, table_shift: int,
                   offsets: np.ndarray, ids: np.ndarray, line_pair: np.ndarray, line_lam: np.ndarray,
                   line_tables: np.ndarray, pair_sq: np.ndarray, vectors: np.ndarray, queries: np.ndarray,
-                  k: int, candidates: int, bins: int, rerank: int, refine: int, horizon: int,
+                  k: int, candidates: int, bins: int, rerank: int, refine: int, horizon: int, queue: bool,
                   threads: int) -> tuple[np.ndarray, np.ndarray]:
     """Search a batch of queries; see the module docstring. Returns (distances, ids), each (nq, k).
 
     part_dists/part_codes (p, nq, R): traversal output per part, ascending. orders (levels, 10, T, 2)
     and order_len (levels,): the anisotropic order of each pairwise merge level, padded to T.
     line_tables (nq, P_line, k1): query distances to the level-1 centroid sub-parts; pair_sq
-    (P_line, k1, k1). rerank: 0 none, 1 line, 2 exact. threads: ``numba.get_num_threads()`` (read by
+    (P_line, k1, k1). rerank: 0 none, 1 line, 2 exact. queue: the last merge of bin proposal by
+    priority queue instead of the anisotropic order. threads: ``numba.get_num_threads()`` (read by
     the caller: calling it here would keep the function from being cached).
     """
     parts, nq, ranks = part_dists.shape
@@ -267,6 +305,10 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
         seen = np.full(len(offsets) - 1, -1, np.int64)
         work_d = np.empty((2, parts, max(ranks, bins)), np.float32)
         work_h = np.empty((2, parts, max(ranks, bins)), np.int64)
+        pair_a = np.empty(bins, np.int64)
+        pair_b = np.empty(bins, np.int64)
+        pair_d = np.empty(bins, np.float32)
+        pair_h = np.empty(bins, np.int64)
         slot_pos = np.empty(candidates, np.int64)
         slot_bin_d = np.empty(candidates, np.float32)
         slot_d = np.empty(candidates, np.float32)
@@ -275,10 +317,28 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
         exact = np.empty(keep, np.float32)
         top = np.empty(2 * k, np.int64)
         for q in range(chunk, nq, chunks):
-            proposed = _propose_bins(part_dists, part_codes, q, orders, order_len, radix, max_bins, bins, horizon,
-                                     work_d, work_h)
-            filled = _gather_candidates(work_d[0, 0], work_h[0, 0], proposed, table_keys, table_values, shift,
-                                        offsets, seen, q, slot_pos, slot_bin_d)
+            if not queue or parts == 1:
+                proposed, _, _ = _propose_bins(part_dists, part_codes, q, orders, order_len, radix, max_bins, bins,
+                                               horizon, work_d, work_h, 1)
+                filled = _gather_candidates(work_d[0, 0], work_h[0, 0], proposed, table_keys, table_values, shift,
+                                            offsets, seen, q, slot_pos, slot_bin_d, 0)
+            else:  # the last merge by priority queue, as far as the candidates need
+                len_a, len_b, mult = _propose_bins(part_dists, part_codes, q, orders, order_len, radix, max_bins,
+                                                   bins, horizon, work_d, work_h, 2)
+                heap = [_order_key(0, 0)]  # (0, 0) first, whatever its distance
+                filled, produced = 0, 0
+                while filled < candidates and produced < bins:
+                    more = _queue_order(work_d[0, 0], len_a, work_d[0, 1], len_b, bins, pair_a, pair_b, pair_d,
+                                        produced, heap)
+                    if more == produced:
+                        break
+                    for t in range(produced, more):
+                        h = work_h[0, 0, pair_a[t]] * mult + work_h[0, 1, pair_b[t]]
+                        pair_h[t] = h if h < max_bins else h % max_bins
+                    filled = _gather_candidates(pair_d[produced:more], pair_h[produced:more], more - produced,
+                                                table_keys, table_values, shift, offsets, seen, q, slot_pos,
+                                                slot_bin_d, filled)
+                    produced = more
             if rerank == 0:  # proposal order; the distance reported is the bin's
                 slot_d[:filled] = slot_bin_d[:filled]
             else:
@@ -286,6 +346,10 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
                 sink[chunk] += _score_lines(slot_pos, filled, line_pair, line_lam, terms, slot_d)
             size = select_smallest(slot_d, filled, keep, buffer)
             if rerank == 2:  # exact distances for the `keep` best by eq. 2.12, ties kept in that order
+                for rank in range(size):  # touch every cache line of the rows first: the misses overlap
+                    row = slot_pos[buffer[rank] & 0xFFFFFFFF]
+                    for col in range(0, vectors.shape[1], 16):
+                        sink[chunk] += np.int64(vectors[row, col] > 0)
                 for rank in range(size):
                     exact[rank] = _squared_distance(vectors[slot_pos[buffer[rank] & 0xFFFFFFFF]], queries[q])
                 best = select_smallest(exact, size, k, top)

@@ -36,6 +36,7 @@ from .tree import TreeQuantizer, squared_distances
 FORMAT = "mf-pqt"
 FORMAT_VERSION = 2
 RERANK = ("line", "exact", None)
+PROPOSALS = ("anisotropic", "queue")
 
 
 def _check_vectors(x: np.ndarray, what: str, dim: int | None = None) -> None:
@@ -188,14 +189,17 @@ class PQTIndex:
 
     def search(self, queries: Any, k: int = 10, candidates: int = 4096, rerank: str | None = "line",
                bins: int | None = None, refine: int = 256, batch: int = 256,
-               compiled: bool | None = None) -> tuple[Any, Any]:
+               compiled: bool | None = None, proposal: str = "anisotropic") -> tuple[Any, Any]:
         """Return (distances, ids), each (nq, k): squared L2 distances, ascending; ids -1 where fewer found.
 
         ``queries`` may be NumPy, PyTorch or CuPy; results come back in the same array type.
         ``bins`` is the number of bins proposed per query (default: ``candidates``). NumPy
         queries run the compiled CPU path (:mod:`mf_ann.compiled`) unless ``compiled=False``,
         which runs the array-API path every backend shares (the reference the compiled one is
-        tested against).
+        tested against). ``proposal="queue"`` (compiled path only) visits bins in exact order of
+        summed part distances with the inverted multi-index's priority queue, as far as the
+        candidates need, instead of the thesis's precomputed anisotropic order: sequential, so
+        no use on a GPU, but on a CPU it reaches the same recall with fewer candidates.
         """
         xp = array_namespace(queries)
         if rerank not in RERANK:
@@ -211,11 +215,19 @@ class PQTIndex:
             raise InputError(f"k={k} must be between 1 and the number of indexed vectors ({len(store['ids'])})")
         if candidates < 1 or (bins is not None and bins < 1):
             raise InputError("candidates and bins must be positive")
+        if proposal not in PROPOSALS:
+            raise InputError(f"proposal must be one of {PROPOSALS}, got {proposal!r}")
         if compiled is None:
             compiled = is_numpy_namespace(xp)
         elif compiled and not is_numpy_namespace(xp):
             raise InputError("the compiled search path runs on the CPU: pass NumPy queries")
-        run = self._search_compiled if compiled else partial(self._search_batch, xp)
+        if proposal == "queue" and not compiled:
+            raise InputError("proposal='queue' is sequential and runs on the compiled CPU path only: pass NumPy "
+                             "queries (or use the default anisotropic proposal)")
+        if compiled:
+            run = partial(self._search_compiled, queue=proposal == "queue")
+        else:
+            run = partial(self._search_batch, xp)
         results = [run(queries[s : s + batch], k, candidates, rerank, bins or candidates, refine)
                    for s in range(0, queries.shape[0], batch)]
         return xp.concat([r[0] for r in results], axis=0), xp.concat([r[1] for r in results], axis=0)
@@ -294,7 +306,7 @@ class PQTIndex:
         return self._top_k(xp, exact, xp.take_along_axis(ids, order, axis=1), k, device)
 
     def _search_compiled(self, q: np.ndarray, k: int, candidates: int, rerank: str | None, bins: int,
-                         refine: int) -> tuple[np.ndarray, np.ndarray]:
+                         refine: int, queue: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """One batch on the compiled CPU path: traversal here (BLAS), the rest per query in numba."""
         from . import compiled
 
@@ -315,7 +327,7 @@ class PQTIndex:
             orders, order_len, self.tree.k1 * self.tree.k2, self.max_bins, dev["table_keys"],
             dev["table_values"], dev["table_shift"], dev["offsets"], dev["ids"], dev["line_pair"],
             dev["line_lam"], line_tables, dev["pair_sq"], vectors, q, k, candidates, bins,
-            compiled.RERANK_CODE[rerank], refine, HORIZON, compiled.threads())
+            compiled.RERANK_CODE[rerank], refine, HORIZON, queue, compiled.threads())
 
     @staticmethod
     def _bin_counts(xp: Any, dev: dict[str, Any], bin_ids: Any, device: Any) -> tuple[Any, Any]:
