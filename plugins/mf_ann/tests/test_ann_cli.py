@@ -63,3 +63,14 @@ def test_bad_inputs_are_one_line(mf, files, tmp_path):
     for args, fragment in cases:
         assert_clean_error(mf(*args), fragment)
     assert not (tmp_path / "x.pqt").exists()
+
+
+def test_demo_section_scores_pqt_against_brute_force(mf, tmp_path):
+    result = mf("demo", "-o", tmp_path / "report", "--json", env={"MF_PLUGINS": "ann"})
+    assert result.returncode == 0, result.stderr
+    rows = {row["case"]: row for row in json.loads(result.stdout)["results"] if row["task"] == "ann"}
+    assert len(rows) == 4
+    assert rows["exact re-ranking, 4096 candidates"]["R@10"] >= rows["exact re-ranking, 1024 candidates"]["R@10"]
+    assert rows["exact re-ranking, 1024 candidates"]["R@10"] >= rows["line re-ranking, 1024 candidates"]["R@1"]
+    assert rows["exact, 4096 candidates, priority-queue bins"]["R@10"] >= 0.8
+    assert "Nearest-neighbour search (PQT)" in (tmp_path / "report" / "index.html").read_text()
