@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import mf_ann
+from mf_ann.index import FORMAT_VERSION
 from mfcore.errors import InputError
 
 N, D = 600, 16
@@ -109,7 +110,7 @@ def test_corrupt_truncated_and_foreign_files_are_refused(tmp_path):
         for item in z.namelist():
             payload = z.read(item)
             if item == "meta.npy":
-                payload = payload.replace(b'"version": 2', b'"version": 9')
+                payload = payload.replace(f'"version": {FORMAT_VERSION}'.encode(), b'"version": 9')
             out.writestr(item, payload)
     with pytest.raises(InputError, match="version 9 is not supported"):
         mf_ann.load(tmp_path / "v.pqt")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from mfcore.errors import InputError
-from mf_ann.lines import LEVELS, LineQuantizer
+from mf_ann.lines import LAMBDAS, LineQuantizer
 from mf_ann.tree import TreeQuantizer
 
 
@@ -73,7 +73,7 @@ def test_encoding_picks_the_best_pair_and_level(tree):
     x = clustered(40, 16, seed=6)
     err = ((lines.decode(*lines.encode(x)) - x) ** 2).reshape(40, 4, 4).sum(-1)  # per line part
     c = lines.centroids.astype(np.float64)
-    levels = np.arange(LEVELS + 1)[:, None] / LEVELS
+    levels = LAMBDAS.astype(np.float64)[:, None]  # every storable λ, beyond the segment too
     for n in range(40):
         for line in range(4):
             sub = x[n].reshape(4, 4)[line].astype(np.float64)

@@ -28,7 +28,6 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .lines import LEVELS
 from .traversal import SLOPES
 
 RERANK_CODE = {None: 0, "line": 1, "exact": 2}
@@ -253,14 +252,13 @@ def _pair_tables(query_table: np.ndarray, pair_sq: np.ndarray, out: np.ndarray) 
 
 @njit
 def _score_lines(slot_pos: np.ndarray, filled: int, line_pair: np.ndarray, line_lam: np.ndarray,
-                 terms: np.ndarray, out: np.ndarray) -> int:
+                 terms: np.ndarray, lambdas: np.ndarray, out: np.ndarray) -> int:
     """Step 3: eq. 2.12 summed over the line parts for each candidate, into out[:filled].
 
     Candidates go in blocks: one cheap pass touches each block's code rows, so their cache
     misses overlap, then the block is scored from cache. Returns a checksum of the touched
     bytes (the caller keeps it, so the pass is not optimised away).
     """
-    inv_levels = np.float32(1.0 / LEVELS)
     touched = 0
     for first in range(0, filled, TOUCH_BLOCK):
         last = min(filled, first + TOUCH_BLOCK)
@@ -271,7 +269,7 @@ def _score_lines(slot_pos: np.ndarray, filled: int, line_pair: np.ndarray, line_
             d = np.float32(0.0)
             for line in range(line_pair.shape[1]):
                 code = line_pair[row, line]
-                weight = np.float32(line_lam[row, line]) * inv_levels
+                weight = lambdas[line_lam[row, line]]
                 d += terms[line, code, 0] + weight * (terms[line, code, 1] + weight * terms[line, code, 2])
             out[s] = d
     return touched
@@ -281,14 +279,14 @@ def _score_lines(slot_pos: np.ndarray, filled: int, line_pair: np.ndarray, line_
 def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.ndarray, order_len: np.ndarray,
                   radix: int, max_bins: int, table_keys: np.ndarray, table_values: np.ndarray, table_shift: int,
                   offsets: np.ndarray, ids: np.ndarray, line_pair: np.ndarray, line_lam: np.ndarray,
-                  line_tables: np.ndarray, pair_sq: np.ndarray, vectors: np.ndarray, queries: np.ndarray,
+                  lambdas: np.ndarray, line_tables: np.ndarray, pair_sq: np.ndarray, vectors: np.ndarray, queries: np.ndarray,
                   k: int, candidates: int, bins: int, rerank: int, refine: int, horizon: int, queue: bool,
                   threads: int) -> tuple[np.ndarray, np.ndarray]:
     """Search a batch of queries; see the module docstring. Returns (distances, ids), each (nq, k).
 
     part_dists/part_codes (p, nq, R): traversal output per part, ascending. orders (levels, 10, T, 2)
     and order_len (levels,): the anisotropic order of each pairwise merge level, padded to T.
-    line_tables (nq, P_line, k1): query distances to the level-1 centroid sub-parts; pair_sq
+    lambdas (256,): the λ of each code. line_tables (nq, P_line, k1): query distances to the level-1 centroid sub-parts; pair_sq
     (P_line, k1, k1). rerank: 0 none, 1 line, 2 exact. queue: the last merge of bin proposal by
     priority queue instead of the anisotropic order. threads: ``numba.get_num_threads()`` (read by
     the caller: calling it here would keep the function from being cached).
@@ -343,7 +341,7 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
                 slot_d[:filled] = slot_bin_d[:filled]
             else:
                 _pair_tables(line_tables[q], pair_sq, terms)
-                sink[chunk] += _score_lines(slot_pos, filled, line_pair, line_lam, terms, slot_d)
+                sink[chunk] += _score_lines(slot_pos, filled, line_pair, line_lam, terms, lambdas, slot_d)
             size = select_smallest(slot_d, filled, keep, buffer)
             if rerank == 2:  # exact distances for the `keep` best by eq. 2.12, ties kept in that order
                 for rank in range(size):  # touch every cache line of the rows first: the misses overlap

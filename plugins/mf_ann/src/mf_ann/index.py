@@ -29,12 +29,12 @@ from array_api_compat import array_namespace, is_numpy_namespace
 from mfcore.atomic import atomic_path
 from mfcore.errors import InputError
 
-from .lines import LineQuantizer
+from .lines import LAMBDAS, LineQuantizer
 from .traversal import HORIZON, pair_orders, propose
 from .tree import TreeQuantizer, squared_distances
 
 FORMAT = "mf-pqt"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: λ over the whole line, [-7, 8]
 RERANK = ("line", "exact", None)
 PROPOSALS = ("anisotropic", "queue")
 
@@ -326,7 +326,7 @@ class PQTIndex:
             np.ascontiguousarray(np.stack(part_dists)), np.ascontiguousarray(np.stack(part_codes)),
             orders, order_len, self.tree.k1 * self.tree.k2, self.max_bins, dev["table_keys"],
             dev["table_values"], dev["table_shift"], dev["offsets"], dev["ids"], dev["line_pair"],
-            dev["line_lam"], line_tables, dev["pair_sq"], vectors, q, k, candidates, bins,
+            dev["line_lam"], LAMBDAS, line_tables, dev["pair_sq"], vectors, q, k, candidates, bins,
             compiled.RERANK_CODE[rerank], refine, HORIZON, queue, compiled.threads())
 
     @staticmethod

@@ -3,8 +3,16 @@
 Each vector is cut into ``line_parts`` sub-parts (a refinement of the tree's
 parts: every level-1 centroid part is split the same way, so no new codebook
 is trained). A sub-part x is stored as the point (1 - λ) c_i + λ c_j on the
-segment between two level-1 centroid sub-parts that is closest to x, with λ
-quantised to 256 levels in [0, 1]: three bytes (i, j, λ) per sub-part.
+line through two level-1 centroid sub-parts that is closest to x: the pair
+code i·k1 + j and λ as one byte, three bytes at most per sub-part.
+
+λ is the projection onto the whole line, not only the segment between the two
+centroids (the thesis's fig. 2.6 projects onto the line): most sub-vectors
+project outside the segment, and clipping λ to [0, 1] more than doubles the
+average distortion at 16 line parts on real SIFT (measured by ``mf bench ann``).
+The byte holds λ in [-7, 8] in steps of 1/17, so 0 and 1 (the centroids) are
+exact; 99% of the gain of an unbounded λ is kept and the quantisation error of
+λ stays negligible beside the projection error.
 
 For a query y, with b² = |y - c_i|², a² = |y - c_j|² (both already computed
 against all level-1 centroids during tree traversal) and c² = |c_i - c_j|²
@@ -27,7 +35,10 @@ from mfcore.errors import InputError
 
 from .tree import squared_distances
 
-LEVELS = 255  # λ is stored as round(λ * 255) in a uint8
+LAMBDA_MIN, LAMBDA_MAX = -7.0, 8.0  # λ = LAMBDA_MIN + code / 17 for a uint8 code
+LEVELS = 255
+#: The λ of each uint8 code, in float32: both search paths read λ from this table.
+LAMBDAS = (LAMBDA_MIN + np.arange(LEVELS + 1) * ((LAMBDA_MAX - LAMBDA_MIN) / LEVELS)).astype(np.float32)
 
 
 class LineQuantizer:
@@ -69,7 +80,7 @@ class LineQuantizer:
         return np.dtype(np.uint8 if self.centroids.shape[1] <= 16 else np.uint16)
 
     def encode(self, x: np.ndarray, batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(n, d) -> (pair, λ), each (n, line_parts): pair = i * k1 + j and λ in 0..255, minimising the error."""
+        """(n, d) -> (pair, λ code), each (n, line_parts): pair = i * k1 + j, minimising the error."""
         x = np.asarray(x, dtype=np.float32)
         n = x.shape[0]
         k1 = self.centroids.shape[1]
@@ -84,12 +95,13 @@ class LineQuantizer:
             d_j = tables[:, :, None, :]
             with np.errstate(divide="ignore", invalid="ignore"):
                 lam = np.where(pair_sq > 0, (d_i + pair_sq - d_j) / (2.0 * pair_sq), 0.0)
-            lam = np.round(np.clip(lam, 0.0, 1.0) * LEVELS) * np.float32(1.0 / LEVELS)
+            code = np.round((np.clip(lam, LAMBDA_MIN, LAMBDA_MAX) - LAMBDA_MIN) * (LEVELS / (LAMBDA_MAX - LAMBDA_MIN)))
+            lam = LAMBDAS[code.astype(np.uint8)]
             error = d_i + lam * lam * pair_sq + lam * (d_j - d_i - pair_sq)  # eq. 2.12 with y = x
             flat = error.reshape(*error.shape[:2], -1).argmin(axis=-1)  # (b, L): i * k1 + j
-            chosen = np.take_along_axis(lam.reshape(*lam.shape[:2], -1), flat[..., None], axis=-1)[..., 0]
+            chosen = np.take_along_axis(code.reshape(*code.shape[:2], -1), flat[..., None], axis=-1)[..., 0]
             pairs[start : start + batch] = flat
-            lams[start : start + batch] = np.round(chosen * LEVELS)
+            lams[start : start + batch] = chosen
         return pairs, lams
 
     def decode(self, pair: np.ndarray, lam: np.ndarray) -> np.ndarray:
@@ -97,7 +109,7 @@ class LineQuantizer:
         i, j = np.divmod(pair.astype(np.int64), self.centroids.shape[1])
         line = np.arange(self.line_parts)
         c = self.centroids.astype(np.float64)
-        weight = (lam.astype(np.float64) / LEVELS)[..., None]
+        weight = LAMBDAS[lam].astype(np.float64)[..., None]
         points = (1.0 - weight) * c[line, i] + weight * c[line, j]  # (n, L, sub)
         return points.reshape(len(pair), -1)
 
@@ -123,7 +135,8 @@ class LineQuantizer:
         offsets = xp.reshape(xp.arange(lines, dtype=xp.int64, device=getattr(b_sq, "device", None)) * stride,
                              (1, 1, lines))
         flat = xp.reshape(xp.astype(pair, xp.int64) + offsets, (nq, m * lines))  # torch gathers need int64
-        weight = xp.reshape(xp.astype(lam, b_sq.dtype) * (1.0 / LEVELS), (nq, m * lines))
+        lambdas = xp.asarray(LAMBDAS, dtype=b_sq.dtype, device=getattr(b_sq, "device", None))
+        weight = xp.reshape(xp.take(lambdas, xp.reshape(xp.astype(lam, xp.int64), (-1,)), axis=0), (nq, m * lines))
         value = (xp.take_along_axis(b_sq, flat, axis=1)
                  + weight * (xp.take_along_axis(linear, flat, axis=1)
                              + weight * xp.reshape(xp.take(c_sq, xp.reshape(flat, (-1,)), axis=0), flat.shape)))
