@@ -94,10 +94,9 @@ PQT_CONFIGS = (
                          (16384, "exact", 256, "anisotropic"))),
     ((2, 32, 16, 16, 16), ((4096, "line", 0, "anisotropic"), (16384, "line", 0, "anisotropic"),
                            (4096, "exact", 256, "anisotropic"), (16384, "exact", 256, "anisotropic"),
-                           (32768, "exact", 256, "anisotropic"), (16384, "line", 0, "queue"),
-                           (4096, "exact", 256, "queue"), (8192, "exact", 256, "queue"),
-                           (10240, "exact", 256, "queue"), (12288, "exact", 256, "queue"),
-                           (16384, "exact", 256, "queue"))),
+                           (16384, "line", 0, "queue"), (4096, "exact", 256, "queue"), (8192, "exact", 256, "queue"),
+                           (9216, "exact", 256, "queue"), (10240, "exact", 256, "queue"),
+                           (12288, "exact", 256, "queue"))),
     ((2, 32, 16, 16, 32), ((16384, "line", 0, "queue"), (32768, "line", 0, "queue"), (10240, "exact", 256, "queue"))),
     ((4, 16, 8, 8, 32), ((4096, "line", 0, "anisotropic"), (4096, "exact", 256, "anisotropic"))),
 )
