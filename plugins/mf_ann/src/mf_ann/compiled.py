@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import math
+
 import numba
 import numpy as np
 from numba import njit, prange
@@ -96,13 +97,20 @@ def _order_key(bits: int, s: int) -> int:
     return (bits << 32) | s
 
 
+@njit(inline="always")
+def _join(left: int, right: int, mult: int, max_bins: int) -> int:
+    """The bin hash of two merged entries: mixed radix, reduced modulo max_bins (a division only if needed)."""
+    h = left * mult + right
+    return h if h < max_bins else h % max_bins
+
+
 @njit
 def select_smallest(values: np.ndarray, count: int, keep: int, buffer: np.ndarray) -> int:
     """Sort the ``keep`` smallest of values[:count] by (value, position) into ``buffer`` as order keys.
 
     Candidates below the running threshold are appended to a buffer of 2·keep keys; a full
-    buffer is cut back to its ``keep`` smallest (a selection), which tightens the threshold. Most candidates
-    cost one comparison. Returns how many keys lead ``buffer`` (min(keep, count)); the
+    buffer is cut back to its ``keep`` smallest (a selection), which tightens the threshold.
+    Most candidates cost one comparison. Returns how many keys lead ``buffer`` (min(keep, count)); the
     position of each is ``key & 0xFFFFFFFF``.
     """
     cap = buffer.shape[0]
@@ -162,8 +170,7 @@ def _propose_bins(part_dists: np.ndarray, part_codes: np.ndarray, q: int, orders
                 ra = orders[level, slope, t, 0]
                 rb = orders[level, slope, t, 1]
                 work_d[1 - cur, a // 2, t] = work_d[cur, a, ra] + work_d[cur, a + 1, rb]
-                h = work_h[cur, a, ra] * mult + work_h[cur, a + 1, rb]
-                work_h[1 - cur, a // 2, t] = h if h < max_bins else h % max_bins  # a division only if needed
+                work_h[1 - cur, a // 2, t] = _join(work_h[cur, a, ra], work_h[cur, a + 1, rb], mult, max_bins)
             lengths[a // 2] = n
         cur = 1 - cur
         lists //= 2
@@ -279,16 +286,16 @@ def _score_lines(slot_pos: np.ndarray, filled: int, line_pair: np.ndarray, line_
 def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.ndarray, order_len: np.ndarray,
                   radix: int, max_bins: int, table_keys: np.ndarray, table_values: np.ndarray, table_shift: int,
                   offsets: np.ndarray, ids: np.ndarray, line_pair: np.ndarray, line_lam: np.ndarray,
-                  lambdas: np.ndarray, line_tables: np.ndarray, pair_sq: np.ndarray, vectors: np.ndarray, queries: np.ndarray,
-                  k: int, candidates: int, bins: int, rerank: int, refine: int, horizon: int, queue: bool,
-                  threads: int) -> tuple[np.ndarray, np.ndarray]:
+                  lambdas: np.ndarray, line_tables: np.ndarray, pair_sq: np.ndarray, vectors: np.ndarray,
+                  queries: np.ndarray, k: int, candidates: int, bins: int, rerank: int, refine: int,
+                  horizon: int, queue: bool, threads: int) -> tuple[np.ndarray, np.ndarray]:
     """Search a batch of queries; see the module docstring. Returns (distances, ids), each (nq, k).
 
     part_dists/part_codes (p, nq, R): traversal output per part, ascending. orders (levels, 10, T, 2)
     and order_len (levels,): the anisotropic order of each pairwise merge level, padded to T.
-    lambdas (256,): the λ of each code. line_tables (nq, P_line, k1): query distances to the level-1 centroid sub-parts; pair_sq
-    (P_line, k1, k1). rerank: 0 none, 1 line, 2 exact. queue: the last merge of bin proposal by
-    priority queue instead of the anisotropic order. threads: ``numba.get_num_threads()`` (read by
+    lambdas (256,): the λ of each code. line_tables (nq, P_line, k1): query distances to the
+    level-1 centroid sub-parts; pair_sq (P_line, k1, k1). rerank: 0 none, 1 line, 2 exact.
+    queue: the last merge of bin proposal by priority queue instead of the anisotropic order. threads: ``numba.get_num_threads()`` (read by
     the caller: calling it here would keep the function from being cached).
     """
     parts, nq, ranks = part_dists.shape
@@ -331,8 +338,7 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
                     if more == produced:
                         break
                     for t in range(produced, more):
-                        h = work_h[0, 0, pair_a[t]] * mult + work_h[0, 1, pair_b[t]]
-                        pair_h[t] = h if h < max_bins else h % max_bins
+                        pair_h[t] = _join(work_h[0, 0, pair_a[t]], work_h[0, 1, pair_b[t]], mult, max_bins)
                     filled = _gather_candidates(pair_d[produced:more], pair_h[produced:more], more - produced,
                                                 table_keys, table_values, shift, offsets, seen, q, slot_pos,
                                                 slot_bin_d, filled)

@@ -80,6 +80,7 @@ class PQTIndex:
         self._store: dict[str, np.ndarray] | None = None
         self._device_cache: dict[Any, dict[str, Any]] = {}
         self._orders: dict[tuple[int, int], np.ndarray] = {}
+        self._padded_orders: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     # -- build ---------------------------------------------------------------------------
 
@@ -322,8 +323,10 @@ class PQTIndex:
             dev["pair_sq"] = self.lines.pair_sq.astype(np.float32)
         part_dists, part_codes = self._traverse(np, dev, q, None)
         ranks = part_dists[0].shape[1]
-        orders, order_len = compiled.padded_orders([self._order_table(n, bins)
-                                                    for n in self._merge_lengths(ranks, bins)])
+        if (ranks, bins) not in self._padded_orders:
+            self._padded_orders[ranks, bins] = compiled.padded_orders(
+                [self._order_table(n, bins) for n in self._merge_lengths(ranks, bins)])
+        orders, order_len = self._padded_orders[ranks, bins]
         line_tables = np.ascontiguousarray(self.lines.query_tables(q))
         vectors = dev["vectors"] if "vectors" in dev else np.zeros((1, self.dim), np.float32)
         return compiled.search_kernel(
