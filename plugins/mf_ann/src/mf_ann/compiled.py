@@ -295,7 +295,8 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
     and order_len (levels,): the anisotropic order of each pairwise merge level, padded to T.
     lambdas (256,): the λ of each code. line_tables (nq, P_line, k1): query distances to the
     level-1 centroid sub-parts; pair_sq (P_line, k1, k1). rerank: 0 none, 1 line, 2 exact.
-    queue: the last merge of bin proposal by priority queue instead of the anisotropic order. threads: ``numba.get_num_threads()`` (read by
+    queue: the last merge of bin proposal by priority queue instead of the anisotropic order.
+    threads: ``numba.get_num_threads()`` (read by
     the caller: calling it here would keep the function from being cached).
     """
     parts, nq, ranks = part_dists.shape
