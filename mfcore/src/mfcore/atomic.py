@@ -32,11 +32,13 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
     On any exception the temporary file is removed and ``path`` is left untouched;
     an ``OSError`` (full disk, a folder in the way) becomes a one-line :class:`InputError`.
-    The suffix is kept so that writers that pick a format by extension still work.
+    The suffixes are kept so that writers that pick a format by extension still work.
     """
     final = Path(path)
     check_writable_dir(final)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".tmp{final.suffix}", dir=final.parent or ".")
+    suffixes = "".join(final.suffixes)  # all of them: "x.weights.h5" writers check the whole ending
+    stem = final.name[: len(final.name) - len(suffixes)] if suffixes else final.name
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.tmp.", suffix=suffixes, dir=final.parent or ".")
     os.close(fd)
     tmp = Path(tmp_name)
     try:

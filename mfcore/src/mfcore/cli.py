@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.progress import track
 from typer.core import TyperGroup
@@ -161,7 +162,12 @@ def synth(
     output: Annotated[Path, typer.Option("--output", "-o", help="Dataset file to write (LMDB).")],
     count: Annotated[int, typer.Option("--count", "-n", min=1, help="Number of samples.")] = 1000,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes.")] = 1,
-    generator: Annotated[str | None, typer.Option("--generator", "-g", help="TASK/NAME of the generator.")] = None,
+    generator: Annotated[str | None, typer.Option("--generator", "--kind", "-g",
+                                                  help="Generator NAME (or TASK/NAME).")] = None,
+    images: Annotated[Path | None, typer.Option("--images", help="Folder of your sharp images to synthesise from "
+                                                "(the generator's `images` parameter).")] = None,
+    videos: Annotated[Path | None, typer.Option("--videos", help="Folder of your videos to synthesise from "
+                                                "(the generator's `videos` parameter).")] = None,
     settings: Annotated[list[str] | None, typer.Option("--set", help="Generator parameter KEY=VALUE.")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing dataset file.")] = False,
     seed: SeedOption = 0,
@@ -181,7 +187,12 @@ def synth(
     if output.exists() and not overwrite:
         raise MfError(f"{output} exists; pass --overwrite to replace it")
     spec = synths[name]
-    bound = spec.bind(**_parse_settings(settings or []))
+    folders = {key: str(folder.resolve()) for key, folder in (("images", images), ("videos", videos)) if folder}
+    for key, folder in folders.items():
+        if not Path(folder).is_dir():
+            raise InputError(f"--{key} {folder}: not a folder")
+    bound = spec.bind(**_parse_settings(settings or []), **folders)
+    bound(np.random.default_rng(seed))  # one sample here first: bad parameters fail with their own message
     metadata = {"generator": name, "params": dict(bound.params), "seed": seed, "workers": workers,
                 "version": __version__}
     start = time.perf_counter()

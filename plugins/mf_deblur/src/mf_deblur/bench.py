@@ -34,7 +34,7 @@ def _quality_rows(frames: int, seeds: int, size: int, p: float) -> list[dict[str
         sharp = crop(photo(name), size)
         scores: dict[str, list[float]] = {k: [] for k in ("mean", "best", "fba", "fba_ssim", "best_ssim")}
         for seed in range(seeds):
-            burst, _ = synthesize_burst(sharp, np.random.default_rng(seed), frames=frames, kernel_size=17, noise=0.01)
+            burst, _ = synthesize_burst(sharp, np.random.default_rng(seed), frames=frames, sizes=(17,), noise=0.01)
             fused = fba(burst, p=p)
             per_frame = [psnr(sharp, f) for f in burst]
             best = int(np.argmax(per_frame))

@@ -74,7 +74,7 @@ def demo(ctx: RunContext, folder: Path) -> DemoSection:
     rows, figures, metrics = [], [], {}
     for name in DEMO_PHOTOS:
         sharp = crop(photo(name), 256)
-        burst, _ = synthesize_burst(sharp, rng, frames=8, kernel_size=17, noise=0.01)
+        burst, _ = synthesize_burst(sharp, rng, frames=8, sizes=(17,), noise=0.01)
         fused = deblur_burst(ctx, burst, p=11.0, sigma=None)
         mean = burst.mean(axis=0)
         scores = [(f"input frame {i}", psnr(sharp, f), ssim(sharp, f)) for i, f in enumerate(burst)]

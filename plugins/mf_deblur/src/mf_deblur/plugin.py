@@ -3,19 +3,44 @@
 from __future__ import annotations
 
 from mfcore import Synthesizer, Task, hookimpl
+from mfcore.model import ModelSpec
 
 from .bench import bench
-from .burst import burst_sample
+from .burst import static_sample
 from .commands import demo, run
+from .dynamic import dynamic_sample
+from .kernels import SIZES
+from .model_io import SHIPPED
+from .motion_blur import EXPOSURES
+from .train import train
+
+COMMON = {"size": 64, "frames": 5, "sizes": list(SIZES), "noise": 0.01, "max_noise": None, "images": None}
 
 
 @hookimpl
 def mf_tasks() -> list[Task]:
-    return [Task("deblur", "burst deblurring with Fourier Burst Accumulation", backends=("numpy", "torch", "cupy"),
-                 commands={"run": run, "bench": bench, "demo": demo})]
+    return [Task("deblur", "burst and video deblurring: Recurrent Deblur Network and Fourier Burst Accumulation",
+                 backends=("numpy", "torch", "tensorflow", "cupy"),
+                 commands={"run": run, "bench": bench, "demo": demo, "train": train})]
 
 
 @hookimpl
 def mf_synthesizers() -> list[Synthesizer]:
-    return [Synthesizer("deblur", "burst", "random crops of bundled photos blurred by random camera shake",
-                        burst_sample, {"size": 128, "frames": 8, "kernel_size": 17, "noise": 0.01})]
+    return [
+        Synthesizer("deblur", "static", "textured patches of sharp images, each frame shaken by its own GP kernel",
+                    static_sample, COMMON),
+        Synthesizer("deblur", "dynamic", "motion blur from flow-interpolated video (eq. 6.12) plus camera shake",
+                    dynamic_sample, {**COMMON, "exposures": list(EXPOSURES), "max_speed": 4.0, "videos": None}),
+    ]
+
+
+@hookimpl
+def mf_models() -> list[ModelSpec]:
+    def build() -> object:
+        from .model_io import read_card
+        from .rdn import build_rdn  # imports Keras: only once KERAS_BACKEND is set
+
+        return build_rdn(float(read_card(SHIPPED)["width"]))
+
+    return [ModelSpec("deblur", "rdn", "Recurrent Deblur Network (thesis 6.3.3)", build, SHIPPED,
+                      "mf train deblur --preset cpu --backend torch")]

@@ -1,0 +1,325 @@
+"""``mf train deblur``: train the Recurrent Deblur Network (thesis 6.3.3).
+
+Data comes from LMDB datasets written by ``mf synth deblur`` (``--data``) and/or
+from generators run on the fly in worker processes that stream samples over
+ZeroMQ (``--stream static|dynamic``); each batch draws evenly from all sources.
+Every sample is a target frame's sharp patch and its blurred sequence, target
+first. The loss is the sum over the recurrent steps of the per-step mean
+squared error (one term per observation, as figure 6.14), minimised with Adam.
+
+A run folder holds everything needed to stop and resume (``--resume``): the
+last weights and optimizer state (written atomically every
+``--checkpoint-every`` steps), ``log.csv`` with the validation PSNR, and the
+best weights so far as ``rdn.weights.h5`` with their model card ``rdn.json``.
+Validation uses a fixed set of static and dynamic samples drawn from the
+training photographs with a seed of its own; the photographs held out for
+``mf bench deblur`` are never seen.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from mfcore import __version__ as mf_version
+from mfcore.atomic import atomic_path
+from mfcore.errors import InputError
+from mfcore.metrics import psnr
+from mfcore.output import stderr
+from mfcore.store import Dataset
+from mfcore.stream import SampleStream
+from mfcore.synthesizer import BoundSynthesizer
+from mfcore.task import RunContext
+
+from .burst import static_sample
+from .dynamic import dynamic_sample
+from .fba import fba
+from .model_io import card_path, keras_backend_for
+
+GENERATORS = {"static": static_sample, "dynamic": dynamic_sample}
+VALIDATION_SEED = 10_000_019
+
+
+class Preset(str, Enum):
+    cpu = "cpu"
+    gpu = "gpu"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Hyper-parameters of a run (saved in its state and in the model card)."""
+
+    width: float
+    patch: int
+    batch: int
+    frames: int
+    steps: int
+    lr: float
+    noise: float
+    max_noise: float
+
+
+PRESETS = {
+    # Fits a 2-core CPU in about an hour: half-width network, 64 px patches.
+    Preset.cpu: Config(width=0.5, patch=64, batch=8, frames=5, steps=4000, lr=1e-3, noise=0.005, max_noise=0.02),
+    # The thesis's network: full width, 128 px patches, 5-frame sequences.
+    Preset.gpu: Config(width=1.0, patch=128, batch=16, frames=5, steps=200_000, lr=5e-4, noise=0.005,
+                       max_noise=0.02),
+}
+
+
+def _crop(sample: dict[str, np.ndarray], patch: int, frames: int, rng: np.random.Generator,
+          source: str) -> tuple[np.ndarray, np.ndarray]:
+    sharp, blurred = sample["sharp"], sample["blurred"]
+    if blurred.ndim != 4 or len(blurred) < frames:
+        raise InputError(f"{source}: samples need at least {frames} blurred frames, got shape {blurred.shape}")
+    h, w = sharp.shape[:2]
+    if min(h, w) < patch:
+        raise InputError(f"{source}: samples of {w}x{h} px are smaller than the {patch} px training patches")
+    y, x = int(rng.integers(0, h - patch + 1)), int(rng.integers(0, w - patch + 1))
+    return sharp[y:y + patch, x:x + patch], blurred[:frames, y:y + patch, x:x + patch]
+
+
+class Batches:
+    """Mixed batches (sequences (B, T, P, P, 3), targets (B, P, P, 3)) from LMDB files and live streams."""
+
+    def __init__(self, config: Config, data: list[Path], streams: list[str], workers: int, seed: int,
+                 images: Path | None, videos: Path | None) -> None:
+        self.config = config
+        self.rng = np.random.default_rng(seed)
+        self.sources: list[tuple[str, Iterator[dict[str, np.ndarray]]]] = []
+        self._streams: list[SampleStream] = []
+        for path in data:
+            dataset = Dataset(path)
+            self.sources.append((str(path), self._shuffled(dataset)))
+        for i, kind in enumerate(streams):
+            params = {"size": config.patch, "frames": config.frames, "noise": config.noise,
+                      "max_noise": config.max_noise, "images": str(images) if images else None}
+            if kind == "dynamic":
+                params["videos"] = str(videos) if videos else None
+            bound = BoundSynthesizer(GENERATORS[kind], params)
+            bound(np.random.default_rng(seed))  # fail here, with the real message, on bad folders
+            stream = SampleStream(bound, workers=workers, seed=seed * 1000 + i, hwm=4 * config.batch)
+            self._streams.append(stream)
+            self.sources.append((f"{kind} stream", iter(stream)))
+
+    def _shuffled(self, dataset: Dataset) -> Iterator[dict[str, np.ndarray]]:
+        while True:
+            for index in self.rng.permutation(len(dataset)):
+                yield dataset[int(index)]
+
+    def __next__(self) -> tuple[np.ndarray, np.ndarray]:
+        sharp, blurred = [], []
+        for b in range(self.config.batch):
+            name, source = self.sources[(b + int(self.rng.integers(len(self.sources)))) % len(self.sources)]
+            s, x = _crop(next(source), self.config.patch, self.config.frames, self.rng, name)
+            sharp.append(s)
+            blurred.append(x)
+        return np.stack(blurred).astype(np.float32), np.stack(sharp).astype(np.float32)
+
+    def close(self) -> None:
+        for stream in self._streams:
+            stream.close()
+
+
+def validation_set(config: Config, count: int = 24, size: int = 96) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Fixed static and dynamic validation sequences from the training photographs (own seed)."""
+    sets = {}
+    for offset, (kind, fn) in enumerate(GENERATORS.items()):
+        rng = np.random.default_rng(VALIDATION_SEED + offset)
+        samples = [fn(rng, size=size, frames=config.frames, noise=0.01) for _ in range(count)]
+        sets[kind] = (np.stack([s["blurred"] for s in samples]), np.stack([s["sharp"] for s in samples]))
+    return sets
+
+
+def _validate(model: Any, sets: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    from keras import ops
+
+    scores = {}
+    for kind, (blurred, sharp) in sets.items():
+        out = np.concatenate([ops.convert_to_numpy(model(blurred[i:i + 8], training=False))[:, -1]
+                              for i in range(0, len(blurred), 8)])
+        scores[kind] = float(np.mean([psnr(s, np.clip(o, 0, 1)) for s, o in zip(sharp, out)]))
+    return scores
+
+
+def _baselines(sets: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    out = {}
+    for kind, (blurred, sharp) in sets.items():
+        out[f"{kind}_input"] = float(np.mean([psnr(s, b[0]) for s, b in zip(sharp, blurred)]))
+        out[f"{kind}_fba"] = float(np.mean([psnr(s, np.clip(fba(b), 0, 1)) for s, b in zip(sharp, blurred)]))
+    return out
+
+
+def _step_loss(y_true: Any, y_pred: Any) -> Any:
+    """Per sample: Σ_k mean squared error of step k (y_true is the target tiled over the steps)."""
+    from keras import ops
+
+    return ops.sum(ops.mean(ops.square(y_true - y_pred), axis=(2, 3, 4)), axis=1)
+
+
+class Run:
+    """A run folder: checkpoint, optimizer state, log and best weights."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.last = folder / "checkpoint" / "last.weights.h5"
+        self.optimizer = folder / "checkpoint" / "optimizer.npz"
+        self.state = folder / "checkpoint" / "state.json"
+        self.log = folder / "log.csv"
+        self.best = folder / "rdn.weights.h5"
+
+    def save(self, model: Any, optimizer: Any, state: dict[str, Any]) -> None:
+        from keras import ops
+
+        self.last.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.last) as tmp:
+            model.save_weights(str(tmp))
+        with atomic_path(self.optimizer) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, *[ops.convert_to_numpy(v) for v in optimizer.variables])
+        with atomic_path(self.state) as tmp:
+            tmp.write_text(json.dumps(state, indent=1))
+
+    def restore(self, model: Any, optimizer: Any) -> dict[str, Any]:
+        if not self.state.is_file():
+            raise InputError(f"{self.folder}: no checkpoint to resume from")
+        model.load_weights(str(self.last))
+        optimizer.build(model.trainable_variables)
+        with np.load(self.optimizer) as saved:
+            values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        if len(values) != len(optimizer.variables):
+            raise InputError(f"{self.optimizer}: optimizer state does not match the network")
+        for variable, value in zip(optimizer.variables, values):
+            variable.assign(value)
+        return json.loads(self.state.read_text())
+
+    def write_log(self, rows: list[dict[str, Any]]) -> None:
+        with atomic_path(self.log) as tmp, open(tmp, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def train(
+    ctx: RunContext,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run folder: checkpoints, log.csv, rdn.weights.h5.")]
+    = Path("runs/deblur"),
+    preset: Annotated[Preset, typer.Option(help="cpu: half width, 64 px, 4k steps; gpu: the thesis's network.")]
+    = Preset.cpu,
+    data: Annotated[list[Path] | None, typer.Option("--data", help="LMDB dataset from `mf synth deblur` "
+                                                                   "(repeatable).")] = None,
+    stream: Annotated[list[str] | None, typer.Option("--stream", help="On-the-fly generator: static or dynamic "
+                                                                      "(repeatable; default both unless --data).")]
+    = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes per --stream.")] = 1,
+    images: Annotated[Path | None, typer.Option(help="Your sharp images for the streams (default: bundled).")]
+    = None,
+    videos: Annotated[Path | None, typer.Option(help="Your sharp videos for the dynamic stream.")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, help="Training steps (default: the preset's).")] = None,
+    width: Annotated[float | None, typer.Option(min=0.05, help="Width multiplier (default: the preset's).")] = None,
+    lr: Annotated[float | None, typer.Option(min=0.0, help="Initial learning rate (default: the preset's).")] = None,
+    validate_every: Annotated[int, typer.Option(min=1, help="Steps between validations.")] = 250,
+    checkpoint_every: Annotated[int, typer.Option(min=1, help="Steps between checkpoints.")] = 250,
+    resume: Annotated[bool, typer.Option(help="Continue the run in --output from its checkpoint.")] = False,
+) -> dict[str, Any]:
+    """Train the Recurrent Deblur Network with progress, checkpoints, resume and a validation PSNR log."""
+    run = Run(output)
+    if not resume and run.state.is_file():
+        raise InputError(f"{output} already holds a run; pass --resume to continue it or choose another --output")
+    base = PRESETS[preset]
+    config = Config(**{**asdict(base), **{k: v for k, v in (("steps", steps), ("width", width), ("lr", lr))
+                                          if v is not None}})
+    streams = list(stream or ([] if data else ["static", "dynamic"]))
+    unknown = [s for s in streams if s not in GENERATORS]
+    if unknown:
+        raise InputError(f"unknown --stream {unknown[0]!r}; use static or dynamic")
+    for path in data or []:
+        if not path.exists():
+            raise InputError(f"{path}: no such dataset")
+    keras_name = keras_backend_for(ctx)
+    import keras
+
+    from .rdn import build_rdn
+
+    keras.utils.set_random_seed(ctx.seed)
+    model = build_rdn(config.width)
+    schedule = keras.optimizers.schedules.CosineDecay(config.lr, config.steps, alpha=0.05)
+    optimizer = keras.optimizers.Adam(schedule, clipnorm=1.0)
+    model.compile(optimizer=optimizer, loss=_step_loss)
+    state: dict[str, Any] = {"step": 0, "seconds": 0.0, "best": None, "log": [], "config": asdict(config)}
+    if resume:
+        state = run.restore(model, optimizer)
+        if state["config"] != asdict(config):
+            raise InputError(f"{output}: the run was started with {state['config']}, not {asdict(config)}")
+    output.mkdir(parents=True, exist_ok=True)
+    sets = validation_set(config)
+    baselines = _baselines(sets)
+    batches = Batches(config, data or [], streams, workers, ctx.seed + state["step"], images, videos)
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), TextColumn("{task.completed}/"
+               "{task.total}"), TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
+    start, done_before = time.perf_counter(), state["seconds"]
+    losses: list[float] = []
+    try:
+        with Progress(*columns, console=stderr, disable=ctx.json, transient=True) as progress:
+            bar = progress.add_task("train rdn", total=config.steps, completed=state["step"], status="")
+            while state["step"] < config.steps:
+                x, y = next(batches)
+                target = np.repeat(y[:, None], config.frames - 1, axis=1)
+                losses.append(float(np.asarray(model.train_on_batch(x, target))))
+                state["step"] += 1
+                step = state["step"]
+                if step % validate_every == 0 or step == config.steps:
+                    scores = _validate(model, sets)
+                    entry = {"step": step, "seconds": round(done_before + time.perf_counter() - start, 1),
+                             "loss": round(float(np.mean(losses)), 6),
+                             **{f"{k}_psnr": round(v, 3) for k, v in scores.items()}}
+                    losses = []
+                    state["log"].append(entry)
+                    run.write_log(state["log"])
+                    mean = float(np.mean(list(scores.values())))
+                    if state["best"] is None or mean > state["best"]["mean_psnr"]:
+                        state["best"] = {"step": step, "mean_psnr": round(mean, 3), **entry}
+                        _write_best(run, model, config, state, baselines, preset, keras_name, data, streams)
+                    progress.update(bar, status=" ".join(f"{k} {v:.2f} dB" for k, v in scores.items()))
+                if step % checkpoint_every == 0 or step == config.steps:
+                    state["seconds"] = round(done_before + time.perf_counter() - start, 1)
+                    run.save(model, optimizer, state)
+                progress.update(bar, completed=step)
+    finally:
+        batches.close()
+    return {"output": str(output), "weights": str(run.best), "steps": state["step"],
+            "seconds": state["seconds"], "best": state["best"], "validation_baselines": baselines}
+
+
+def _write_best(run: Run, model: Any, config: Config, state: dict[str, Any], baselines: dict[str, float],
+                preset: Preset, keras_name: str, data: list[Path] | None, streams: list[str]) -> None:
+    with atomic_path(run.best) as tmp:
+        model.save_weights(str(tmp))
+    card = {
+        "model": "Recurrent Deblur Network (thesis 6.3.3)",
+        "width": config.width,
+        "preset": preset.value,
+        "config": asdict(config),
+        "data": {"lmdb": [str(p) for p in data or []], "streams": streams},
+        "trained_steps": state["best"]["step"],
+        "training_seconds": state["best"]["seconds"],
+        "validation_psnr": {k: v for k, v in state["best"].items() if k.endswith("_psnr") and k != "mean_psnr"},
+        "validation_baselines_psnr": {k: round(v, 3) for k, v in baselines.items()},
+        "keras_backend": keras_name,
+        "mf_version": mf_version,
+        "date": dt.date.today().isoformat(),
+        "reproduce": f"mf train deblur --preset {preset.value} --backend {keras_name}",
+    }
+    with atomic_path(card_path(run.best)) as tmp:
+        tmp.write_text(json.dumps(card, indent=1) + "\n")
