@@ -17,13 +17,17 @@ from mfcore.metrics import psnr, ssim
 from mfcore.report import figure, table
 from mfcore.sample_images import crop, photo
 from mfcore.task import DemoSection, RunContext
+from mfcore.video import VIDEO_SUFFIXES, iter_video, video_info, write_video
 
 from .align import align_to_first
 from .burst import synthesize_burst
 from .fba import fba
+from .inference import deblur, video_windows
+from .model_io import SHIPPED, keras_backend_for, load_rdn, rdn_available
 
 
 class Method(str, Enum):
+    rdn = "rdn"
     fba = "fba"
 
 
@@ -39,30 +43,76 @@ def deblur_burst(ctx: RunContext, frames: np.ndarray, p: float, sigma: float | N
     return backend.to_numpy(fba(backend.asarray(frames), p=p, sigma=sigma))
 
 
+def _is_video(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_SUFFIXES
+
+
 def run(
     ctx: RunContext,
-    frames: Annotated[list[Path], typer.Argument(help="Frame files, or folders of frames, of one burst.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Image file to write (.png, .jpg, .tif...).")],
-    method: Annotated[Method, typer.Option(help="Deblurring method.")] = Method.fba,
+    frames: Annotated[list[Path], typer.Argument(help="Frame files or folders of one burst (target frame first), "
+                                                      "or one video file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Image to write (.png, .jpg, .tif...), or a "
+                                                               "video (.mp4) when the input is a video.")],
+    method: Annotated[Method | None, typer.Option(help="rdn (default when its weights and PyTorch or TensorFlow "
+                                                       "are installed) or fba.")] = None,
+    weights: Annotated[Path | None, typer.Option(help="RDN weights (.weights.h5 with its .json card beside it); "
+                                                      "default: the shipped ones.")] = None,
+    tile: Annotated[int | None, typer.Option(min=64, help="RDN: process in tiles of this many pixels "
+                                                          "(for frames larger than memory allows).")] = None,
+    overlap: Annotated[int, typer.Option(min=0, help="RDN: tile overlap in pixels, blended smoothly.")] = 32,
+    levels: Annotated[int, typer.Option(min=1, max=4, help="RDN: multi-scale input levels (6.4.2).")] = 1,
+    colour: Annotated[bool, typer.Option("--colour/--no-colour", help="RDN: match the output's colour histograms "
+                                                                      "to the target frame (appendix A.2).")] = False,
+    radius: Annotated[int, typer.Option(min=1, help="Video: deblur each frame from this many neighbours on "
+                                                    "each side.")] = 2,
     p: Annotated[float, typer.Option(min=0.0, help="FBA exponent: 0 averages, larger favours the sharpest frame.")] = 11.0,
-    sigma: Annotated[float | None, typer.Option(min=0.0, help="Std of the weight smoothing in frequency samples "
+    sigma: Annotated[float | None, typer.Option(min=0.0, help="FBA: std of the weight smoothing in frequency samples "
                                                            "(default min(H, W)/50; 0 disables).")] = None,
-    align: Annotated[Alignment, typer.Option(help="Register frames to the first one before fusing.")] = Alignment.none,
+    align: Annotated[Alignment, typer.Option(help="Register frames to the first one before deblurring.")] = Alignment.none,
 ) -> dict[str, Any]:
-    """Deblur a burst of frames of a static scene into one sharp image."""
-    if output.suffix.lower() not in IMAGE_SUFFIXES:
-        raise InputError(f"{output}: unknown image format {output.suffix!r}; use one of {', '.join(sorted(IMAGE_SUFFIXES))}")
+    """Deblur a burst into one sharp image, or a video frame by frame from its neighbours."""
+    video = len(frames) == 1 and _is_video(frames[0])
+    suffixes = VIDEO_SUFFIXES if video else IMAGE_SUFFIXES
+    if output.suffix.lower() not in suffixes:
+        kind = "video" if video else "image"
+        raise InputError(f"{output}: unknown {kind} format {output.suffix!r}; use one of {', '.join(sorted(suffixes))}")
     check_writable_dir(output)
-    paths = collect_frames(frames)
-    burst = read_burst(paths, min_frames=2)
+    chosen = method or (Method.rdn if rdn_available(ctx, weights or SHIPPED) else Method.fba)
+    model, card = load_rdn(ctx, weights or SHIPPED) if chosen is Method.rdn else (None, {})
+    options = {"tile": tile, "overlap": overlap, "levels": levels, "colour": colour}
+
+    def fuse(burst: np.ndarray) -> np.ndarray:
+        burst = align_to_first(burst, align.value)
+        if model is not None:
+            return deblur(model, burst, **options)
+        return np.clip(deblur_burst(ctx, burst, p, sigma), 0.0, 1.0)
+
     start = time.perf_counter()
-    burst = align_to_first(burst, align.value)
-    image = deblur_burst(ctx, burst, p, sigma)
+    if video:
+        info = video_info(frames[0])
+        if info["frames"] < 2:
+            raise InputError(f"{frames[0]}: a video needs at least 2 frames, this one has {info['frames']}")
+        written = (fuse(window) for window in video_windows(iter_video(frames[0]), radius))
+        count = _count(write_video(output, written, info["fps"] or 30.0))
+        size = f"{info['width']}x{info['height']}"
+    else:
+        paths = collect_frames(frames)
+        burst = read_burst(paths, min_frames=2)
+        if burst.shape[-1] != 3 and model is not None:
+            burst = np.repeat(burst, 3, axis=-1)
+        write_image(output, fuse(burst))
+        count, size = len(paths), f"{burst.shape[2]}x{burst.shape[1]}"
     seconds = time.perf_counter() - start
-    write_image(output, image)
-    return {"output": str(output), "method": method.value, "frames": len(paths),
-            "size": f"{burst.shape[2]}x{burst.shape[1]}", "backend": ctx.backend.name,
-            "device": ctx.backend.device(), "seconds": round(seconds, 4)}
+    result = {"output": str(output), "method": chosen.value, "frames": count, "size": size,
+              "backend": ctx.backend.name, "device": ctx.backend.device(), "seconds": round(seconds, 4)}
+    if model is not None:
+        result["keras_backend"] = keras_backend_for(ctx)
+        result["weights"] = str(weights or SHIPPED)
+    return result
+
+
+def _count(path: Path) -> int:
+    return video_info(path)["frames"]
 
 
 DEMO_PHOTOS = ("astronaut", "coffee", "chelsea")

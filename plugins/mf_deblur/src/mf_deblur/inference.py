@@ -20,13 +20,11 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import cv2
 import numpy as np
-from skimage.exposure import match_histograms
 
 from .dynamic import centre_out
 
@@ -99,6 +97,8 @@ def deblur_steps(model: Any, frames: np.ndarray, tile: int | None = None, overla
 
 def correct_colours(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Match each channel's histogram of ``image`` to ``reference`` (appendix A.2)."""
+    from skimage.exposure import match_histograms  # imported on use: the CLI starts without SciPy
+
     return match_histograms(image, reference, channel_axis=-1).astype(np.float32)
 
 
@@ -119,23 +119,26 @@ def deblur(model: Any, frames: np.ndarray, tile: int | None = None, overlap: int
     return correct_colours(result, frames[0]) if colour else result
 
 
-def deblur_video(model: Any, frames: Iterable[np.ndarray], radius: int = 2, **options: Any) -> Iterator[np.ndarray]:
-    """Deblur a stream of video frames, each from the up to 2·radius+1 frames around it (centre-out)."""
-    window: deque[np.ndarray] = deque()
+def video_windows(frames: Iterable[np.ndarray], radius: int) -> Iterator[np.ndarray]:
+    """For each frame of a stream, the (T, H, W, C) sequence of it and its neighbours within ``radius``, centre-out.
+
+    Only 2·radius+1 frames are held in memory, so videos of any length stream through.
+    """
+    buffer: list[np.ndarray] = []  # frames first, first+1, ... of the stream
     source = iter(frames)
-    exhausted, index, first = False, 0, 0  # index: next frame to output; first: index of window[0]
+    first = index = 0
+    exhausted = False
     while True:
-        while not exhausted and first + len(window) <= index + radius:
-            try:
-                window.append(next(source))
-            except StopIteration:
+        while not exhausted and first + len(buffer) <= index + radius:
+            frame = next(source, None)
+            if frame is None:
                 exhausted = True
-        if index >= first + len(window):
+            else:
+                buffer.append(frame)
+        if index >= first + len(buffer):
             return
-        while first < index - radius:
-            window.popleft()
-            first += 1
-        order = centre_out(len(window), index - first)
-        sequence = np.stack([window[i] for i in order])
-        yield sequence[0] if len(sequence) == 1 else deblur(model, sequence, **options)
+        drop = max(0, index - radius - first)
+        del buffer[:drop]
+        first += drop
+        yield np.stack([buffer[i] for i in centre_out(len(buffer), index - first)])
         index += 1

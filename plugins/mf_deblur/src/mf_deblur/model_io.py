@@ -10,6 +10,8 @@ cannot be rebuilt.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
 import os
 import sys
@@ -29,6 +31,28 @@ def card_path(weights: Path) -> Path:
     return weights.with_name(weights.name.removesuffix(".weights.h5") + ".json")
 
 
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow (when installed) with the C++ log lines of its start-up kept off stderr.
+
+    TensorFlow prints oneDNN and CPU-feature notices from C++ at import, whatever
+    ``TF_CPP_MIN_LOG_LEVEL`` says, which would break mf's one-line error contract.
+    Keras imports TensorFlow when it runs on it, and also on PyTorch while training
+    (its data adapters), so this is called before either.
+    """
+    if "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            with contextlib.suppress(ImportError):
+                import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def keras_backend_for(ctx: RunContext) -> str:
     """The Keras backend name the RDN will run on for this context; sets KERAS_BACKEND."""
     wanted = ctx.backend.keras_backend
@@ -45,6 +69,8 @@ def keras_backend_for(ctx: RunContext) -> str:
         raise InputError(f"Keras is already running on {sys.modules['keras'].backend.backend()} in this process, "
                          f"cannot switch to {wanted}")
     os.environ["KERAS_BACKEND"] = wanted
+    if wanted == "tensorflow":
+        import_tensorflow_quietly()
     return wanted
 
 

@@ -45,7 +45,7 @@ from mfcore.task import RunContext
 from .burst import static_sample
 from .dynamic import dynamic_sample
 from .fba import fba
-from .model_io import card_path, keras_backend_for
+from .model_io import card_path, import_tensorflow_quietly, keras_backend_for
 
 GENERATORS = {"static": static_sample, "dynamic": dynamic_sample}
 VALIDATION_SEED = 10_000_019
@@ -170,38 +170,28 @@ def _step_loss(y_true: Any, y_pred: Any) -> Any:
 
 
 class Run:
-    """A run folder: checkpoint, optimizer state, log and best weights."""
+    """A run folder: checkpoint (weights with optimizer state), log and best weights."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.last = folder / "checkpoint" / "last.weights.h5"
-        self.optimizer = folder / "checkpoint" / "optimizer.npz"
         self.state = folder / "checkpoint" / "state.json"
         self.log = folder / "log.csv"
         self.best = folder / "rdn.weights.h5"
 
-    def save(self, model: Any, optimizer: Any, state: dict[str, Any]) -> None:
-        from keras import ops
-
+    def save(self, model: Any, state: dict[str, Any]) -> None:
+        """Weights of a compiled model include its optimizer's moments and step count."""
         self.last.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.last) as tmp:
             model.save_weights(str(tmp))
-        with atomic_path(self.optimizer) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, *[ops.convert_to_numpy(v) for v in optimizer.variables])
         with atomic_path(self.state) as tmp:
             tmp.write_text(json.dumps(state, indent=1))
 
     def restore(self, model: Any, optimizer: Any) -> dict[str, Any]:
         if not self.state.is_file():
             raise InputError(f"{self.folder}: no checkpoint to resume from")
+        optimizer.build(model.trainable_variables)  # so that loading fills its moments too
         model.load_weights(str(self.last))
-        optimizer.build(model.trainable_variables)
-        with np.load(self.optimizer) as saved:
-            values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
-        if len(values) != len(optimizer.variables):
-            raise InputError(f"{self.optimizer}: optimizer state does not match the network")
-        for variable, value in zip(optimizer.variables, values):
-            variable.assign(value)
         return json.loads(self.state.read_text())
 
     def write_log(self, rows: list[dict[str, Any]]) -> None:
@@ -232,6 +222,8 @@ def train(
     validate_every: Annotated[int, typer.Option(min=1, help="Steps between validations.")] = 250,
     checkpoint_every: Annotated[int, typer.Option(min=1, help="Steps between checkpoints.")] = 250,
     resume: Annotated[bool, typer.Option(help="Continue the run in --output from its checkpoint.")] = False,
+    stop_after: Annotated[int | None, typer.Option(min=1, help="Checkpoint and stop after this many steps of this "
+                                                               "invocation (train in slices with --resume).")] = None,
 ) -> dict[str, Any]:
     """Train the Recurrent Deblur Network with progress, checkpoints, resume and a validation PSNR log."""
     run = Run(output)
@@ -248,6 +240,7 @@ def train(
         if not path.exists():
             raise InputError(f"{path}: no such dataset")
     keras_name = keras_backend_for(ctx)
+    import_tensorflow_quietly()  # Keras's trainer imports it on PyTorch too
     import keras
 
     from .rdn import build_rdn
@@ -273,7 +266,8 @@ def train(
     try:
         with Progress(*columns, console=stderr, disable=ctx.json, transient=True) as progress:
             bar = progress.add_task("train rdn", total=config.steps, completed=state["step"], status="")
-            while state["step"] < config.steps:
+            stop = config.steps if stop_after is None else min(config.steps, state["step"] + stop_after)
+            while state["step"] < stop:
                 x, y = next(batches)
                 target = np.repeat(y[:, None], config.frames - 1, axis=1)
                 losses.append(float(np.asarray(model.train_on_batch(x, target))))
@@ -292,20 +286,24 @@ def train(
                         state["best"] = {"step": step, "mean_psnr": round(mean, 3), **entry}
                         _write_best(run, model, config, state, baselines, preset, keras_name, data, streams)
                     progress.update(bar, status=" ".join(f"{k} {v:.2f} dB" for k, v in scores.items()))
-                if step % checkpoint_every == 0 or step == config.steps:
+                if step % checkpoint_every == 0 or step == stop:
                     state["seconds"] = round(done_before + time.perf_counter() - start, 1)
-                    run.save(model, optimizer, state)
+                    run.save(model, state)
                 progress.update(bar, completed=step)
     finally:
         batches.close()
-    return {"output": str(output), "weights": str(run.best), "steps": state["step"],
+    return {"output": str(output), "weights": str(run.best), "steps": state["step"], "finished": state["step"] == config.steps,
             "seconds": state["seconds"], "best": state["best"], "validation_baselines": baselines}
 
 
 def _write_best(run: Run, model: Any, config: Config, state: dict[str, Any], baselines: dict[str, float],
                 preset: Preset, keras_name: str, data: list[Path] | None, streams: list[str]) -> None:
+    from .rdn import build_rdn
+
+    inference = build_rdn(config.width)  # not compiled: its file holds the network only, no optimizer state
+    inference.set_weights(model.get_weights())
     with atomic_path(run.best) as tmp:
-        model.save_weights(str(tmp))
+        inference.save_weights(str(tmp))
     card = {
         "model": "Recurrent Deblur Network (thesis 6.3.3)",
         "width": config.width,

@@ -1,0 +1,64 @@
+"""``mf train deblur``: a short real run, its files, resuming, and its errors."""
+
+import csv
+import json
+
+import pytest
+
+from mfcore.testing import assert_clean_error
+
+from conftest import keras_backend_name  # the plugin tests folder is on sys.path
+
+ARGS = ("--width", "0.1", "--validate-every", "2", "--checkpoint-every", "2", "--stream", "static", "--json")
+
+
+@pytest.fixture(scope="module")
+def keras_name():
+    name = keras_backend_name()
+    if name is None:
+        pytest.skip("training needs PyTorch or TensorFlow")
+    return name
+
+
+def test_train_checkpoints_logs_and_resumes(mf, tmp_path, keras_name):
+    run = tmp_path / "run"
+    first = mf("train", "deblur", "-o", run, "--steps", "6", "--stop-after", "3", "--backend", keras_name, *ARGS)
+    assert first.returncode == 0, first.stderr
+    info = json.loads(first.stdout)
+    assert info["steps"] == 3 and not info["finished"]
+    state = json.loads((run / "checkpoint" / "state.json").read_text())
+    import h5py
+
+    with h5py.File(run / "rdn.weights.h5") as fh:  # the shipped kind of file: the network, no optimizer state
+        assert "optimizer" not in fh
+    assert state["step"] == 3 and (run / "checkpoint" / "last.weights.h5").is_file()
+
+    again = mf("train", "deblur", "-o", run, "--steps", "6", "--backend", keras_name, *ARGS)
+    assert_clean_error(again, "already holds a run", "--resume")
+
+    other = mf("train", "deblur", "-o", run, "--steps", "8", "--resume", "--backend", keras_name, *ARGS)
+    assert_clean_error(other, "was started with")
+
+    second = mf("train", "deblur", "-o", run, "--steps", "6", "--resume", "--backend", keras_name, *ARGS)
+    assert second.returncode == 0, second.stderr
+    info = json.loads(second.stdout)
+    assert info["steps"] == 6 and info["finished"]
+    with open(run / "log.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["step"]) for r in rows] == [2, 4, 6]
+    assert all(float(r["static_psnr"]) > 10 and float(r["dynamic_psnr"]) > 10 for r in rows)
+    card = json.loads((run / "rdn.json").read_text())
+    assert card["width"] == 0.1 and card["config"]["steps"] == 6 and card["keras_backend"] == keras_name
+    assert card["trained_steps"] in (2, 4, 6) and (run / "rdn.weights.h5").is_file()
+
+
+def test_train_errors_are_one_line(mf, tmp_path, keras_name):
+    cases = [
+        (("--stream", "wobbly"), "unknown --stream 'wobbly'"),
+        (("--data", tmp_path / "missing.lmdb"), "missing.lmdb: no such dataset"),
+        (("--stream", "static", "--images", tmp_path), "folder contains no images"),
+        (("--resume",), "no checkpoint to resume from"),
+    ]
+    for extra, fragment in cases:
+        result = mf("train", "deblur", "-o", tmp_path / "r", "--steps", "2", "--backend", keras_name, *extra)
+        assert_clean_error(result, fragment)
