@@ -9,7 +9,7 @@ from mfcore.testing import assert_clean_error
 
 from conftest import keras_backend_name  # the plugin tests folder is on sys.path
 
-ARGS = ("--width", "0.1", "--validate-every", "2", "--checkpoint-every", "2", "--stream", "static", "--json")
+ARGS = ("--width", "0.1", "--validation", "3", "--validate-every", "2", "--checkpoint-every", "2", "--stream", "static", "--json")
 
 
 @pytest.fixture(scope="module")

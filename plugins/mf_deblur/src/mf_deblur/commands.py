@@ -77,29 +77,31 @@ def run(
         kind = "video" if video else "image"
         raise InputError(f"{output}: unknown {kind} format {output.suffix!r}; use one of {', '.join(sorted(suffixes))}")
     check_writable_dir(output)
+    if video:  # inputs first: a bad file fails at once, before the network loads
+        info = video_info(frames[0])
+        if info["frames"] < 2:
+            raise InputError(f"{frames[0]}: a video needs at least 2 frames, this one has {info['frames']}")
+    else:
+        paths = collect_frames(frames)
+        burst = read_burst(paths, min_frames=2)
     chosen = method or (Method.rdn if rdn_available(ctx, weights or SHIPPED) else Method.fba)
-    model, card = load_rdn(ctx, weights or SHIPPED) if chosen is Method.rdn else (None, {})
+    model = load_rdn(ctx, weights or SHIPPED)[0] if chosen is Method.rdn else None
     options = {"tile": tile, "overlap": overlap, "levels": levels, "colour": colour}
 
     def fuse(burst: np.ndarray) -> np.ndarray:
         burst = align_to_first(burst, align.value)
         if model is not None:
+            if burst.shape[-1] != 3:
+                burst = np.repeat(burst[..., :1], 3, axis=-1)
             return deblur(model, burst, **options)
         return np.clip(deblur_burst(ctx, burst, p, sigma), 0.0, 1.0)
 
     start = time.perf_counter()
     if video:
-        info = video_info(frames[0])
-        if info["frames"] < 2:
-            raise InputError(f"{frames[0]}: a video needs at least 2 frames, this one has {info['frames']}")
         written = (fuse(window) for window in video_windows(iter_video(frames[0]), radius))
         count = _count(write_video(output, written, info["fps"] or 30.0))
         size = f"{info['width']}x{info['height']}"
     else:
-        paths = collect_frames(frames)
-        burst = read_burst(paths, min_frames=2)
-        if burst.shape[-1] != 3 and model is not None:
-            burst = np.repeat(burst, 3, axis=-1)
         write_image(output, fuse(burst))
         count, size = len(paths), f"{burst.shape[2]}x{burst.shape[1]}"
     seconds = time.perf_counter() - start

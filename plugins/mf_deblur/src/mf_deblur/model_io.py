@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -108,9 +109,16 @@ def load_rdn(ctx: RunContext, weights: Path = SHIPPED) -> tuple[Any, dict[str, A
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{card_path(weights)}: the model card has no valid 'width'") from exc
     model = build_rdn(width)
-    try:
-        model.load_weights(str(weights))
-    except Exception as exc:  # h5py and Keras raise many types for a wrong or damaged file
+    problem = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(str(weights))
+        except Exception as exc:  # h5py and Keras raise many types for a wrong or damaged file
+            problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # Keras only warns when it skips parts of a file: a half-loaded network must not run silently.
+    skipped = [str(w.message) for w in caught if "skipping" in str(w.message).lower()]
+    if problem or skipped:
         raise InputError(f"{weights}: cannot load these weights into the RDN of width {width} "
-                         f"(another architecture, or a damaged file): {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+                         f"(another architecture, or a damaged file): {problem or skipped[0]}")
     return model, card

@@ -220,6 +220,8 @@ def train(
     width: Annotated[float | None, typer.Option(min=0.05, help="Width multiplier (default: the preset's).")] = None,
     lr: Annotated[float | None, typer.Option(min=0.0, help="Initial learning rate (default: the preset's).")] = None,
     validate_every: Annotated[int, typer.Option(min=1, help="Steps between validations.")] = 250,
+    validation: Annotated[int, typer.Option(min=1, help="Validation sequences of each kind (static, dynamic).")]
+    = 24,
     checkpoint_every: Annotated[int, typer.Option(min=1, help="Steps between checkpoints.")] = 250,
     resume: Annotated[bool, typer.Option(help="Continue the run in --output from its checkpoint.")] = False,
     stop_after: Annotated[int | None, typer.Option(min=1, help="Checkpoint and stop after this many steps of this "
@@ -256,7 +258,7 @@ def train(
         if state["config"] != asdict(config):
             raise InputError(f"{output}: the run was started with {state['config']}, not {asdict(config)}")
     output.mkdir(parents=True, exist_ok=True)
-    sets = validation_set(config)
+    sets = validation_set(config, validation)
     baselines = _baselines(sets)
     batches = Batches(config, data or [], streams, workers, ctx.seed + state["step"], images, videos)
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), TextColumn("{task.completed}/"

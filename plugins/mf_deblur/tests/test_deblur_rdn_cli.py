@@ -1,0 +1,107 @@
+"""``mf run deblur --method rdn``: bursts and videos through the real network, and its errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mfcore.images import read_image, write_image
+from mfcore.sample_images import crop, photo
+from mfcore.testing import assert_clean_error
+from mfcore.video import read_video, write_video
+from mf_deblur.burst import synthesize_burst
+from mf_deblur.scene import random_scene
+
+from conftest import keras_backend_name  # the plugin tests folder is on sys.path
+
+
+@pytest.fixture(scope="module")
+def weights(keras, tmp_path_factory):
+    """A small RDN with random (non-zero) output weights, saved with its card."""
+    from mf_deblur.rdn import build_rdn
+
+    folder = tmp_path_factory.mktemp("weights")
+    keras.utils.set_random_seed(2)
+    model = build_rdn(0.1)
+    last = model.block.u3[-1].conv
+    last.kernel.assign(np.random.default_rng(0).normal(0, 0.02, tuple(last.kernel.shape)).astype("float32"))
+    model.save_weights(str(folder / "tiny.weights.h5"))
+    (folder / "tiny.json").write_text(json.dumps({"width": 0.1}))
+    return folder / "tiny.weights.h5", model
+
+
+@pytest.fixture
+def burst_dir(tmp_path):
+    burst, _ = synthesize_burst(crop(photo("chelsea"), 64), np.random.default_rng(0), frames=4, sizes=(11,))
+    folder = tmp_path / "burst"
+    folder.mkdir()
+    for i, frame in enumerate(burst):
+        write_image(folder / f"frame_{i:02d}.png", frame)
+    return folder
+
+
+def test_rdn_burst_matches_the_network_in_process(mf, weights, burst_dir, tmp_path):
+    from mf_deblur.inference import deblur
+
+    path, model = weights
+    out = tmp_path / "out.png"
+    result = mf("run", "deblur", burst_dir, "-o", out, "--weights", path, "--backend", keras_backend_name(), "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["method"] == "rdn" and info["frames"] == 4 and info["keras_backend"] == keras_backend_name()
+    frames = np.stack([read_image(p) for p in sorted(burst_dir.iterdir())])
+    want = deblur(model, frames)
+    assert np.abs(read_image(out) - want).max() <= 1 / 255 + 1e-4
+
+
+def test_rdn_runs_with_the_default_backend_and_tiles(mf, weights, burst_dir, tmp_path):
+    path, _ = weights
+    whole, tiled = tmp_path / "whole.png", tmp_path / "tiled.png"
+    assert mf("run", "deblur", burst_dir, "-o", whole, "--weights", path).returncode == 0
+    result = mf("run", "deblur", burst_dir, "-o", tiled, "--weights", path, "--tile", "64", "--overlap", "16",
+                "--levels", "2", "--colour", "--json")
+    assert result.returncode == 0, result.stderr
+    assert read_image(tiled).shape == read_image(whole).shape == (64, 64, 3)
+
+
+def test_video_in_video_out(mf, weights, tmp_path):
+    path, _ = weights
+    clip = random_scene(np.random.default_rng(1), 48, 64, max_speed=3.0).clip(7)
+    source = write_video(tmp_path / "in.mp4", clip, fps=25)
+    for method in ("rdn", "fba"):
+        out = tmp_path / f"out_{method}.mp4"
+        result = mf("run", "deblur", source, "-o", out, "--method", method, "--weights", path, "--radius", "1",
+                    "--json")
+        assert result.returncode == 0, result.stderr
+        info = json.loads(result.stdout)
+        assert info["frames"] == 7 and info["size"] == "64x48" and info["method"] == method
+        frames = read_video(out)
+        assert frames.shape == (7, 48, 64, 3)
+        assert np.abs(frames - read_video(source)).mean() < 0.1  # the same video, deblurred
+
+
+def test_rdn_errors_are_one_line(mf, weights, burst_dir, tmp_path):
+    path, _ = weights
+    out = tmp_path / "o.png"
+    wrong = tmp_path / "wrong.weights.h5"
+    wrong.write_bytes(path.read_bytes())
+    (tmp_path / "wrong.json").write_text(json.dumps({"width": 0.25}))
+    cardless = tmp_path / "cardless.weights.h5"
+    cardless.write_bytes(path.read_bytes())
+    broken = tmp_path / "broken.weights.h5"
+    broken.write_bytes(b"not hdf5")
+    (tmp_path / "broken.json").write_text(json.dumps({"width": 0.1}))
+    one_frame = tmp_path / "one.mp4"
+    write_video(one_frame, [np.zeros((16, 16, 3))])
+    cases = [
+        (("--weights", tmp_path / "none.weights.h5", "--method", "rdn"), "RDN weights not found"),
+        (("--weights", cardless, "--method", "rdn"), "model card beside the weights is missing"),
+        (("--weights", wrong), "cannot load these weights into the RDN of width 0.25"),
+        (("--weights", broken), "cannot load these weights"),
+    ]
+    for extra, fragment in cases:
+        assert_clean_error(mf("run", "deblur", burst_dir, "-o", out, *extra), fragment)
+    assert_clean_error(mf("run", "deblur", one_frame, "-o", tmp_path / "o.mp4", "--weights", path),
+                       "needs at least 2 frames")
+    assert_clean_error(mf("run", "deblur", one_frame, "-o", out), "unknown video format '.png'")
+    assert not out.exists()
