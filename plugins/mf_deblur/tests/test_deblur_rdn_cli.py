@@ -15,19 +15,9 @@ from mf_deblur.scene import random_scene
 from conftest import keras_backend_name  # the plugin tests folder is on sys.path
 
 
-@pytest.fixture(scope="module")
-def weights(keras, tmp_path_factory):
-    """A small RDN with random (non-zero) output weights, saved with its card."""
-    from mf_deblur.rdn import build_rdn
-
-    folder = tmp_path_factory.mktemp("weights")
-    keras.utils.set_random_seed(2)
-    model = build_rdn(0.1)
-    last = model.block.u3[-1].conv
-    last.kernel.assign(np.random.default_rng(0).normal(0, 0.02, tuple(last.kernel.shape)).astype("float32"))
-    model.save_weights(str(folder / "tiny.weights.h5"))
-    (folder / "tiny.json").write_text(json.dumps({"width": 0.1}))
-    return folder / "tiny.weights.h5", model
+@pytest.fixture
+def weights(tiny_weights):
+    return tiny_weights
 
 
 @pytest.fixture

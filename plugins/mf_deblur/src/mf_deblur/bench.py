@@ -1,10 +1,19 @@
-"""``mf bench deblur``: FBA quality against its baselines, and its speed on every backend.
+"""``mf bench deblur``: the Recurrent Deblur Network against FBA and the simple baselines.
 
-Quality: synthetic camera-shake bursts of scikit-image's bundled photos (the
-same synthesiser as ``mf synth deblur``), PSNR/SSIM of FBA against the two
-baselines it claims to beat, the mean of the aligned frames and the best
-single frame (lucky imaging). Speed: FBA on random bursts at several sizes on
-each available backend among numpy, torch and cupy, in one run.
+Quality is measured on data the network never saw: bursts and clips built only
+from ``HELD_OUT_PHOTOS`` (training uses ``TRAIN_PHOTOS``), with the same
+synthesisers as training, 12 frames each.
+
+* static bursts: one sharp crop, 12 GP camera shakes, read noise;
+* dynamic clips: a scene (camera motion and moving objects) rendered from the
+  held-out photos, motion-blurred by eq. 6.12, shaken, noisy; the target is the
+  middle frame and frames are used centre-out, as a video is.
+
+For k = 2, 3, 5, 8 and 12 frames it scores the mean of the frames, FBA (on
+dynamic clips after ECC registration to the target, since FBA assumes aligned
+frames) and the RDN after k-1 recurrent steps (one pass over 12 frames yields
+every k), next to the target frame alone. Speed: one RDN step and FBA on
+1280x720 frames.
 """
 
 from __future__ import annotations
@@ -18,81 +27,163 @@ import typer
 
 from mfcore.backends import all_backends
 from mfcore.bench_report import environment, write_markdown
+from mfcore.errors import InputError
+from mfcore.images import write_image
 from mfcore.metrics import psnr, ssim
-from mfcore.sample_images import PHOTOS, crop, photo
 from mfcore.task import RunContext
 
-from .burst import synthesize_burst
+from .align import align_to_first
+from .burst import static_sample
+from .dynamic import dynamic_sample
 from .fba import fba
+from .inference import deblur_steps
+from .kernels import SIZES, gp_kernel, kernel_sheet
+from .model_io import SHIPPED, keras_backend_for, load_rdn
 
-SPEED_SIZES = ((8, 256), (8, 512), (8, 1024))
+FRAME_COUNTS = (2, 3, 5, 8, 12)
+SPEED_SIZE = (720, 1280)
 
 
-def _quality_rows(frames: int, seeds: int, size: int, p: float) -> list[dict[str, Any]]:
+def _cases(kind: str, count: int, size: int, seed: int) -> list[dict[str, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    make = static_sample if kind == "static" else dynamic_sample
+    return [make(rng, size=size, frames=max(FRAME_COUNTS), noise=0.01, images="held-out") for _ in range(count)]
+
+
+def _fba(frames: np.ndarray, kind: str) -> tuple[np.ndarray, bool]:
+    """FBA of the frames; dynamic frames are registered to the target first (falls back to none)."""
+    if kind == "dynamic":
+        try:
+            return np.clip(fba(align_to_first(frames, "ecc")), 0, 1), True
+        except InputError:
+            return np.clip(fba(frames), 0, 1), False
+    return np.clip(fba(frames), 0, 1), True
+
+
+def _score(model: Any, cases: list[dict[str, np.ndarray]], kind: str) -> tuple[dict[str, dict[int, list]], dict]:
+    """Per method and frame count, the (PSNR, SSIM) of every case; plus the images of case 0."""
+    scores: dict[str, dict[int, list]] = {m: {k: [] for k in FRAME_COUNTS} for m in ("mean", "FBA", "RDN")}
+    scores["target frame alone"] = {1: []}
+    example: dict[str, np.ndarray] = {}
+    for i, case in enumerate(cases):
+        sharp, frames = case["sharp"], case["blurred"]
+        steps = np.clip(deblur_steps(model, frames), 0, 1)
+        scores["target frame alone"][1].append((psnr(sharp, frames[0]), ssim(sharp, frames[0])))
+        for k in FRAME_COUNTS:
+            fused, _ = _fba(frames[:k], kind)
+            for method, image in (("mean", frames[:k].mean(axis=0)), ("FBA", fused), ("RDN", steps[k - 2])):
+                scores[method][k].append((psnr(sharp, image), ssim(sharp, image)))
+            if i == 0 and k in (5, 12):
+                example[f"FBA {k}"], example[f"RDN {k}"] = fused, steps[k - 2]
+        if i == 0:
+            example["sharp"], example["target frame"] = sharp, frames[0]
+    return scores, example
+
+
+def _table(scores: dict[str, dict[int, list]]) -> list[dict[str, Any]]:
     rows = []
-    for name in PHOTOS:
-        sharp = crop(photo(name), size)
-        scores: dict[str, list[float]] = {k: [] for k in ("mean", "best", "fba", "fba_ssim", "best_ssim")}
-        for seed in range(seeds):
-            burst, _ = synthesize_burst(sharp, np.random.default_rng(seed), frames=frames, sizes=(17,), noise=0.01)
-            fused = fba(burst, p=p)
-            per_frame = [psnr(sharp, f) for f in burst]
-            best = int(np.argmax(per_frame))
-            scores["mean"].append(psnr(sharp, burst.mean(axis=0)))
-            scores["best"].append(per_frame[best])
-            scores["best_ssim"].append(ssim(sharp, burst[best]))
-            scores["fba"].append(psnr(sharp, fused))
-            scores["fba_ssim"].append(ssim(sharp, fused))
-        rows.append({"photo": name, "bursts": seeds,
-                     "mean of frames PSNR": round(float(np.mean(scores["mean"])), 2),
-                     "best frame PSNR": round(float(np.mean(scores["best"])), 2),
-                     "FBA PSNR": round(float(np.mean(scores["fba"])), 2),
-                     "best frame SSIM": round(float(np.mean(scores["best_ssim"])), 3),
-                     "FBA SSIM": round(float(np.mean(scores["fba_ssim"])), 3),
-                     "FBA beats best frame": f"{sum(f > b for f, b in zip(scores['fba'], scores['best']))}/{seeds}"})
+    for method, by_k in scores.items():
+        row: dict[str, Any] = {"method": method}
+        for k in FRAME_COUNTS:
+            values = by_k.get(k) or by_k.get(1)
+            p, s = np.mean([v[0] for v in values]), np.mean([v[1] for v in values])
+            row[f"{k} frames PSNR / SSIM"] = f"{p:.2f} / {s:.3f}"
+        rows.append(row)
     return rows
 
 
-def _speed_rows(backends: tuple[str, ...], repeats: int) -> list[dict[str, Any]]:
-    rows = []
-    for name in backends:
+def _mean_psnr(scores: dict[str, dict[int, list]], method: str, k: int) -> float:
+    return float(np.mean([v[0] for v in scores[method][k]]))
+
+
+def _speed(model: Any, keras_name: str, repeats: int) -> list[dict[str, Any]]:
+    h, w = SPEED_SIZE
+    frames = np.random.default_rng(0).random((2, h, w, 3), dtype=np.float32)
+    deblur_steps(model, frames)  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        deblur_steps(model, frames)
+        times.append(time.perf_counter() - start)
+    rows = [{"method": "RDN, one recurrent step", "backend": f"keras on {keras_name}",
+             "frames": "2", "size": f"{w}x{h}", "median s": round(float(np.median(times)), 3)}]
+    five = np.random.default_rng(1).random((5, h, w, 3), dtype=np.float32)
+    for name in ("numpy", "torch", "cupy"):
         backend = all_backends().get(name)
         if backend is None or not backend.is_available():
             continue
-        backend.activate(0)
-        for n, size in SPEED_SIZES:
-            frames = np.random.default_rng(0).random((n, size, size, 3), dtype=np.float32)
-            on_device = backend.asarray(frames)
-            backend.to_numpy(fba(on_device))  # warm-up: plans, allocations, kernels
-            times = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                backend.to_numpy(fba(on_device))  # includes the copy back: what a caller waits for
-                times.append(time.perf_counter() - start)
-            rows.append({"backend": name, "device": backend.device(), "frames": n, "size": f"{size}x{size}x3",
-                         "median ms": round(1000 * float(np.median(times)), 1),
-                         "megapixels/s": round(n * size * size / 1e6 / float(np.median(times)), 1)})
+        on_device = backend.asarray(five)
+        backend.to_numpy(fba(on_device))
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            backend.to_numpy(fba(on_device))
+            times.append(time.perf_counter() - start)
+        rows.append({"method": "FBA", "backend": f"{name} ({backend.device()})", "frames": "5",
+                     "size": f"{w}x{h}", "median s": round(float(np.median(times)), 3)})
     return rows
+
+
+def _strip(examples: dict[str, dict[str, np.ndarray]], path: Path) -> list[str]:
+    """One row per kind: sharp, target frame, FBA 5, RDN 5, FBA 12, RDN 12."""
+    columns = ["sharp", "target frame", "FBA 5", "RDN 5", "FBA 12", "RDN 12"]
+    rows = []
+    for example in examples.values():
+        pad = np.ones((example["sharp"].shape[0], 4, 3), np.float32)
+        rows.append(np.concatenate([x for c in columns for x in (np.clip(example[c], 0, 1), pad)][:-1], axis=1))
+    gap = np.ones((4, rows[0].shape[1], 3), np.float32)
+    write_image(path, np.concatenate([x for r in rows for x in (r, gap)][:-1], axis=0))
+    return columns
 
 
 def bench(
     ctx: RunContext,
-    frames: Annotated[int, typer.Option(help="Frames per synthetic burst.")] = 8,
-    seeds: Annotated[int, typer.Option(help="Bursts per photo.")] = 3,
-    size: Annotated[int, typer.Option(help="Crop size of each photo.")] = 256,
-    p: Annotated[float, typer.Option(help="FBA exponent.")] = 11.0,
-    repeats: Annotated[int, typer.Option(help="Timed repetitions per speed case.")] = 5,
-    markdown: Annotated[Path | None, typer.Option(help="Also write the tables to this Markdown file.")] = None,
+    bursts: Annotated[int, typer.Option(min=1, help="Static bursts and dynamic clips, each.")] = 12,
+    size: Annotated[int, typer.Option(min=32, help="Crop size in pixels (a multiple of 8 is fastest).")] = 192,
+    weights: Annotated[Path | None, typer.Option(help="RDN weights (default: the shipped ones).")] = None,
+    repeats: Annotated[int, typer.Option(min=1, help="Timed repetitions per speed case.")] = 3,
+    markdown: Annotated[Path | None, typer.Option(help="Write the tables to this Markdown file.")] = None,
+    strip: Annotated[Path | None, typer.Option(help="Write a picture strip (PNG) of one case of each kind.")] = None,
+    kernels: Annotated[Path | None, typer.Option(help="Write a sheet of GP camera-shake kernels (PNG, fig. 6.3).")]
+    = None,
 ) -> dict[str, Any]:
-    """FBA against mean-of-frames and best-frame baselines, and FBA speed per backend."""
-    quality = _quality_rows(frames, seeds, size, p)
-    speed = _speed_rows(("numpy", "torch", "cupy"), repeats)
-    command = f"mf bench deblur --frames {frames} --seeds {seeds} --size {size} --p {p} --repeats {repeats}"
-    env = environment(("mf-core", "mf-deblur", "numpy", "torch", "cupy-cuda12x", "opencv-python-headless"))
+    """RDN against FBA, the mean and the target frame on held-out bursts and clips; speed at 1280x720."""
+    model, card = load_rdn(ctx, weights or SHIPPED)
+    tables, targets, examples = {}, [], {}
+    for offset, kind in enumerate(("static", "dynamic")):
+        scores, examples[kind] = _score(model, _cases(kind, bursts, size, ctx.seed + offset), kind)
+        tables[kind] = _table(scores)
+        gap5 = _mean_psnr(scores, "RDN", 5) - _mean_psnr(scores, "FBA", 5)
+        drift = _mean_psnr(scores, "RDN", 12) - _mean_psnr(scores, "RDN", 5)
+        need = 2.0 if kind == "static" else 0.0
+        targets.append({"data": kind, "RDN - FBA at 5 frames (dB)": round(gap5, 2),
+                        "target": f">= {need:g} dB" if need else "> 0 dB",
+                        "met": "yes" if gap5 >= need and (need or gap5 > 0) else "no",
+                        "RDN 12 frames - RDN 5 frames (dB)": round(drift, 2),
+                        "no drop from 5 to 12": "yes" if drift >= 0 else "no"})
+    speed = _speed(model, keras_backend_for(ctx), repeats)
+    weights_name = str(weights or "shipped rdn.weights.h5")
+    command = (f"mf bench deblur --bursts {bursts} --size {size} --repeats {repeats}"
+               + (f" --weights {weights}" if weights else "") + f" --backend {ctx.backend.name}")
+    env = environment(("mf-core", "mf-deblur", "keras", "torch", "tensorflow", "numpy", "opencv-python-headless"))
+    if strip is not None:
+        columns = _strip(examples, strip)
+    if kernels is not None:
+        rng = np.random.default_rng(ctx.seed)
+        write_image(kernels, kernel_sheet([gp_kernel(rng, SIZES[i % len(SIZES)]) for i in range(32)]))
     if markdown is not None:
-        write_markdown(markdown, "Burst deblurring benchmark (FBA)", command, env, [
-            ("Quality", f"{frames}-frame bursts of {size}x{size} crops, random-walk camera-shake kernels (17 px), "
-                        "noise σ=0.01; numbers are means over the bursts of each photo.", quality),
-            ("Speed", "Median wall time of FBA (FFTs, weights, fusion) plus the copy back to NumPy.", speed),
-        ])
-    return {"command": command, **env, "quality": quality, "speed": speed}
+        note = (f"{bursts} cases of {size}x{size} px from the held-out photographs (never used in training); "
+                "cells are mean PSNR (dB) / SSIM. Frames are used target first, then neighbours by distance.")
+        picture = "" if strip is None else (f"\n\n![strip]({strip.name})\n\nThe strip, rows: static burst, dynamic "
+                                            "clip; columns: " + ", ".join(columns) + ".")
+        sections = [
+            ("Targets", f"Weights: {weights_name} (width {card.get('width')}, preset {card.get('preset', '?')}, "
+                        f"{card.get('trained_steps', '?')} steps).{picture}", targets),
+            ("Static bursts (camera shake only)", note, tables["static"]),
+            ("Dynamic clips (moving objects, camera motion, shake)", note + " FBA is given ECC-registered frames.",
+             tables["dynamic"]),
+            ("Speed", "Median seconds on this machine, including the copy back to NumPy.", speed),
+        ]
+        write_markdown(markdown, "Burst and video deblurring benchmark (RDN vs FBA)", command, env, sections)
+    return {"command": command, **env, "targets": targets, "static": tables["static"],
+            "dynamic": tables["dynamic"], "speed": speed, "weights": weights_name}

@@ -26,6 +26,9 @@ TRAIN_PHOTOS = ("astronaut", "coffee", "rocket", "immunohistochemistry", "brick"
                 "hubble_deep_field", "page", "retina", "text", "sklearn:china.jpg")
 HELD_OUT_PHOTOS = ("chelsea", "sklearn:flower.jpg", "camera", "clock")
 
+#: Named pools of bundled photographs; any other value of ``images`` is a folder.
+POOLS = {"train": TRAIN_PHOTOS, "held-out": HELD_OUT_PHOTOS}
+
 #: Mean gradient magnitude (per pixel, intensities in [0, 1]) below which a patch is rejected.
 MIN_GRADIENT = 0.02
 
@@ -40,9 +43,12 @@ def mean_gradient(image: np.ndarray) -> float:
 
 @functools.cache
 def image_pool(folder: str | None) -> tuple[np.ndarray, ...]:
-    """The training photographs, or every image of ``folder`` as float32 RGB. Cached per process."""
-    if folder is None:
-        return tuple(photo(name) for name in TRAIN_PHOTOS)
+    """A named pool of bundled photographs (None: "train"), or every image of ``folder``, as float32 RGB.
+
+    Cached per process.
+    """
+    if folder is None or folder in POOLS:
+        return tuple(photo(name) for name in POOLS[folder or "train"])
     path = Path(folder)
     if not path.is_dir():
         raise InputError(f"{path}: not a folder of images")
