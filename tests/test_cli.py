@@ -21,8 +21,8 @@ def test_plugins_list_shows_deblur_with_its_backends(mf):
     deblur = plugins["deblur"]
     assert deblur["distribution"] == "mf-deblur" and deblur["status"] == "ok"
     assert deblur["tasks"][0]["name"] == "deblur"
-    assert deblur["tasks"][0]["backends"] == ["numpy", "torch", "cupy"]
-    assert "deblur/burst" in deblur["generators"]
+    assert deblur["tasks"][0]["backends"] == ["numpy", "torch", "tensorflow", "cupy"]
+    assert {"deblur/static", "deblur/dynamic"} <= set(deblur["generators"])
     assert plugins["core"]["tasks"][0]["name"] == "data"
     human = mf("plugins", "list")
     assert human.returncode == 0 and "deblur" in human.stdout
@@ -30,7 +30,7 @@ def test_plugins_list_shows_deblur_with_its_backends(mf):
 
 @pytest.mark.parametrize("args,fragment", [
     (("bench", "nosuch"), "unknown task 'nosuch' for 'mf bench'"),
-    (("train", "deblur"), "unknown task 'deblur' for 'mf train'"),
+    (("train", "nosuch"), "unknown task 'nosuch' for 'mf train'"),
     (("synth", "nosuch", "-o", "x.lmdb"), "no generators for task 'nosuch'"),
     (("run", "deblur", "--frobnicate"), "No such option"),
 ])
@@ -42,18 +42,19 @@ def test_synth_is_reproducible_and_independent_of_arrival_order(mf, tmp_path):
     paths = []
     for name in ("a.lmdb", "b.lmdb"):
         path = tmp_path / name
-        result = mf("synth", "deblur", "-o", path, "-n", "9", "-w", "2", "--seed", "3",
+        result = mf("synth", "deblur", "--kind", "static", "-o", path, "-n", "9", "-w", "2", "--seed", "3",
                     "--set", "size=32", "--set", "frames=3", "--json")
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["count"] == 9
         paths.append(path)
     a, b = Dataset(paths[0]), Dataset(paths[1])
     assert len(a) == len(b) == 9
-    assert a.metadata["generator"] == "deblur/burst" and a.metadata["seed"] == 3 and a.metadata["workers"] == 2
-    assert a.metadata["params"] == {"size": 32, "frames": 3, "kernel_size": 17, "noise": 0.01}
+    assert a.metadata["generator"] == "deblur/static" and a.metadata["seed"] == 3 and a.metadata["workers"] == 2
+    assert a.metadata["params"] == {"size": 32, "frames": 3, "sizes": [7, 11, 15, 17], "noise": 0.01,
+                                    "max_noise": None, "images": None}
     assert a.metadata["shapes"]["blurred"]["shape"] == [3, 32, 32, 3]
     for i in range(9):
-        for key in ("sharp", "blurred", "kernels"):
+        for key in ("sharp", "blurred"):
             np.testing.assert_array_equal(a[i][key], b[i][key])
     assert not np.array_equal(a[0]["sharp"], a[1]["sharp"])
 
@@ -67,6 +68,11 @@ def test_synth_refuses_to_overwrite_and_bad_settings(mf, tmp_path):
                        "has no parameter(s) colour")
     assert_clean_error(mf("synth", "data", "-o", tmp_path / "e.lmdb", "--set", "size"), "KEY=VALUE")
     assert_clean_error(mf("synth", "deblur", "-o", tmp_path / "e.lmdb", "-g", "nope"), "unknown generator")
+    assert_clean_error(mf("synth", "deblur", "-o", tmp_path / "e.lmdb"), "has several generators")
+    assert_clean_error(mf("synth", "data", "-o", tmp_path / "e.lmdb", "--images", tmp_path),
+                       "has no parameter(s) images")
+    assert_clean_error(mf("synth", "deblur", "--kind", "static", "-o", tmp_path / "e.lmdb", "--images",
+                          tmp_path / "nowhere"), "not a folder")
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.lmdb"]
     assert mf("synth", "data", "-o", path, "-n", "4", "--overwrite").returncode == 0
@@ -74,9 +80,24 @@ def test_synth_refuses_to_overwrite_and_bad_settings(mf, tmp_path):
 
 
 def test_synth_reports_a_failing_generator_in_one_line(mf, tmp_path):
-    result = mf("synth", "deblur", "-o", tmp_path / "x.lmdb", "-n", "2", "--set", "kernel_size=4")
-    assert_clean_error(result, "stream worker 0 raised")
+    result = mf("synth", "deblur", "--kind", "static", "-o", tmp_path / "x.lmdb", "-n", "2", "--set", "sizes=[4]")
+    assert_clean_error(result, "generator deblur/static failed on its first sample", "kernel size must be odd")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_synth_from_your_own_images(mf, tmp_path):
+    from mfcore.images import write_image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    write_image(folder / "noise.png", np.random.default_rng(0).random((80, 90, 3)))
+    path = tmp_path / "mine.lmdb"
+    result = mf("synth", "deblur", "--images", folder, "-o", path, "--kind", "static", "-n", "3",
+                "--set", "size=40", "--json")
+    assert result.returncode == 0, result.stderr
+    dataset = Dataset(path)
+    assert dataset.metadata["params"]["images"] == str(folder.resolve())
+    assert dataset[0]["sharp"].shape == (40, 40, 3)
 
 
 def test_demo_writes_a_report_where_fba_wins(mf, tmp_path):

@@ -192,7 +192,12 @@ def synth(
         if not Path(folder).is_dir():
             raise InputError(f"--{key} {folder}: not a folder")
     bound = spec.bind(**_parse_settings(settings or []), **folders)
-    bound(np.random.default_rng(seed))  # one sample here first: bad parameters fail with their own message
+    try:  # one sample here first: bad parameters fail with their own message, before any worker starts
+        bound(np.random.default_rng(seed))
+    except MfError:
+        raise
+    except Exception as exc:
+        raise MfError(f"generator {name} failed on its first sample: {type(exc).__name__}: {exc}") from exc
     metadata = {"generator": name, "params": dict(bound.params), "seed": seed, "workers": workers,
                 "version": __version__}
     start = time.perf_counter()
