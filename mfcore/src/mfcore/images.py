@@ -65,16 +65,25 @@ def write_image(path: str | Path, image: np.ndarray) -> Path:
     return path
 
 
+def files_in(folder: str | Path, suffixes: Iterable[str], what: str) -> list[Path]:
+    """The files of ``folder`` with one of ``suffixes``, sorted by name; one-line errors when there are none."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise InputError(f"{path}: not a folder of {what}")
+    suffixes = set(suffixes)
+    found = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes and p.is_file())
+    if not found:
+        raise InputError(f"{path}: folder contains no {what} ({', '.join(sorted(suffixes))})")
+    return found
+
+
 def collect_frames(inputs: Iterable[str | Path]) -> list[Path]:
     """Expand folders into their image files (sorted by name); keep files as given."""
     frames: list[Path] = []
     for item in inputs:
         item = Path(item)
         if item.is_dir():
-            found = sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-            if not found:
-                raise InputError(f"{item}: folder contains no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-            frames.extend(found)
+            frames.extend(files_in(item, IMAGE_SUFFIXES, "images"))
         elif not item.exists():
             raise InputError(f"{item}: no such file or folder")
         else:

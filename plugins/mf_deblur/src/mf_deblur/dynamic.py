@@ -12,11 +12,11 @@ distance), the order in which the recurrent network consumes a video.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import numpy as np
 
 from mfcore.errors import InputError
+from mfcore.images import files_in
 from mfcore.synthesizer import Sample
 from mfcore.video import VIDEO_SUFFIXES, read_video, video_info
 
@@ -34,13 +34,7 @@ def centre_out(count: int, centre: int) -> list[int]:
 
 @functools.cache
 def _video_pool(folder: str) -> tuple[tuple[str, int], ...]:
-    path = Path(folder)
-    if not path.is_dir():
-        raise InputError(f"{path}: not a folder of videos")
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
-    if not files:
-        raise InputError(f"{path}: folder contains no videos ({', '.join(sorted(VIDEO_SUFFIXES))})")
-    return tuple((str(f), video_info(f)["frames"]) for f in files)
+    return tuple((str(f), video_info(f)["frames"]) for f in files_in(folder, VIDEO_SUFFIXES, "videos"))
 
 
 def video_clip(rng: np.random.Generator, folder: str, length: int, size: int, tries: int = 20) -> np.ndarray:

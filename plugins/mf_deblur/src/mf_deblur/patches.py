@@ -13,13 +13,12 @@ and ``mf train``; ``HELD_OUT_PHOTOS`` are only ever used by ``mf bench`` and
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from mfcore.errors import InputError
-from mfcore.images import IMAGE_SUFFIXES, read_image
+from mfcore.images import IMAGE_SUFFIXES, files_in, read_image
 from mfcore.sample_images import photo
 
 TRAIN_PHOTOS = ("astronaut", "coffee", "rocket", "immunohistochemistry", "brick", "coins", "grass", "gravel",
@@ -49,14 +48,8 @@ def image_pool(folder: str | None) -> tuple[np.ndarray, ...]:
     """
     if folder is None or folder in POOLS:
         return tuple(photo(name) for name in POOLS[folder or "train"])
-    path = Path(folder)
-    if not path.is_dir():
-        raise InputError(f"{path}: not a folder of images")
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise InputError(f"{path}: folder contains no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
     images = []
-    for file in files:
+    for file in files_in(folder, IMAGE_SUFFIXES, "images"):
         image = read_image(file)
         images.append(np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image)
     return tuple(images)
