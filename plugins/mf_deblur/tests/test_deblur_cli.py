@@ -16,7 +16,7 @@ from mf_deblur.fba import fba
 @pytest.fixture
 def burst_dir(tmp_path):
     sharp = crop(photo("chelsea"), 96)
-    burst, _ = synthesize_burst(sharp, np.random.default_rng(0), frames=5, kernel_size=11)
+    burst, _ = synthesize_burst(sharp, np.random.default_rng(0), frames=5, sizes=(11,))
     folder = tmp_path / "burst"
     folder.mkdir()
     for i, frame in enumerate(burst):

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
+from array_api_compat import is_numpy_namespace
 
 from mfcore.atomic import check_writable_dir
 from mfcore.errors import InputError
@@ -39,8 +40,13 @@ class Alignment(str, Enum):
 
 
 def deblur_burst(ctx: RunContext, frames: np.ndarray, p: float, sigma: float | None) -> np.ndarray:
-    """Fuse an aligned NumPy burst with FBA on the context's backend; return NumPy."""
+    """Fuse an aligned NumPy burst with FBA on the context's backend; return NumPy.
+
+    Backends without an array namespace of their own (TensorFlow) run FBA on NumPy.
+    """
     backend = ctx.backend
+    if is_numpy_namespace(ctx.xp):
+        return fba(frames, p=p, sigma=sigma)
     return backend.to_numpy(fba(backend.asarray(frames), p=p, sigma=sigma))
 
 
