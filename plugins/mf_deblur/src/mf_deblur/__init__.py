@@ -1,5 +1,16 @@
-"""mf_deblur: burst and video deblurring for mf."""
+"""mf_deblur: burst and video deblurring for mf (thesis chapter 6).
 
+The library API, importable without Keras (the network's module imports it on use):
+``fba`` (Fourier Burst Accumulation), ``deblur`` (the Recurrent Deblur Network on a
+sequence, target first), ``load_rdn`` (the shipped or your own weights), and the
+synthesisers ``gp_kernel``, ``synthesize_burst`` and ``blur_from_video``.
+"""
+
+from .burst import synthesize_burst
 from .fba import fba
+from .inference import deblur
+from .kernels import gp_kernel
+from .model_io import load_rdn
+from .motion_blur import blur_from_video
 
-__all__ = ["fba"]
+__all__ = ["blur_from_video", "deblur", "fba", "gp_kernel", "load_rdn", "synthesize_burst"]

@@ -54,9 +54,9 @@ def import_tensorflow_quietly() -> None:
         os.close(saved)
 
 
-def keras_backend_for(ctx: RunContext) -> str:
-    """The Keras backend name the RDN will run on for this context; sets KERAS_BACKEND."""
-    wanted = ctx.backend.keras_backend
+def keras_backend_for(ctx: RunContext | None) -> str:
+    """The Keras backend name the RDN will run on for this context (None: any); sets KERAS_BACKEND."""
+    wanted = ctx.backend.keras_backend if ctx is not None else None
     if wanted is None:
         for name in ("torch", "tensorflow"):
             backend = all_backends().get(name)
@@ -98,8 +98,11 @@ def read_card(weights: Path) -> dict[str, Any]:
         raise InputError(f"{card}: not a readable model card ({exc})") from exc
 
 
-def load_rdn(ctx: RunContext, weights: Path = SHIPPED) -> tuple[Any, dict[str, Any]]:
-    """Build the RDN described by the weights' card and load the weights; return (model, card)."""
+def load_rdn(ctx: RunContext | None = None, weights: Path = SHIPPED) -> tuple[Any, dict[str, Any]]:
+    """Build the RDN described by the weights' card and load the weights; return (model, card).
+
+    ``ctx=None`` (library use) runs Keras on PyTorch when installed, else TensorFlow.
+    """
     card = read_card(weights)
     keras_backend_for(ctx)
     from .rdn import build_rdn
