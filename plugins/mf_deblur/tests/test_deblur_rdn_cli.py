@@ -95,3 +95,23 @@ def test_rdn_errors_are_one_line(mf, weights, burst_dir, tmp_path):
                        "needs at least 2 frames")
     assert_clean_error(mf("run", "deblur", one_frame, "-o", out), "unknown video format '.png'")
     assert not out.exists()
+
+
+def test_shipped_weights_are_the_default_and_deblur_held_out_photos(mf, keras, tmp_path):
+    """The weights in the wheel load, are used without --method, and sharpen a burst they never saw."""
+    from mfcore.metrics import psnr
+    from mf_deblur.model_io import SHIPPED, read_card
+
+    card = read_card(SHIPPED)
+    assert card["preset"] == "cpu" and card["width"] > 0 and card["trained_steps"] > 0
+    sharp = crop(photo("sklearn:flower.jpg"), 128)  # a held-out photo
+    burst, _ = synthesize_burst(sharp, np.random.default_rng(7), frames=5, noise=0.01)
+    folder = tmp_path / "burst"
+    folder.mkdir()
+    for i, frame in enumerate(burst):
+        write_image(folder / f"{i}.png", frame)
+    out = tmp_path / "out.png"
+    result = mf("run", "deblur", folder, "-o", out, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["method"] == "rdn"
+    assert psnr(sharp, read_image(out)) > psnr(sharp, burst[0]) + 1.0
