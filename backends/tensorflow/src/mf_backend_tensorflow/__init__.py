@@ -14,14 +14,13 @@ from typing import Any
 import numpy as np
 
 from mfcore.backend import Availability, Backend
+from mfcore.quiet_import import quiet_import
 
 
 def _import_tensorflow() -> Any:
     """Import TensorFlow without its C++ start-up chatter on stderr (unless the user set a level)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
-
-    return tf
+    return quiet_import("tensorflow")
 
 
 class TensorflowBackend(Backend):

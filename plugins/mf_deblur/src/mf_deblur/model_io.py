@@ -21,6 +21,7 @@ from typing import Any
 
 from mfcore.backends import all_backends
 from mfcore.errors import InputError
+from mfcore.quiet_import import quiet_import
 from mfcore.task import RunContext
 
 #: The weights shipped inside the plugin, and their card.
@@ -33,25 +34,14 @@ def card_path(weights: Path) -> Path:
 
 
 def import_tensorflow_quietly() -> None:
-    """Import TensorFlow (when installed) with the C++ log lines of its start-up kept off stderr.
+    """Import TensorFlow, when installed, without its start-up notices on stderr.
 
-    TensorFlow prints oneDNN and CPU-feature notices from C++ at import, whatever
-    ``TF_CPP_MIN_LOG_LEVEL`` says, which would break mf's one-line error contract.
     Keras imports TensorFlow when it runs on it, and also on PyTorch while training
     (its data adapters), so this is called before either.
     """
-    if "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            with contextlib.suppress(ImportError):
-                import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    if importlib.util.find_spec("tensorflow") is not None:
+        with contextlib.suppress(ImportError):
+            quiet_import("tensorflow")
 
 
 def keras_backend_for(ctx: RunContext | None) -> str:
