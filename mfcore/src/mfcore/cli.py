@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.progress import track
 from typer.core import TyperGroup
@@ -192,12 +191,7 @@ def synth(
         if not Path(folder).is_dir():
             raise InputError(f"--{key} {folder}: not a folder")
     bound = spec.bind(**_parse_settings(settings or []), **folders)
-    try:  # one sample here first: bad parameters fail with their own message, before any worker starts
-        bound(np.random.default_rng(seed))
-    except MfError:
-        raise
-    except Exception as exc:
-        raise MfError(f"generator {name} failed on its first sample: {type(exc).__name__}: {exc}") from exc
+    bound.check(seed, name)
     metadata = {"generator": name, "params": dict(bound.params), "seed": seed, "workers": workers,
                 "version": __version__}
     start = time.perf_counter()

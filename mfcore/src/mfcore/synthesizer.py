@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, MfError
 
 Sample = dict[str, np.ndarray]
 
@@ -57,3 +57,12 @@ class BoundSynthesizer:
 
     def __call__(self, rng: np.random.Generator) -> Sample:
         return self.fn(rng, **self.params)
+
+    def check(self, seed: int, name: str) -> None:
+        """Draw one sample here, before any worker starts: bad parameters fail as one clear line."""
+        try:
+            self(np.random.default_rng(seed))
+        except MfError:
+            raise
+        except Exception as exc:
+            raise MfError(f"generator {name} failed on its first sample: {type(exc).__name__}: {exc}") from exc

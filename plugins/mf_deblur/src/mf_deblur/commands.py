@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -106,7 +107,15 @@ def run(
     start = time.perf_counter()
     if video:
         written = (fuse(window) for window in video_windows(iter_video(frames[0]), radius))
-        count = _count(write_video(output, written, info["fps"] or 30.0))
+        count = 0
+
+        def counted(frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+            nonlocal count
+            for frame in frames:
+                count += 1
+                yield frame
+
+        write_video(output, counted(written), info["fps"] or 30.0)
         size = f"{info['width']}x{info['height']}"
     else:
         write_image(output, fuse(burst))
@@ -119,9 +128,6 @@ def run(
         result["weights"] = str(weights or SHIPPED)
     return result
 
-
-def _count(path: Path) -> int:
-    return video_info(path)["frames"]
 
 
 DEMO_PHOTOS = ("chelsea", "sklearn:flower.jpg", "camera")  # held out from training

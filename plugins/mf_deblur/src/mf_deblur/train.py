@@ -109,7 +109,7 @@ class Batches:
             if kind == "dynamic":
                 params["videos"] = str(videos) if videos else None
             bound = BoundSynthesizer(GENERATORS[kind], params)
-            bound(np.random.default_rng(seed))  # fail here, with the real message, on bad folders
+            bound.check(seed, f"deblur/{kind}")
             stream = SampleStream(bound, workers=workers, seed=seed * 1000 + i, hwm=4 * config.batch)
             self._streams.append(stream)
             self.sources.append((f"{kind} stream", iter(stream)))
