@@ -4,19 +4,13 @@ import numpy as np
 import pytest
 
 from mfcore.errors import InputError
-from mfcore.images import write_image
 from mfcore.metrics import psnr
 from mfcore.sample_images import crop, photo
 from mf_deblur.burst import static_sample, synthesize_burst
 from mf_deblur.dynamic import centre_out, dynamic_sample
 from mf_deblur.kernels import blur
 from mf_deblur.motion_blur import Interpolator, blur_from_video
-from mf_deblur.patches import HELD_OUT_PHOTOS, MIN_GRADIENT, TRAIN_PHOTOS, mean_gradient, sharp_patch
 from mf_deblur.scene import Scene, random_scene
-
-
-def test_training_and_held_out_photos_are_disjoint():
-    assert not set(TRAIN_PHOTOS) & set(HELD_OUT_PHOTOS)
 
 
 def test_burst_frames_are_the_kernels_applied_plus_noise_of_the_given_level():
@@ -29,41 +23,6 @@ def test_burst_frames_are_the_kernels_applied_plus_noise_of_the_given_level():
     clean = blur(sharp, ka[0])
     inner = (a[0] - clean)[np.abs(clean - 0.5) < 0.4]  # away from the clipping at 0 and 1
     assert abs(inner.std() - 0.05) < 0.005
-
-
-def test_low_gradient_patches_are_rejected(tmp_path):
-    flat = np.full((200, 200, 3), 0.5, np.float32)
-    textured = np.full((200, 200, 3), 0.5, np.float32)
-    textured[60:140, 60:140] = np.random.default_rng(0).random((80, 80, 3))
-    write_image(tmp_path / "flat.png", flat)
-    write_image(tmp_path / "textured.png", textured)
-    rng = np.random.default_rng(1)
-    for _ in range(20):
-        patch = sharp_patch(rng, 48, str(tmp_path))
-        assert mean_gradient(patch) >= MIN_GRADIENT
-
-
-def test_patches_are_rotated_and_mirrored_views_of_the_pool(tmp_path):
-    image = np.random.default_rng(0).random((32, 32, 3)).astype(np.float32)
-    write_image(tmp_path / "a.png", image)
-    stored = np.round(image * 255) / 255
-    views = {np.rot90(stored, k)[:, ::-1].tobytes() if m else np.rot90(stored, k).tobytes()
-             for k in range(4) for m in (0, 1)}
-    seen = set()
-    rng = np.random.default_rng(2)
-    for _ in range(60):
-        patch = np.round(sharp_patch(rng, 32, str(tmp_path)) * 255) / 255
-        assert patch.astype(np.float32).tobytes() in {v for v in views} or patch.tobytes() in views
-        seen.add(patch.tobytes())
-    assert len(seen) == 8
-
-
-def test_bad_image_folders_are_clear(tmp_path):
-    with pytest.raises(InputError, match="no images"):
-        sharp_patch(np.random.default_rng(0), 32, str(tmp_path))
-    write_image(tmp_path / "tiny.png", np.zeros((8, 8, 3)))
-    with pytest.raises(InputError, match="at least 32x32"):
-        sharp_patch(np.random.default_rng(0), 32, str(tmp_path))
 
 
 def test_static_sample_noise_range_and_shapes():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from mfcore.photo_pool import textured_patch
 from mfcore.synthesizer import Sample
 
 from .kernels import SIZES, blur, gp_kernel
-from .patches import sharp_patch
 
 
 def shake(image: np.ndarray, rng: np.random.Generator, sizes: tuple[int, ...] = SIZES) -> tuple[np.ndarray, np.ndarray]:
@@ -35,7 +35,7 @@ def static_sample(rng: np.random.Generator, size: int = 64, frames: int = 5, siz
 
     With ``max_noise`` the noise std is drawn uniformly from [noise, max_noise] per burst.
     """
-    sharp = sharp_patch(rng, size, images)
+    sharp = textured_patch(rng, size, images)
     sigma = noise if max_noise is None else float(rng.uniform(noise, max_noise))
     blurred, _ = synthesize_burst(sharp, rng, frames, tuple(sizes), sigma)
     return {"sharp": sharp, "blurred": blurred}

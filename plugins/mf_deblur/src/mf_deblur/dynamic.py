@@ -17,13 +17,13 @@ import numpy as np
 
 from mfcore.errors import InputError
 from mfcore.images import files_in
+from mfcore.photo_pool import MIN_GRADIENT, mean_gradient
 from mfcore.synthesizer import Sample
 from mfcore.video import VIDEO_SUFFIXES, read_video, video_info
 
 from .burst import shake
 from .kernels import SIZES
 from .motion_blur import EXPOSURES, blur_from_video
-from .patches import MIN_GRADIENT, mean_gradient
 from .scene import random_scene
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .patches import augment, image_pool
+from mfcore.photo_pool import augment, image_pool
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
-"""Sharp training patches from real photographs (thesis 6.2.1).
+"""Textured training patches from real photographs, with one train / held-out split for every plugin.
 
 The pool is either the bundled photographs set aside for training or a user's
 folder of images. Patches whose mean gradient magnitude is small are rejected:
-they are flat (nothing for blur to destroy) or already blurry (a bad ground
-truth). Rotations by multiples of 90° and mirroring multiply the data.
+they are flat (nothing for blur or reflections to destroy) or already blurry
+(a bad ground truth; thesis 6.2.1). Rotations by multiples of 90° and
+mirroring multiply the data.
 
 The bundled photographs are split once, here: ``TRAIN_PHOTOS`` feed ``mf synth``
-and ``mf train``; ``HELD_OUT_PHOTOS`` are only ever used by ``mf bench`` and
-``mf demo``, so the benchmark measures images the network has never seen.
+and ``mf train`` of every task; ``HELD_OUT_PHOTOS`` are only ever used by
+``mf bench`` and ``mf demo``, so benchmarks measure images no shipped network
+has seen.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ import functools
 import cv2
 import numpy as np
 
-from mfcore.errors import InputError
-from mfcore.images import IMAGE_SUFFIXES, files_in, read_image
-from mfcore.sample_images import photo
+from .errors import InputError
+from .images import IMAGE_SUFFIXES, files_in, read_image
+from .sample_images import photo
 
 TRAIN_PHOTOS = ("astronaut", "coffee", "rocket", "immunohistochemistry", "brick", "coins", "grass", "gravel",
                 "hubble_deep_field", "page", "retina", "text", "sklearn:china.jpg")
@@ -61,7 +63,7 @@ def augment(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.ascontiguousarray(out[:, ::-1] if rng.random() < 0.5 else out)
 
 
-def sharp_patch(rng: np.random.Generator, size: int, folder: str | None = None, tries: int = 50) -> np.ndarray:
+def textured_patch(rng: np.random.Generator, size: int, folder: str | None = None, tries: int = 50) -> np.ndarray:
     """A random, augmented, textured (H, W, 3) patch from the pool."""
     images = [im for im in image_pool(folder) if min(im.shape[:2]) >= size]
     if not images:
