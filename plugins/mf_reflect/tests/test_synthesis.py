@@ -1,0 +1,109 @@
+"""Training-data synthesis (thesis 5.2.3): each step, and whole samples against eq. 5.2."""
+
+import numpy as np
+import pytest
+
+from mfcore.errors import InputError
+from mf_reflect.canonical import canonical_projection
+from mf_reflect.deformation import random_flow, warp
+from mf_reflect.fresnel import pane_reflectance
+from mf_reflect.surface import MAX_AOI, curved_aoi, flat_aoi, parabola_aoi
+from mf_reflect.synthesis import abrupt_edges, dynamic_range, reflection_sample
+
+
+def test_dynamic_range_scales_the_linearised_layers_in_opposite_directions():
+    rng = np.random.default_rng(0)
+    r, t = rng.random((2, 8, 8, 3))
+    big_r, small_t = dynamic_range(r, t, 2.5, 2.2)
+    np.testing.assert_allclose(big_r, 2.5 * r**2.2, rtol=1e-12)
+    np.testing.assert_allclose(small_t, t**2.2 / 2.5, rtol=1e-12)
+
+
+def test_abrupt_edges_zero_the_reflection_below_the_mean_of_both_layers():
+    rng = np.random.default_rng(1)
+    r, t = 2 * rng.random((8, 16, 16, 3)), rng.random((8, 16, 16, 3)) / 2
+    for old, other in zip(r, t):
+        new = abrupt_edges(old, other)
+        dark = old.mean(axis=-1) < (old + other).mean()
+        assert dark.any() and (~dark).any()
+        assert np.all(new[dark] == 0) and np.array_equal(new[~dark], old[~dark])
+
+
+def test_parabola_aoi_matches_finite_difference_normals():
+    rng = np.random.default_rng(2)
+    assert parabola_aoi(np.array([0.0]), (0.0, 2.0), 1.0)[0] == pytest.approx(0.0, abs=1e-12)  # camera above the vertex
+    assert parabola_aoi(np.array([0.0]), (3.0, 0.0), 1.0)[0] == pytest.approx(np.pi / 2)  # level with it: grazing
+    for _ in range(20):
+        camera, convexity, x = (rng.uniform(-3, 3), rng.uniform(-4, 4)), rng.choice((-1.0, 1.0)), rng.uniform(-2, 2)
+        h = 1e-6
+        tangent = np.array([2 * h, convexity * ((x + h) ** 2 - (x - h) ** 2)])
+        normal = np.array([-tangent[1], tangent[0]])
+        view = np.array([x - camera[0], convexity * x**2 - camera[1]])
+        want = np.arccos(abs(view @ normal) / np.linalg.norm(view) / np.linalg.norm(normal))
+        assert parabola_aoi(np.array([x]), camera, convexity)[0] == pytest.approx(want, abs=1e-7)
+
+
+def test_curved_panes_vary_their_aoi_and_flat_ones_do_not():
+    rng = np.random.default_rng(3)
+    spreads = []
+    for _ in range(20):
+        theta = curved_aoi(rng, 32)
+        assert theta.shape == (32, 32) and theta.min() >= 0 and theta.max() <= MAX_AOI
+        spreads.append(np.ptp(theta))
+    assert np.median(spreads) > np.radians(5)
+    assert np.ptp(flat_aoi(rng, 32)) == 0
+
+
+def test_deformation_is_smooth_scaled_by_sigma_and_identity_without_flow():
+    rng = np.random.default_rng(4)
+    image = rng.random((40, 40, 3)).astype(np.float32)
+    np.testing.assert_allclose(warp(image, np.zeros((40, 40, 2), np.float32)), image, atol=1e-6)
+    small = np.std([random_flow(rng, 64, 0.025).std() for _ in range(30)])
+    flows = [random_flow(rng, 64, s) for s in (0.1, 0.025) for _ in range(30)]
+    big, little = np.mean([f.std() for f in flows[:30]]), np.mean([f.std() for f in flows[30:]])
+    assert 2.5 < big / little < 6 and small >= 0
+    assert np.abs(np.diff(flows[0], axis=0)).max() < 0.25 * np.abs(flows[0]).max() + 1e-3  # smooth, not noise
+
+
+def test_sample_observations_follow_eq_5_2_of_its_targets():
+    """Without motion and noise, the canonical projection of the observations is R + (T'⊥/T'∥)·T."""
+    for seed in range(5):
+        s = reflection_sample(np.random.default_rng(seed), size=48, nrd=0.0, noise=0.0)
+        obs = s["observations"].astype(np.float64)
+        assert obs.shape == (3, 48, 48, 3) and s["reflection"].shape == s["transmission"].shape == (48, 48, 3)
+        i_perp, i_par, phi = canonical_projection(obs, s["angles"].astype(np.float64))
+        r_s, r_p = (x[..., None] for x in pane_reflectance(s["theta"].astype(np.float64)))
+        r, t = s["reflection"].astype(np.float64), s["transmission"].astype(np.float64)
+        ok = (obs < 1).all(axis=0) & (r < 1) & (t < 1)  # not clipped by the exposure
+        np.testing.assert_allclose(i_perp[ok], (r + (1 - r_s) / (1 - r_p) * t)[ok], atol=2e-5)
+        np.testing.assert_allclose(i_par[ok], (t + r_p / r_s * r)[ok], atol=2e-5)
+        assert ok.mean() > 0.9
+
+
+def test_switches_turn_steps_off():
+    flat = reflection_sample(np.random.default_rng(5), size=32, lcg=False)
+    assert np.ptp(flat["theta"]) == 0
+    still = [reflection_sample(np.random.default_rng(6), size=32, nrd=0.0, noise=0.0) for _ in range(2)]
+    np.testing.assert_array_equal(still[0]["observations"], still[1]["observations"])  # deterministic per seed
+    moving = reflection_sample(np.random.default_rng(6), size=32, nrd=1.0, noise=0.0)
+    ratio = moving["reflection"] / np.maximum(still[0]["reflection"], 1e-9)  # the same layer; exposure may differ
+    lit = still[0]["reflection"] > 1e-3
+    assert np.ptp(ratio[lit]) < 1e-3 * ratio[lit].mean()
+    with pytest.raises(InputError, match="three or more"):
+        reflection_sample(np.random.default_rng(0), angles=(0, 90))
+    with pytest.raises(InputError, match="at least 1"):
+        reflection_sample(np.random.default_rng(0), dr_max=0.5)
+
+
+def test_motion_moves_every_image_but_the_reference():
+    """NRD leaves the first observation consistent with the targets and moves the others."""
+    base = reflection_sample(np.random.default_rng(7), size=48, nrd=0.0, noise=0.0, edges=0.0)
+    moved = reflection_sample(np.random.default_rng(7), size=48, nrd=1.0, noise=0.0, edges=0.0)
+    lit = base["transmission"] > 1e-3
+    scale = np.median(base["transmission"][lit] / moved["transmission"][lit])  # the exposures differ
+    unclipped = (base["observations"] < 1) & (moved["observations"] < 1)
+    first = unclipped[0]
+    np.testing.assert_allclose(moved["observations"][0][first] * scale, base["observations"][0][first], atol=1e-4)
+    for i in (1, 2):
+        change = np.abs(moved["observations"][i] * scale - base["observations"][i])[unclipped[i]]
+        assert change.mean() > 5e-3
