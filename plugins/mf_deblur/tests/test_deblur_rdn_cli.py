@@ -100,7 +100,8 @@ def test_rdn_errors_are_one_line(mf, weights, burst_dir, tmp_path):
 def test_shipped_weights_are_the_default_and_deblur_held_out_photos(mf, keras, tmp_path):
     """The weights in the wheel load, are used without --method, and sharpen a burst they never saw."""
     from mfcore.metrics import psnr
-    from mf_deblur.model_io import SHIPPED, read_card
+    from mfcore.keras_models import read_card
+    from mf_deblur.model_io import SHIPPED
 
     card = read_card(SHIPPED)
     assert card["preset"] == "cpu" and card["width"] > 0 and card["trained_steps"] > 0

@@ -29,6 +29,7 @@ from mfcore.backends import all_backends
 from mfcore.bench_report import environment, write_markdown
 from mfcore.errors import InputError
 from mfcore.images import write_image
+from mfcore.keras_models import keras_backend_for
 from mfcore.metrics import psnr, ssim
 from mfcore.task import RunContext
 
@@ -38,7 +39,7 @@ from .dynamic import dynamic_sample
 from .fba import fba
 from .inference import deblur_steps
 from .kernels import SIZES, gp_kernel, kernel_sheet
-from .model_io import SHIPPED, keras_backend_for, load_rdn
+from .model_io import SHIPPED, load_rdn
 
 FRAME_COUNTS = (2, 3, 5, 8, 12)
 SPEED_SIZE = (720, 1280)

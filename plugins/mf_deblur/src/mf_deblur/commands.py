@@ -15,6 +15,7 @@ from array_api_compat import is_numpy_namespace
 from mfcore.atomic import check_writable_dir
 from mfcore.errors import InputError
 from mfcore.images import IMAGE_SUFFIXES, collect_frames, read_burst, write_image
+from mfcore.keras_models import keras_backend_for, network_available
 from mfcore.metrics import psnr, ssim
 from mfcore.report import figure, table
 from mfcore.sample_images import crop, photo
@@ -26,7 +27,7 @@ from .burst import synthesize_burst
 from .fba import fba
 from .kernels import SIZES, gp_kernel, kernel_sheet
 from .inference import deblur, video_windows
-from .model_io import SHIPPED, keras_backend_for, load_rdn, rdn_available
+from .model_io import SHIPPED, load_rdn
 
 
 class Method(str, Enum):
@@ -92,7 +93,7 @@ def run(
     else:
         paths = collect_frames(frames)
         burst = read_burst(paths, min_frames=2)
-    chosen = method or (Method.rdn if rdn_available(ctx, weights or SHIPPED) else Method.fba)
+    chosen = method or (Method.rdn if network_available(ctx, weights or SHIPPED) else Method.fba)
     model = load_rdn(ctx, weights or SHIPPED)[0] if chosen is Method.rdn else None
     options = {"tile": tile, "overlap": overlap, "levels": levels, "colour": colour}
 
@@ -140,7 +141,7 @@ def _label(name: str) -> str:
 def demo(ctx: RunContext, folder: Path) -> DemoSection:
     """5-frame camera-shake bursts of held-out photos: target frame, mean, FBA and the RDN, scored."""
     rng = np.random.default_rng(ctx.seed)
-    model = load_rdn(ctx)[0] if rdn_available(ctx) else None
+    model = load_rdn(ctx)[0] if network_available(ctx, SHIPPED) else None
     rows, figures, metrics = [], [], {}
     for name in DEMO_PHOTOS:
         label = _label(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mfcore import Synthesizer, Task, hookimpl
+from mfcore.keras_models import card_width, read_card
 from mfcore.model import ModelSpec
 
 from .bench import bench
@@ -37,10 +38,9 @@ def mf_synthesizers() -> list[Synthesizer]:
 @hookimpl
 def mf_models() -> list[ModelSpec]:
     def build() -> object:
-        from .model_io import read_card
         from .rdn import build_rdn  # imports Keras: only once KERAS_BACKEND is set
 
-        return build_rdn(float(read_card(SHIPPED)["width"]))
+        return build_rdn(card_width(read_card(SHIPPED), SHIPPED))
 
     return [ModelSpec("deblur", "rdn", "Recurrent Deblur Network (thesis 6.3.3)", build, SHIPPED,
                       "mf train deblur --preset cpu --backend torch")]

@@ -39,6 +39,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from mfcore import __version__ as mf_version
 from mfcore.atomic import atomic_path
 from mfcore.errors import InputError
+from mfcore.keras_models import card_path, import_tensorflow_quietly, keras_backend_for
 from mfcore.metrics import psnr
 from mfcore.output import stderr
 from mfcore.store import Dataset
@@ -49,7 +50,6 @@ from mfcore.task import RunContext
 from .burst import static_sample
 from .dynamic import dynamic_sample
 from .fba import fba
-from .model_io import card_path, import_tensorflow_quietly, keras_backend_for
 
 GENERATORS = {"static": static_sample, "dynamic": dynamic_sample}
 VALIDATION_SEED = 10_000_019
