@@ -7,6 +7,9 @@
   backends that task declares.
 * ``mf``: runs the real ``mf`` command line in a subprocess and returns the
   completed process, so tests see exit codes and stderr as a user would.
+* ``keras``: Keras 3 imported on the backend under test when it drives Keras,
+  else on the first of PyTorch and TensorFlow installed (skips when neither is);
+  ``keras_backend_name()`` says which, for tests that start subprocesses.
 """
 
 from __future__ import annotations
@@ -80,3 +83,27 @@ def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str
         assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
 
 
+def keras_backend_name() -> str | None:
+    """The Keras backend tests use: the one under test if it drives Keras, else the first installed."""
+    from .backends import all_backends
+
+    preferred = os.environ.get("MF_TEST_BACKEND", "")
+    names = [preferred] if preferred in ("torch", "tensorflow") else []
+    for name in names + ["torch", "tensorflow"]:
+        backend = all_backends().get(name)
+        if backend is not None and backend.is_available():
+            return backend.keras_backend
+    return None
+
+
+@pytest.fixture(scope="session")
+def keras():  # type: ignore[no-untyped-def]
+    """Keras 3 on torch or tensorflow (set before its first import); skips when neither is installed."""
+    name = keras_backend_name()
+    if name is None:
+        pytest.skip("Keras networks need PyTorch or TensorFlow, neither is installed")
+    os.environ["KERAS_BACKEND"] = name
+    import keras as keras_module
+
+    assert keras_module.backend.backend() == name, "Keras was imported before its backend was chosen"
+    return keras_module

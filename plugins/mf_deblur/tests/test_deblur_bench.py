@@ -3,8 +3,7 @@
 import json
 
 from mfcore.images import read_image
-
-from conftest import keras_backend_name  # the plugin tests folder is on sys.path
+from mfcore.testing import keras_backend_name
 
 
 def test_bench_deblur_scores_every_method_and_frame_count(mf, tiny_weights, tmp_path):

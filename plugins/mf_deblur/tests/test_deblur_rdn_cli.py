@@ -7,12 +7,11 @@ import pytest
 
 from mfcore.images import read_image, write_image
 from mfcore.sample_images import crop, photo
-from mfcore.testing import assert_clean_error
+from mfcore.testing import assert_clean_error, keras_backend_name
 from mfcore.video import read_video, write_video
 from mf_deblur.burst import synthesize_burst
 from mf_deblur.scene import random_scene
 
-from conftest import keras_backend_name  # the plugin tests folder is on sys.path
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from mfcore.testing import assert_clean_error
+from mfcore.testing import assert_clean_error, keras_backend_name
 
-from conftest import keras_backend_name  # the plugin tests folder is on sys.path
 
 ARGS = ("--width", "0.1", "--validation", "3", "--validate-every", "2", "--checkpoint-every", "2", "--stream", "static", "--json")
 
