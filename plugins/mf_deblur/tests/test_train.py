@@ -81,10 +81,11 @@ def test_batches_cut_sequences_to_random_lengths(tmp_path):
     lengths = set()
     for _ in range(40):
         x, y = next(batches)
-        assert x.shape[0] == y.shape[0] == config.batch and x.shape[2:] == y.shape[1:] == (64, 64, 3)
-        assert config.min_frames <= x.shape[1] <= config.frames
+        assert x.shape[0] == y.shape[0] == config.batch and x.shape[2:] == y.shape[2:] == (64, 64, 3)
+        assert config.min_frames <= x.shape[1] <= config.frames and y.shape[1] == x.shape[1] - 1  # a target per step
         offsets = np.broadcast_to(np.arange(x.shape[1], dtype=np.float32)[None, :, None, None, None], x.shape)
-        np.testing.assert_allclose(x - y[:, None], offsets, atol=1e-5)
+        np.testing.assert_allclose(x - y[:, :1], offsets, atol=1e-5)
+        np.testing.assert_array_equal(y, np.repeat(y[:, :1], y.shape[1], axis=1))
         lengths.add(x.shape[1])
     batches.close()
     assert lengths == set(range(config.min_frames, config.frames + 1))

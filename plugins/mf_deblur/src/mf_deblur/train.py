@@ -11,21 +11,15 @@ down on 12-frame videos whose far neighbours have moved 20 px or more. The loss
 is the sum over the recurrent steps of the per-step mean squared error (one
 term per observation, as figure 6.14), minimised with Adam.
 
-A run folder holds everything needed to stop and resume (``--resume``): the
-last weights and optimizer state (written atomically every
-``--checkpoint-every`` steps), ``log.csv`` with the validation PSNR, and the
-best weights so far as ``rdn.weights.h5`` with their model card ``rdn.json``.
-Validation uses a fixed set of static and dynamic samples drawn from the
+The run folder (checkpoints with optimizer state, ``--resume``, ``log.csv`` of
+validation PSNR, best weights ``rdn.weights.h5`` with their card ``rdn.json``)
+is :mod:`mfcore.training`'s. Validation uses a fixed set of static and dynamic samples drawn from the
 training photographs with a seed of its own; the photographs held out for
 ``mf bench deblur`` are never seen.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import json
-import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from enum import Enum
@@ -34,18 +28,15 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from mfcore import __version__ as mf_version
-from mfcore.atomic import atomic_path
 from mfcore.errors import InputError
-from mfcore.keras_models import card_path, import_tensorflow_quietly, keras_backend_for
+from mfcore.keras_models import import_tensorflow_quietly, keras_backend_for
 from mfcore.metrics import psnr
-from mfcore.output import stderr
 from mfcore.store import Dataset
 from mfcore.stream import SampleStream
 from mfcore.synthesizer import BoundSynthesizer
 from mfcore.task import RunContext
+from mfcore.training import Run, fit
 
 from .burst import static_sample
 from .dynamic import dynamic_sample
@@ -100,7 +91,7 @@ def _crop(sample: dict[str, np.ndarray], patch: int, frames: int, rng: np.random
 
 
 class Batches:
-    """Mixed batches (sequences (B, T, P, P, 3), targets (B, P, P, 3)) from LMDB files and live streams."""
+    """Mixed batches (sequences (B, T, P, P, 3), targets (B, T-1, P, P, 3)) from LMDB files and live streams."""
 
     def __init__(self, config: Config, data: list[Path], streams: list[str], workers: int, seed: int,
                  images: Path | None, videos: Path | None) -> None:
@@ -137,7 +128,8 @@ class Batches:
             x = x[:length]
             sharp.append(s)
             blurred.append(x)
-        return np.stack(blurred).astype(np.float32), np.stack(sharp).astype(np.float32)
+        x, y = np.stack(blurred).astype(np.float32), np.stack(sharp).astype(np.float32)
+        return x, np.repeat(y[:, None], length - 1, axis=1)  # one target per recurrent step
 
     def close(self) -> None:
         for stream in self._streams:
@@ -192,38 +184,6 @@ def _step_loss(y_true: Any, y_pred: Any) -> Any:
     return ops.sum(ops.mean(ops.square(y_true - y_pred), axis=(2, 3, 4)), axis=1)
 
 
-class Run:
-    """A run folder: checkpoint (weights with optimizer state), log and best weights."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.last = folder / "checkpoint" / "last.weights.h5"
-        self.state = folder / "checkpoint" / "state.json"
-        self.log = folder / "log.csv"
-        self.best = folder / "rdn.weights.h5"
-
-    def save(self, model: Any, state: dict[str, Any]) -> None:
-        """Weights of a compiled model include its optimizer's moments and step count."""
-        self.last.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self.last) as tmp:
-            model.save_weights(str(tmp))
-        with atomic_path(self.state) as tmp:
-            tmp.write_text(json.dumps(state, indent=1))
-
-    def restore(self, model: Any, optimizer: Any) -> dict[str, Any]:
-        if not self.state.is_file():
-            raise InputError(f"{self.folder}: no checkpoint to resume from")
-        optimizer.build(model.trainable_variables)  # so that loading fills its moments too
-        model.load_weights(str(self.last))
-        return json.loads(self.state.read_text())
-
-    def write_log(self, rows: list[dict[str, Any]]) -> None:
-        with atomic_path(self.log) as tmp, open(tmp, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-
-
 def train(
     ctx: RunContext,
     output: Annotated[Path, typer.Option("--output", "-o", help="Run folder: checkpoints, log.csv, rdn.weights.h5.")]
@@ -251,9 +211,8 @@ def train(
                                                                "invocation (train in slices with --resume).")] = None,
 ) -> dict[str, Any]:
     """Train the Recurrent Deblur Network with progress, checkpoints, resume and a validation PSNR log."""
-    run = Run(output)
-    if not resume and run.state.is_file():
-        raise InputError(f"{output} already holds a run; pass --resume to continue it or choose another --output")
+    run = Run(output, "rdn")
+    run.check_new(resume)
     base = PRESETS[preset]
     config = Config(**{**asdict(base), **{k: v for k, v in (("steps", steps), ("width", width), ("lr", lr))
                                           if v is not None}})
@@ -275,61 +234,29 @@ def train(
     schedule = keras.optimizers.schedules.CosineDecay(config.lr, config.steps, alpha=0.05)
     optimizer = keras.optimizers.Adam(schedule, clipnorm=1.0)
     model.compile(optimizer=optimizer, loss=_step_loss)
-    state: dict[str, Any] = {"step": 0, "seconds": 0.0, "best": None, "log": [], "config": asdict(config)}
-    if resume:
-        state = run.restore(model, optimizer)
-        if state["config"] != asdict(config):
-            raise InputError(f"{output}: the run was started with {state['config']}, not {asdict(config)}")
-    output.mkdir(parents=True, exist_ok=True)
+    state = run.start(model, optimizer, asdict(config), resume)
     sets = validation_set(config, validation)
     baselines = _baselines(sets)
     batches = Batches(config, data or [], streams, workers, ctx.seed + state["step"], images, videos)
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), TextColumn("{task.completed}/"
-               "{task.total}"), TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
-    start, done_before = time.perf_counter(), state["seconds"]
-    losses: list[float] = []
+
+    def on_best() -> None:
+        run.write_best(model, lambda: build_rdn(config.width), _card(config, state, baselines, preset, keras_name,
+                                                                     data, streams))
+
     try:
-        with Progress(*columns, console=stderr, disable=ctx.json, transient=True) as progress:
-            bar = progress.add_task("train rdn", total=config.steps, completed=state["step"], status="")
-            stop = config.steps if stop_after is None else min(config.steps, state["step"] + stop_after)
-            while state["step"] < stop:
-                x, y = next(batches)
-                target = np.repeat(y[:, None], x.shape[1] - 1, axis=1)
-                losses.append(float(np.asarray(model.train_on_batch(x, target))))
-                state["step"] += 1
-                step = state["step"]
-                if step % validate_every == 0 or step == config.steps:
-                    scores = _validate(model, sets)
-                    entry = {"step": step, "seconds": round(done_before + time.perf_counter() - start, 1),
-                             "loss": round(float(np.mean(losses)), 6),
-                             **{f"{k}_psnr": round(v, 3) for k, v in scores.items()}}
-                    losses = []
-                    state["log"].append(entry)
-                    run.write_log(state["log"])
-                    mean = float(np.mean(list(scores.values())))
-                    if state["best"] is None or mean > state["best"]["mean_psnr"]:
-                        state["best"] = {"step": step, "mean_psnr": round(mean, 3), **entry}
-                        _write_best(run, model, config, state, baselines, preset, keras_name, data, streams)
-                    progress.update(bar, status=" ".join(f"{k} {v:.2f} dB" for k, v in scores.items()))
-                if step % checkpoint_every == 0 or step == stop:
-                    state["seconds"] = round(done_before + time.perf_counter() - start, 1)
-                    run.save(model, state)
-                progress.update(bar, completed=step)
+        state = fit(model, batches, run, state, steps=config.steps, validate=lambda: _validate(model, sets),
+                    on_best=on_best, validate_every=validate_every, checkpoint_every=checkpoint_every,
+                    stop_after=stop_after, label="train rdn", quiet=ctx.json)
     finally:
         batches.close()
-    return {"output": str(output), "weights": str(run.best), "steps": state["step"], "finished": state["step"] == config.steps,
-            "seconds": state["seconds"], "best": state["best"], "validation_baselines": baselines}
+    return {"output": str(output), "weights": str(run.best), "steps": state["step"],
+            "finished": state["step"] == config.steps, "seconds": state["seconds"], "best": state["best"],
+            "validation_baselines": baselines}
 
 
-def _write_best(run: Run, model: Any, config: Config, state: dict[str, Any], baselines: dict[str, float],
-                preset: Preset, keras_name: str, data: list[Path] | None, streams: list[str]) -> None:
-    from .rdn import build_rdn
-
-    inference = build_rdn(config.width)  # not compiled: its file holds the network only, no optimizer state
-    inference.set_weights(model.get_weights())
-    with atomic_path(run.best) as tmp:
-        inference.save_weights(str(tmp))
-    card = {
+def _card(config: Config, state: dict[str, Any], baselines: dict[str, float], preset: Preset, keras_name: str,
+          data: list[Path] | None, streams: list[str]) -> dict[str, Any]:
+    return {
         "model": "Recurrent Deblur Network (thesis 6.3.3)",
         "width": config.width,
         "preset": preset.value,
@@ -340,9 +267,5 @@ def _write_best(run: Run, model: Any, config: Config, state: dict[str, Any], bas
         "validation_psnr": {k: v for k, v in state["best"].items() if k.endswith("_psnr") and k != "mean_psnr"},
         "validation_baselines_psnr": {k: round(v, 3) for k, v in baselines.items()},
         "keras_backend": keras_name,
-        "mf_version": mf_version,
-        "date": dt.date.today().isoformat(),
         "reproduce": f"mf train deblur --preset {preset.value} --backend {keras_name}",
     }
-    with atomic_path(card_path(run.best)) as tmp:
-        tmp.write_text(json.dumps(card, indent=1) + "\n")

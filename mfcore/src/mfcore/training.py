@@ -1,0 +1,128 @@
+"""The training loop every plugin's ``mf train`` shares: run folders, resume, validation log, best weights.
+
+A run folder holds everything needed to stop and resume (``--resume``): the
+last weights with the optimizer's state (written atomically every
+``checkpoint_every`` steps and when a slice ends), ``checkpoint/state.json``
+(step, seconds, configuration, log), ``log.csv`` with the validation scores,
+and the best weights so far as ``<name>.weights.h5`` with their model card
+``<name>.json``, saved from an uncompiled copy so that the shipped file holds
+the network only. A resumed run must have the configuration it started with.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from . import __version__ as mf_version
+from .atomic import atomic_path
+from .errors import InputError
+from .keras_models import card_path
+from .output import stderr
+
+#: A batch: the inputs and the targets of ``model.train_on_batch``.
+Batch = tuple[np.ndarray, np.ndarray]
+
+
+class Run:
+    """A run folder: checkpoint (weights with optimizer state), log and best weights."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self.folder = folder
+        self.last = folder / "checkpoint" / "last.weights.h5"
+        self.state = folder / "checkpoint" / "state.json"
+        self.log = folder / "log.csv"
+        self.best = folder / f"{name}.weights.h5"
+
+    def check_new(self, resume: bool) -> None:
+        if not resume and self.state.is_file():
+            raise InputError(f"{self.folder} already holds a run; pass --resume to continue it or choose another "
+                             f"--output")
+
+    def save(self, model: Any, state: dict[str, Any]) -> None:
+        """Weights of a compiled model include its optimizer's moments and step count."""
+        self.last.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.last) as tmp:
+            model.save_weights(str(tmp))
+        with atomic_path(self.state) as tmp:
+            tmp.write_text(json.dumps(state, indent=1))
+
+    def start(self, model: Any, optimizer: Any, config: dict[str, Any], resume: bool) -> dict[str, Any]:
+        """A fresh state, or the checkpoint's (model and optimizer restored) when resuming the same config."""
+        if not resume:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            return {"step": 0, "seconds": 0.0, "best": None, "log": [], "config": config}
+        if not self.state.is_file():
+            raise InputError(f"{self.folder}: no checkpoint to resume from")
+        optimizer.build(model.trainable_variables)  # so that loading fills its moments too
+        model.load_weights(str(self.last))
+        state = json.loads(self.state.read_text())
+        if state["config"] != config:
+            raise InputError(f"{self.folder}: the run was started with {state['config']}, not {config}")
+        return state
+
+    def write_log(self, rows: list[dict[str, Any]]) -> None:
+        with atomic_path(self.log) as tmp, open(tmp, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+    def write_best(self, model: Any, build: Callable[[], Any], card: dict[str, Any]) -> None:
+        """The current weights through an uncompiled ``build()`` copy (no optimizer state), and their card."""
+        inference = build()
+        inference.set_weights(model.get_weights())
+        with atomic_path(self.best) as tmp:
+            inference.save_weights(str(tmp))
+        card = {**card, "mf_version": mf_version, "date": dt.date.today().isoformat()}
+        with atomic_path(card_path(self.best)) as tmp:
+            tmp.write_text(json.dumps(card, indent=1) + "\n")
+
+
+def fit(model: Any, batches: Iterator[Batch], run: Run, state: dict[str, Any], *, steps: int,
+        validate: Callable[[], dict[str, float]], on_best: Callable[[], None], validate_every: int,
+        checkpoint_every: int, stop_after: int | None, label: str, quiet: bool) -> dict[str, Any]:
+    """Train ``model`` (compiled) until ``steps`` or ``stop_after`` more, validating and checkpointing.
+
+    ``validate()`` returns scores (higher is better, e.g. PSNR per kind, logged as
+    ``<kind>_psnr``); the best mean so far is ``state["best"]``, after which
+    ``on_best()`` writes the best weights. Returns the updated state.
+    """
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
+               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), TimeRemainingColumn(),
+               TextColumn("{task.fields[status]}"))
+    start, done_before = time.perf_counter(), state["seconds"]
+    losses: list[float] = []
+    stop = steps if stop_after is None else min(steps, state["step"] + stop_after)
+    with Progress(*columns, console=stderr, disable=quiet, transient=True) as progress:
+        bar = progress.add_task(label, total=steps, completed=state["step"], status="")
+        while state["step"] < stop:
+            x, y = next(batches)
+            losses.append(float(np.asarray(model.train_on_batch(x, y))))
+            state["step"] += 1
+            step = state["step"]
+            if step % validate_every == 0 or step == steps:
+                scores = validate()
+                entry = {"step": step, "seconds": round(done_before + time.perf_counter() - start, 1),
+                         "loss": round(float(np.mean(losses)), 6),
+                         **{f"{k}_psnr": round(v, 3) for k, v in scores.items()}}
+                losses = []
+                state["log"].append(entry)
+                run.write_log(state["log"])
+                mean = float(np.mean(list(scores.values())))
+                if state["best"] is None or mean > state["best"]["mean_psnr"]:
+                    state["best"] = {"step": step, "mean_psnr": round(mean, 3), **entry}
+                    on_best()
+                progress.update(bar, status=" ".join(f"{k} {v:.2f} dB" for k, v in scores.items()))
+            if step % checkpoint_every == 0 or step == stop:
+                state["seconds"] = round(done_before + time.perf_counter() - start, 1)
+                run.save(model, state)
+            progress.update(bar, completed=step)
+    return state
