@@ -27,9 +27,55 @@ from .atomic import atomic_path
 from .errors import InputError
 from .keras_models import card_path
 from .output import stderr
+from .store import Dataset
+from .stream import SampleStream
+from .synthesizer import BoundSynthesizer, Sample
 
 #: A batch: the inputs and the targets of ``model.train_on_batch``.
 Batch = tuple[np.ndarray, np.ndarray]
+
+
+class Sources:
+    """Training samples drawn evenly from LMDB datasets (shuffled, endlessly) and live ZeroMQ streams.
+
+    ``streams`` maps a name (for messages) to a bound generator; each gets ``workers``
+    processes, checked first in this process so that bad parameters fail in one line.
+    """
+
+    def __init__(self, data: list[Path], streams: dict[str, BoundSynthesizer], workers: int, seed: int,
+                 hwm: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.sources: list[tuple[str, Iterator[Sample]]] = []
+        self._streams: list[SampleStream] = []
+        for path in data:
+            if not path.exists():
+                raise InputError(f"{path}: no such dataset")
+            self.sources.append((str(path), self._shuffled(Dataset(path))))
+        try:
+            for i, (name, bound) in enumerate(streams.items()):
+                bound.check(seed, name)
+                stream = SampleStream(bound, workers=workers, seed=seed * 1000 + i, hwm=hwm)
+                self._streams.append(stream)
+                self.sources.append((f"{name} stream", iter(stream)))
+        except BaseException:
+            self.close()
+            raise
+        if not self.sources:
+            raise InputError("no training data: give --data or --stream")
+
+    def _shuffled(self, dataset: Dataset) -> Iterator[Sample]:
+        while True:
+            for index in self.rng.permutation(len(dataset)):
+                yield dataset[int(index)]
+
+    def draw(self, index: int) -> tuple[str, Sample]:
+        """The next sample of a source (``index``-th of a batch, from a random offset): (source name, sample)."""
+        name, source = self.sources[(index + int(self.rng.integers(len(self.sources)))) % len(self.sources)]
+        return name, next(source)
+
+    def close(self) -> None:
+        for stream in self._streams:
+            stream.close()
 
 
 class Run:

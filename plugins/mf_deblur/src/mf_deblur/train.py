@@ -20,7 +20,6 @@ training photographs with a seed of its own; the photographs held out for
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
@@ -32,11 +31,9 @@ import typer
 from mfcore.errors import InputError
 from mfcore.keras_models import import_tensorflow_quietly, keras_backend_for
 from mfcore.metrics import psnr
-from mfcore.store import Dataset
-from mfcore.stream import SampleStream
 from mfcore.synthesizer import BoundSynthesizer
 from mfcore.task import RunContext
-from mfcore.training import Run, fit
+from mfcore.training import Run, Sources, fit
 
 from .burst import static_sample
 from .dynamic import dynamic_sample
@@ -96,35 +93,23 @@ class Batches:
     def __init__(self, config: Config, data: list[Path], streams: list[str], workers: int, seed: int,
                  images: Path | None, videos: Path | None) -> None:
         self.config = config
-        self.rng = np.random.default_rng(seed)
-        self.sources: list[tuple[str, Iterator[dict[str, np.ndarray]]]] = []
-        self._streams: list[SampleStream] = []
-        for path in data:
-            dataset = Dataset(path)
-            self.sources.append((str(path), self._shuffled(dataset)))
-        for i, kind in enumerate(streams):
+        bound = {}
+        for kind in streams:
             params = {"size": config.patch, "frames": config.frames, "noise": config.noise,
                       "max_noise": config.max_noise, "images": str(images) if images else None}
             if kind == "dynamic":
                 params["videos"] = str(videos) if videos else None
-            bound = BoundSynthesizer(GENERATORS[kind], params)
-            bound.check(seed, f"deblur/{kind}")
-            stream = SampleStream(bound, workers=workers, seed=seed * 1000 + i, hwm=4 * config.batch)
-            self._streams.append(stream)
-            self.sources.append((f"{kind} stream", iter(stream)))
-
-    def _shuffled(self, dataset: Dataset) -> Iterator[dict[str, np.ndarray]]:
-        while True:
-            for index in self.rng.permutation(len(dataset)):
-                yield dataset[int(index)]
+            bound[f"deblur/{kind}"] = BoundSynthesizer(GENERATORS[kind], params)
+        self.sources = Sources(data, bound, workers, seed, hwm=4 * config.batch)
+        self.rng = self.sources.rng
 
     def __next__(self) -> tuple[np.ndarray, np.ndarray]:
         """A batch of one random length in [min_frames, frames]."""
         sharp, blurred = [], []
         length = int(self.rng.integers(self.config.min_frames, self.config.frames + 1))
         for b in range(self.config.batch):
-            name, source = self.sources[(b + int(self.rng.integers(len(self.sources)))) % len(self.sources)]
-            s, x = _crop(next(source), self.config.patch, self.config.frames, self.rng, name)
+            name, sample = self.sources.draw(b)
+            s, x = _crop(sample, self.config.patch, self.config.frames, self.rng, name)
             x = x[:length]
             sharp.append(s)
             blurred.append(x)
@@ -132,8 +117,7 @@ class Batches:
         return x, np.repeat(y[:, None], length - 1, axis=1)  # one target per recurrent step
 
     def close(self) -> None:
-        for stream in self._streams:
-            stream.close()
+        self.sources.close()
 
 
 def validation_set(config: Config, count: int = 24, size: int = 96) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -220,9 +204,6 @@ def train(
     unknown = [s for s in streams if s not in GENERATORS]
     if unknown:
         raise InputError(f"unknown --stream {unknown[0]!r}; use static or dynamic")
-    for path in data or []:
-        if not path.exists():
-            raise InputError(f"{path}: no such dataset")
     keras_name = keras_backend_for(ctx)
     import_tensorflow_quietly()  # Keras's trainer imports it on PyTorch too
     import keras
