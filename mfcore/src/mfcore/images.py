@@ -18,6 +18,8 @@ from .atomic import atomic_path, check_writable_dir
 from .errors import InputError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".ppm", ".pgm", ".exr"}
+#: Formats that keep 16 bits per channel (linear RAW-derived data needs them).
+SIXTEEN_BIT_SUFFIXES = {".png", ".tif", ".tiff"}
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -48,13 +50,18 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def write_image(path: str | Path, image: np.ndarray) -> Path:
-    """Write a float image in [0, 1] (H, W) or (H, W, C) as 8-bit, atomically."""
+def write_image(path: str | Path, image: np.ndarray, bits: int = 8) -> Path:
+    """Write a float image in [0, 1] (H, W) or (H, W, C) atomically, as 8-bit or (PNG, TIFF) 16-bit."""
     path = Path(path)
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         raise InputError(f"{path}: unknown image format {path.suffix!r}; use one of {', '.join(sorted(IMAGE_SUFFIXES))}")
+    if bits == 16 and path.suffix.lower() not in SIXTEEN_BIT_SUFFIXES:
+        raise InputError(f"{path}: 16-bit output needs one of {', '.join(sorted(SIXTEEN_BIT_SUFFIXES))}")
     check_writable_dir(path)
-    pixels = to_uint8(image)
+    if bits == 16:
+        pixels = (np.clip(image, 0.0, 1.0) * 65535.0 + 0.5).astype(np.uint16)
+    else:
+        pixels = to_uint8(image)
     if pixels.ndim == 3 and pixels.shape[2] == 3:
         pixels = pixels[:, :, ::-1]
     ok, encoded = cv2.imencode(path.suffix, np.ascontiguousarray(pixels))

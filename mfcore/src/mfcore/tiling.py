@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .errors import InputError
+
 
 def pad_to_multiple(stack: np.ndarray, multiple: int) -> tuple[np.ndarray, int, int]:
     """Reflect-pad a (N, H, W, C) stack so H and W are multiples of ``multiple``: (padded, H, W)."""
@@ -51,7 +53,7 @@ def tiled(fn: Callable[[np.ndarray], np.ndarray], stack: np.ndarray, tile: int |
     if tile is None or (h <= tile and w <= tile):
         return fn(stack)
     if overlap * 2 >= tile:
-        raise ValueError(f"tile overlap {overlap} must be less than half the tile size {tile}")
+        raise InputError(f"tile overlap {overlap} must be less than half the tile size {tile}")
     total: np.ndarray | None = None
     weight = np.zeros((h, w, 1), np.float32)
     ys, xs = _starts(h, tile, overlap), _starts(w, tile, overlap)

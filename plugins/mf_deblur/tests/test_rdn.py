@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from mfcore.errors import InputError
 from mf_deblur.inference import MULTIPLE, deblur, deblur_steps, video_windows
 
 
@@ -79,7 +80,7 @@ def test_tiles_blend_without_seams(net):
     # the network sees further than the overlap, so tiles differ a little near their borders,
     # but a blended result is much closer to the whole frame than the inputs are to each other
     assert np.abs(tiled - whole).mean() < 0.1 * np.abs(frames[0] - frames[1]).mean()
-    with pytest.raises(ValueError, match="overlap"):
+    with pytest.raises(InputError, match="overlap"):
         deblur_steps(net, frames, tile=64, overlap=40)
 
 

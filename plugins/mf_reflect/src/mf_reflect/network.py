@@ -30,10 +30,6 @@ from keras import layers, ops
 
 from .canonical import fit_matrix
 
-#: Height and width must be multiples of this (three stride-2 stages).
-MULTIPLE = 8
-
-
 def _filters(count: int, width: float) -> int:
     return max(4, int(round(count * width)))
 

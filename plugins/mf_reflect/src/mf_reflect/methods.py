@@ -1,0 +1,39 @@
+"""Every separation method behind one call, for ``mf run reflect``, the benchmark and the demo."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+from .baselines import farid_separation, schechner_separation
+from .canonical import canonical_projection
+from .inference import separate
+
+
+class Method(str, Enum):
+    net = "net"
+    canonical = "canonical"
+    schechner = "schechner"
+    farid = "farid"
+
+
+#: Names used in tables, after the thesis's table 5.1.
+LABELS = {Method.farid: "Farid & Adelson (ICA)", Method.schechner: "Schechner et al. (AOI search)",
+          Method.canonical: "canonical projection", Method.net: "mf_reflect network"}
+
+
+def separate_with(method: Method, images: np.ndarray, angles: Sequence[float], model: Any = None,
+                  tile: int | None = None, overlap: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """(R̂, T̂) of linear polarisation images (N, H, W, 3) at ``angles`` (radians), clipped to [0, 1]."""
+    if method is Method.net:
+        r, t = separate(model, images, angles, tile, overlap)
+    elif method is Method.canonical:
+        r, t, _ = canonical_projection(images, angles)
+    elif method is Method.schechner:
+        r, t, _ = schechner_separation(images, angles)
+    else:
+        r, t = farid_separation(images, angles)
+    return np.clip(r, 0.0, 1.0).astype(np.float32), np.clip(t, 0.0, 1.0).astype(np.float32)

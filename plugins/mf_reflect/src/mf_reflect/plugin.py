@@ -1,0 +1,41 @@
+"""mf hook implementations of the reflect plugin (entry point ``reflect``)."""
+
+from __future__ import annotations
+
+from mfcore import Synthesizer, Task, hookimpl
+from mfcore.keras_models import card_width, read_card
+from mfcore.model import ModelSpec
+
+from .bench import bench
+from .commands import demo, run
+from .model_io import SHIPPED, TRAIN_COMMAND, card_angles
+from .synthesis import ANGLES, DR_MAX, reflection_sample
+from .train import train
+
+PARAMS = {"size": 128, "angles": list(ANGLES), "dr": True, "edges": 0.3, "nrd": 0.5, "lcg": True, "dr_max": DR_MAX,
+          "gamma": 2.2, "noise": 0.005, "n": 1.5, "images": None}
+
+
+@hookimpl
+def mf_tasks() -> list[Task]:
+    return [Task("reflect", "reflection and transmission through glass from polarisation images",
+                 backends=("numpy", "torch", "tensorflow"),
+                 commands={"run": run, "bench": bench, "demo": demo, "train": train})]
+
+
+@hookimpl
+def mf_synthesizers() -> list[Synthesizer]:
+    return [Synthesizer("reflect", "triple", "polarisation triples from two photographs: DR, edges, NRD, LCG, "
+                        "eq. 5.2", reflection_sample, PARAMS)]
+
+
+@hookimpl
+def mf_models() -> list[ModelSpec]:
+    def build() -> object:
+        from .network import build_network  # imports Keras: only once KERAS_BACKEND is set
+
+        card = read_card(SHIPPED)
+        return build_network(card_angles(card, SHIPPED), card_width(card, SHIPPED))
+
+    return [ModelSpec("reflect", "separation", "polarisation reflection/transmission separation (thesis 5.2.2)",
+                      build, SHIPPED, f"{TRAIN_COMMAND} --preset cpu --backend torch")]
