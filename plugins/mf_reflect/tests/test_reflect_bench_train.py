@@ -1,0 +1,64 @@
+"""``mf bench reflect`` and ``mf train reflect``: short real runs, their files and their errors."""
+
+import csv
+import json
+
+from mfcore.images import read_image
+from mfcore.testing import assert_clean_error, keras_backend_name
+
+
+def test_bench_scores_every_method_and_the_ablation(mf, tiny_reflect_weights, tmp_path):
+    path, _ = tiny_reflect_weights
+    table, strip = tmp_path / "reflect.md", tmp_path / "strip.png"
+    result = mf("bench", "reflect", "--cases", "2", "--size", "48", "--weights", path, "--ablation", f"dr={path}",
+                "--ablation", f"full={path}", "--markdown", table, "--strip", strip,
+                "--backend", keras_backend_name(), "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    methods = [row["method"] for row in info["methods"]]
+    assert methods == ["Farid & Adelson (ICA)", "Schechner et al. (AOI search)", "canonical projection",
+                       "mf_reflect network"]
+    for row in info["methods"]:
+        assert 0 <= row["T RMSE"] < 1 and row["T PSNR (dB)"] > 5
+    assert [r["training pipeline"] for r in info["ablation"]] == ["dr", "full"]
+    # the same weights twice: identical scores, so "each step improves" is reported as not met
+    assert info["ablation"][0]["T PSNR (dB)"] == info["ablation"][1]["T PSNR (dB)"]
+    assert info["targets"][1]["met"] == "no"
+    text = table.read_text()
+    assert "table 5.1" in text and "Synthesis ablation" in text and "strip.png" in text
+    assert read_image(strip).shape == (48 * 5 + 16, 48 * 5 + 16, 3)
+    assert_clean_error(mf("bench", "reflect", "--ablation", "dr", "--weights", path), "NAME=WEIGHTS")
+
+
+def test_train_logs_resumes_and_writes_a_loadable_card(mf, tmp_path, triple):
+    name = keras_backend_name()
+    if name is None:
+        import pytest
+
+        pytest.skip("training needs PyTorch or TensorFlow")
+    run = tmp_path / "run"
+    args = ("--width", "0.125", "--validation", "2", "--validate-every", "2", "--checkpoint-every", "2",
+            "--backend", name, "--json", "-o", run, "--steps", "4", "--pipeline", "dr")
+    first = mf("train", "reflect", *args, "--stop-after", "2")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["steps"] == 2
+    assert_clean_error(mf("train", "reflect", *args), "already holds a run")
+    assert_clean_error(mf("train", "reflect", *args[:-2], "--pipeline", "dr+nrd", "--resume"), "was started with")
+    second = mf("train", "reflect", *args, "--resume")
+    assert second.returncode == 0, second.stderr
+    info = json.loads(second.stdout)
+    assert info["finished"] and info["validation_canonical"]["transmission"] > 5
+    with open(run / "log.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["step"]) for r in rows] == [2, 4]
+    assert all(float(r["transmission_psnr"]) > 5 and float(r["reflection_psnr"]) > 5 for r in rows)
+    card = json.loads((run / "reflect.json").read_text())
+    assert card["width"] == 0.125 and card["angles_degrees"] == [0.0, 45.0, 90.0]
+    assert card["config"]["pipeline"] == "dr" and "--pipeline dr" in card["reproduce"]
+    files, _ = triple
+    used = mf("run", "reflect", *files, "-o", tmp_path / "sep", "--weights", run / "reflect.weights.h5",
+              "--backend", name)
+    assert used.returncode == 0, used.stderr
+    assert read_image(tmp_path / "sep" / "transmission.png").shape == (40, 40, 3)
+    assert_clean_error(mf("train", "reflect", "-o", tmp_path / "x", "--data", tmp_path / "missing.lmdb",
+                          "--backend", name), "missing.lmdb: no such dataset")
