@@ -107,3 +107,11 @@ def keras():  # type: ignore[no-untyped-def]
 
     assert keras_module.backend.backend() == name, "Keras was imported before its backend was chosen"
     return keras_module
+
+
+def backend_usable(name: str) -> bool:
+    """Whether backend ``name`` is installed and available here (for ``skipif`` marks)."""
+    from .backends import all_backends
+
+    backend = all_backends().get(name)
+    return backend is not None and backend.is_available()

@@ -17,9 +17,10 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from . import __version__ as mf_version
@@ -33,6 +34,17 @@ from .synthesizer import BoundSynthesizer, Sample
 
 #: A batch: the inputs and the targets of ``model.train_on_batch``.
 Batch = tuple[np.ndarray, np.ndarray]
+
+# The options every ``mf train TASK`` shares, so that they read and behave the same everywhere.
+StepsOption = Annotated[int | None, typer.Option(min=1, help="Training steps (default: the preset's).")]
+WidthOption = Annotated[float | None, typer.Option(min=0.05, help="Width multiplier (default: the preset's).")]
+LrOption = Annotated[float | None, typer.Option(min=0.0, help="Initial learning rate (default: the preset's).")]
+ValidateEveryOption = Annotated[int, typer.Option(min=1, help="Steps between validations.")]
+CheckpointEveryOption = Annotated[int, typer.Option(min=1, help="Steps between checkpoints.")]
+ResumeOption = Annotated[bool, typer.Option(help="Continue the run in --output from its checkpoint.")]
+StopAfterOption = Annotated[int | None, typer.Option(min=1, help="Checkpoint and stop after this many steps of this "
+                                                                 "invocation (train in slices with --resume).")]
+WorkersOption = Annotated[int, typer.Option(min=1, help="Worker processes per on-the-fly stream.")]
 
 
 class Sources:

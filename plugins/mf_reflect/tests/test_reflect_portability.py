@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from mfcore.backends import all_backends
+from mfcore.testing import backend_usable
 
 SCRIPT = textwrap.dedent("""
     import sys
@@ -29,12 +29,7 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def _usable(name):
-    backend = all_backends().get(name)
-    return backend is not None and backend.is_available()
-
-
-@pytest.mark.skipif(not (_usable("torch") and _usable("tensorflow")), reason="needs both PyTorch and TensorFlow")
+@pytest.mark.skipif(not (backend_usable("torch") and backend_usable("tensorflow")), reason="needs both PyTorch and TensorFlow")
 def test_same_weights_give_the_same_separation_on_torch_and_tensorflow(tmp_path):
     images = np.random.default_rng(0).random((2, 3, 32, 40, 3)).astype(np.float32)
     np.save(tmp_path / "images.npy", images)

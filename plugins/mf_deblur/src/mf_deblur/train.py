@@ -33,7 +33,8 @@ from mfcore.keras_models import import_tensorflow_quietly, keras_backend_for
 from mfcore.metrics import psnr
 from mfcore.synthesizer import BoundSynthesizer
 from mfcore.task import RunContext
-from mfcore.training import Run, Sources, fit
+from mfcore.training import (CheckpointEveryOption, LrOption, ResumeOption, Run, Sources, StepsOption,
+                             StopAfterOption, ValidateEveryOption, WidthOption, WorkersOption, fit)
 
 from .burst import static_sample
 from .dynamic import dynamic_sample
@@ -179,20 +180,19 @@ def train(
     stream: Annotated[list[str] | None, typer.Option("--stream", help="On-the-fly generator: static or dynamic "
                                                                       "(repeatable; default both unless --data).")]
     = None,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes per --stream.")] = 1,
+    workers: WorkersOption = 1,
     images: Annotated[Path | None, typer.Option(help="Your sharp images for the streams (default: bundled).")]
     = None,
     videos: Annotated[Path | None, typer.Option(help="Your sharp videos for the dynamic stream.")] = None,
-    steps: Annotated[int | None, typer.Option(min=1, help="Training steps (default: the preset's).")] = None,
-    width: Annotated[float | None, typer.Option(min=0.05, help="Width multiplier (default: the preset's).")] = None,
-    lr: Annotated[float | None, typer.Option(min=0.0, help="Initial learning rate (default: the preset's).")] = None,
-    validate_every: Annotated[int, typer.Option(min=1, help="Steps between validations.")] = 250,
+    steps: StepsOption = None,
+    width: WidthOption = None,
+    lr: LrOption = None,
+    validate_every: ValidateEveryOption = 250,
     validation: Annotated[int, typer.Option(min=1, help="Validation sequences of each kind (static, dynamic).")]
     = 24,
-    checkpoint_every: Annotated[int, typer.Option(min=1, help="Steps between checkpoints.")] = 250,
-    resume: Annotated[bool, typer.Option(help="Continue the run in --output from its checkpoint.")] = False,
-    stop_after: Annotated[int | None, typer.Option(min=1, help="Checkpoint and stop after this many steps of this "
-                                                               "invocation (train in slices with --resume).")] = None,
+    checkpoint_every: CheckpointEveryOption = 250,
+    resume: ResumeOption = False,
+    stop_after: StopAfterOption = None,
 ) -> dict[str, Any]:
     """Train the Recurrent Deblur Network with progress, checkpoints, resume and a validation PSNR log."""
     run = Run(output, "rdn")
