@@ -117,6 +117,11 @@ def test_demo_writes_a_report_where_fba_and_the_rdn_win(mf, tmp_path):
             assert scores["rdn_psnr"] > scores["target_psnr"] + 1.0
         assert f"deblur/{photo}_fba.png" in html
         assert (out / "deblur" / f"{photo}_fba.png").stat().st_size > 1000
+    reflect = [row for row in info["results"] if row["task"] == "reflect"]
+    assert len(reflect) == 3
+    for scores in reflect:  # held-out captures: every method scored against the true layers
+        assert all(scores[f"{m}_t_psnr"] > 5 for m in ("canonical", "schechner", "farid"))
+    assert (out / "reflect" / "reflect0_schechner_t.png").stat().st_size > 1000
 
 
 def test_dataset_info_and_check_refuse_corrupt_files_in_one_line(mf, tmp_path):

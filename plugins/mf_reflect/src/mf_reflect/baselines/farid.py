@@ -21,6 +21,7 @@ Colour channels are separated independently. FastICA is scikit-learn's.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,11 +31,14 @@ from ..canonical import fit_matrix
 
 def _separate(channel: np.ndarray, fit: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.decomposition import FastICA
+    from sklearn.exceptions import ConvergenceWarning
 
     n = channel.shape[0]
     x = channel.reshape(n, -1).T.astype(np.float64)  # pixels x observations
     ica = FastICA(n_components=2, whiten="unit-variance", random_state=seed, max_iter=1000, tol=1e-5)
-    sources = ica.fit_transform(x)  # centred sources
+    with warnings.catch_warnings():  # data breaking ICA's model may not converge: still the method's answer
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sources = ica.fit_transform(x)  # centred sources
     mixing = ica.mixing_  # (n, 2)
     sources = sources + np.linalg.lstsq(mixing, ica.mean_, rcond=None)[0]
     coefficients = fit @ mixing  # (3, 2): (a, b, c) of each source's contribution over φ
