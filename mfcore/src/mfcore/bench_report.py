@@ -17,6 +17,10 @@ from . import __version__
 from .atomic import atomic_path
 
 
+#: Other distributions that provide the same import (TensorFlow's CPU-only wheel is "tensorflow-cpu").
+ALTERNATIVES = {"tensorflow": ("tensorflow-cpu",)}
+
+
 def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
     columns = list(dict.fromkeys(k for row in rows for k in row))
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -39,9 +43,13 @@ def environment(distributions: Iterable[str]) -> dict[str, str]:
     """Machine and package versions, for the header of a benchmark table."""
     versions = []
     for dist in distributions:
-        try:
-            versions.append(f"{dist} {importlib.metadata.version(dist)}")
-        except importlib.metadata.PackageNotFoundError:
+        for name in (dist, *ALTERNATIVES.get(dist, ())):
+            try:
+                versions.append(f"{name} {importlib.metadata.version(name)}")
+                break
+            except importlib.metadata.PackageNotFoundError:
+                continue
+        else:
             versions.append(f"{dist} (not installed)")
     return {"machine": f"{_cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}",
             "python": platform.python_version(), "versions": ", ".join(versions)}
