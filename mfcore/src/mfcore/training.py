@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Iterator
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,6 +35,13 @@ from .synthesizer import BoundSynthesizer, Sample
 
 #: A batch: the inputs and the targets of ``model.train_on_batch``.
 Batch = tuple[np.ndarray, np.ndarray]
+
+class Preset(str, Enum):
+    """``--preset``: a configuration sized for a 2-core CPU, or the thesis's network for a GPU."""
+
+    cpu = "cpu"
+    gpu = "gpu"
+
 
 # The options every ``mf train TASK`` shares, so that they read and behave the same everywhere.
 StepsOption = Annotated[int | None, typer.Option(min=1, help="Training steps (default: the preset's).")]
@@ -152,18 +160,26 @@ def fit(model: Any, batches: Iterator[Batch], run: Run, state: dict[str, Any], *
     ``validate()`` returns scores (higher is better, e.g. PSNR per kind, logged as
     ``<kind>_psnr``); the best mean so far is ``state["best"]``, after which
     ``on_best()`` writes the best weights. Returns the updated state.
+
+    Batches may change shape (the RDN trains on sequences of random length). Keras
+    keeps one compiled train function, which TensorFlow retraces with unknown
+    dimensions once shapes vary; a model whose Python code loops over such a
+    dimension then fails. So each batch shape gets its own train function.
     """
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
                TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), TimeRemainingColumn(),
                TextColumn("{task.fields[status]}"))
     start, done_before = time.perf_counter(), state["seconds"]
     losses: list[float] = []
+    functions: dict[tuple[int, ...], Any] = {}  # one compiled train function per batch shape
     stop = steps if stop_after is None else min(steps, state["step"] + stop_after)
     with Progress(*columns, console=stderr, disable=quiet, transient=True) as progress:
         bar = progress.add_task(label, total=steps, completed=state["step"], status="")
         while state["step"] < stop:
             x, y = next(batches)
+            model.train_function = functions.get(x.shape)
             losses.append(float(np.asarray(model.train_on_batch(x, y))))
+            functions[x.shape] = model.train_function
             state["step"] += 1
             step = state["step"]
             if step % validate_every == 0 or step == steps:

@@ -21,7 +21,6 @@ training photographs with a seed of its own; the photographs held out for
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,8 +32,8 @@ from mfcore.keras_models import import_tensorflow_quietly, keras_backend_for
 from mfcore.metrics import psnr
 from mfcore.synthesizer import BoundSynthesizer
 from mfcore.task import RunContext
-from mfcore.training import (CheckpointEveryOption, LrOption, ResumeOption, Run, Sources, StepsOption,
-                             StopAfterOption, ValidateEveryOption, WidthOption, WorkersOption, fit)
+from mfcore.training import (CheckpointEveryOption, LrOption, Preset, ResumeOption, Run, Sources,
+                             StepsOption, StopAfterOption, ValidateEveryOption, WidthOption, WorkersOption, fit)
 
 from .burst import static_sample
 from .dynamic import dynamic_sample
@@ -42,11 +41,6 @@ from .fba import fba
 
 GENERATORS = {"static": static_sample, "dynamic": dynamic_sample}
 VALIDATION_SEED = 10_000_019
-
-
-class Preset(str, Enum):
-    cpu = "cpu"
-    gpu = "gpu"
 
 
 @dataclass(frozen=True)

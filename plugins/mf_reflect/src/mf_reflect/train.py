@@ -30,18 +30,13 @@ from mfcore.keras_models import import_tensorflow_quietly, keras_backend_for
 from mfcore.metrics import psnr
 from mfcore.synthesizer import BoundSynthesizer, Sample
 from mfcore.task import RunContext
-from mfcore.training import (CheckpointEveryOption, LrOption, ResumeOption, Run, Sources, StepsOption,
-                             StopAfterOption, ValidateEveryOption, WidthOption, WorkersOption, fit)
+from mfcore.training import (CheckpointEveryOption, LrOption, Preset, ResumeOption, Run, Sources,
+                             StepsOption, StopAfterOption, ValidateEveryOption, WidthOption, WorkersOption, fit)
 
 from .canonical import canonical_projection
 from .synthesis import ANGLES, reflection_sample
 
 VALIDATION_SEED = 20_000_003
-
-
-class Preset(str, Enum):
-    cpu = "cpu"
-    gpu = "gpu"
 
 
 class Pipeline(str, Enum):
