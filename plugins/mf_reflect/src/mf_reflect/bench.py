@@ -20,6 +20,7 @@ import numpy as np
 import typer
 
 from mfcore.bench_report import environment, write_markdown
+from mfcore.errors import InputError
 from mfcore.images import write_image
 from mfcore.metrics import psnr
 from mfcore.task import RunContext
@@ -68,8 +69,6 @@ def _strip(case: dict[str, np.ndarray], examples: dict[str, list], path: Path) -
 
 
 def _parse_ablation(items: list[str]) -> dict[str, Path]:
-    from mfcore.errors import InputError
-
     out = {}
     for item in items:
         name, _, path = item.partition("=")
