@@ -31,7 +31,7 @@ def test_plugins_list_shows_deblur_with_its_backends(mf):
 @pytest.mark.parametrize("args,fragment", [
     (("bench", "nosuch"), "unknown task 'nosuch' for 'mf bench'"),
     (("train", "nosuch"), "unknown task 'nosuch' for 'mf train'"),
-    (("synth", "nosuch", "-o", "x.lmdb"), "no generators for task 'nosuch'"),
+    (("synth", "nosuch", "-o", "x.lmdb"), "unknown task 'nosuch' for 'mf synth'"),
     (("run", "deblur", "--frobnicate"), "No such option"),
 ])
 def test_usage_errors_are_one_line(mf, args, fragment, tmp_path):

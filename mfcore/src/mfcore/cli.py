@@ -157,7 +157,7 @@ def backends_list(json_output: JsonOption = False) -> None:
 
 
 def synth(
-    task: Annotated[str, typer.Argument(help="Task whose generator to run.")],
+    task: str,
     output: Annotated[Path, typer.Option("--output", "-o", help="Dataset file to write (LMDB).")],
     count: Annotated[int, typer.Option("--count", "-n", min=1, help="Number of samples.")] = 1000,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes.")] = 1,
@@ -174,8 +174,6 @@ def synth(
 ) -> None:
     """Synthesise a training dataset with worker processes and store it in LMDB."""
     synths = registry().synthesizers(task)
-    if not synths:
-        raise MfError(f"no generators for task {task!r}; see `mf plugins list`")
     name = generator if generator is None or "/" in generator else f"{task}/{generator}"
     if name is None:
         if len(synths) > 1:
@@ -205,6 +203,38 @@ def synth(
     emit({"dataset": str(output), "generator": name, "count": count, "workers": workers,
           "seconds": round(seconds, 3), "samples_per_s": round(count / seconds, 1),
           "megabytes": round(size / 1e6, 2)}, json_output)
+
+
+def _lmdb_synth(task: str) -> Callable[..., None]:
+    """``mf synth TASK``: :func:`synth` with its task fixed, for a task whose data are generator samples."""
+
+    def command(**kwargs: Any) -> None:
+        synth(task, **kwargs)
+
+    signature = inspect.signature(synth, eval_str=True)
+    own = [p for name, p in signature.parameters.items() if name != "task"]
+    command.__signature__ = signature.replace(parameters=own)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in own}
+    command.__doc__ = inspect.getdoc(synth)
+    return command
+
+
+def _synth_group() -> typer.Typer:
+    """``mf synth TASK``: a task's own ``synth`` command, else the generic LMDB writer of its generators."""
+    group = typer.Typer(cls=TaskGroup, help="Synthesise training data: generator samples into LMDB, or a task's "
+                                            "own data.", add_completion=False)
+    tasks = registry().tasks()
+    names = {s.task for s in registry().synthesizers().values()} | {t.name for t in tasks.values()
+                                                                     if "synth" in t.commands}
+    for name in sorted(names):
+        task = tasks.get(name)
+        if task is not None and "synth" in task.commands:
+            func = task.commands["synth"]
+            group.command(name, help=inspect.getdoc(func) or task.summary)(_task_command(task, func))
+        else:
+            group.command(name, help=f"Synthesise {name} samples with worker processes into an LMDB "
+                                     "dataset.")(_lmdb_synth(name))
+    return group
 
 
 def dataset_info(
@@ -275,7 +305,7 @@ def build_app() -> typer.Typer:
     app.add_typer(_verb_group("run", "Run a task on your data."), name="run")
     app.add_typer(_verb_group("train", "Train a task's model."), name="train")
     app.add_typer(_verb_group("bench", "Benchmark a task against its peers."), name="bench")
-    app.command()(synth)
+    app.add_typer(_synth_group(), name="synth")
     app.command()(demo)
     for task in registry().tasks().values():
         if task.subcommands:

@@ -15,8 +15,10 @@ from typing import Any
 
 from .backend import Backend
 
-#: The verbs a task may fill. ``demo`` adds a section to the ``mf demo`` report.
-VERBS = ("run", "train", "bench", "demo")
+#: The verbs a task may fill. ``demo`` adds a section to the ``mf demo`` report; ``synth`` replaces the
+#: generic LMDB writer of ``mf synth TASK`` for tasks whose data are not samples (``mf synth sync`` renders
+#: videos with ground truth).
+VERBS = ("run", "train", "bench", "demo", "synth")
 
 Command = Callable[..., Mapping[str, Any] | None]
 
