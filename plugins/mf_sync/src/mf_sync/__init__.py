@@ -1,0 +1,1 @@
+"""mf_sync: video synchronisation learned without annotations (thesis chapter 4)."""

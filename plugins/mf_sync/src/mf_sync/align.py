@@ -1,0 +1,75 @@
+"""Aligning two videos: descriptors, coarse tour, full-rate boxes, smoothed frame mapping.
+
+This is the pipeline behind ``mf run sync``; the descriptor is a parameter
+(the learned network, SeqSLAM-style pixels, or anything that maps frames to
+vectors whose Euclidean distance means "same place"). Stage timings are kept
+for ``mf bench sync``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .costs import cost_matrix, decorrelate
+from .fine import refine
+from .smoothing import frame_mapping
+from .tour import Tour, match_tour
+
+#: Coarse step: every 10th frame (the thesis's).
+STEP = 10
+
+Describe = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass
+class Alignment:
+    """A frame mapping from video A to video B, or ``tour is None`` when there is no matching tour."""
+
+    frames_a: np.ndarray
+    frames_b: np.ndarray
+    confidence: np.ndarray
+    tour: Tour | None
+    coarse_costs: np.ndarray
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        return self.tour is not None
+
+
+def align_descriptors(desc_a: np.ndarray, desc_b: np.ndarray, fps: float, step: int = STEP) -> Alignment:
+    """Align two videos given full-rate descriptors of every frame."""
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    coarse = cost_matrix(desc_a[::step], desc_b[::step])
+    seconds["costs"] = time.perf_counter() - start
+    start = time.perf_counter()
+    decorrelated = decorrelate(coarse)
+    seconds["decorrelate"] = time.perf_counter() - start
+    start = time.perf_counter()
+    tour = match_tour(decorrelated, fps / step)
+    seconds["tour"] = time.perf_counter() - start
+    if tour is None:
+        empty = np.zeros(0)
+        return Alignment(empty.astype(np.int64), empty, empty, None, decorrelated, seconds)
+    start = time.perf_counter()
+    path = refine(tour, step, lambda a0, a1, b0, b1: cost_matrix(desc_a[a0:a1 + 1], desc_b[b0:b1 + 1]))
+    frames_a, frames_b = frame_mapping(path)
+    confidence = np.interp(frames_a, tour.rows * step, tour.confidence)
+    seconds["fine"] = time.perf_counter() - start
+    return Alignment(frames_a, frames_b, confidence, tour, decorrelated, seconds)
+
+
+def align_frames(frames_a: np.ndarray, frames_b: np.ndarray, describe: Describe, fps: float,
+                 step: int = STEP) -> Alignment:
+    """Describe every frame of both videos, then :func:`align_descriptors`."""
+    start = time.perf_counter()
+    desc_a, desc_b = describe(frames_a), describe(frames_b)
+    described = time.perf_counter() - start
+    result = align_descriptors(desc_a, desc_b, fps, step)
+    result.seconds = {"describe": described, **result.seconds}
+    return result

@@ -1,0 +1,13 @@
+"""mf hook implementations of the sync plugin (entry point ``sync``)."""
+
+from __future__ import annotations
+
+from mfcore import Task, hookimpl
+
+from .synth import synth
+
+
+@hookimpl
+def mf_tasks() -> list[Task]:
+    return [Task("sync", "synchronise videos of the same route, learned without annotations",
+                 backends=("numpy", "torch", "tensorflow"), commands={"synth": synth})]

@@ -1,0 +1,92 @@
+"""Rendered drives: perspective geometry, speed profiles, appearance, and `mf synth sync`."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mf_sync.appearance import Appearance, Lens
+from mf_sync.drives import DriveSpec, Leg, RouteSpec, drive_truth, plan_drives, speed_profile
+from mf_sync.render import Pose, render
+from mf_sync.routes import make_route
+from mf_sync.truth import Truth
+from mfcore.testing import assert_clean_error
+from mfcore.video import read_video
+
+
+@pytest.fixture(scope="module")
+def route():
+    return make_route("t", 120.0, seed=3, pool="held-out")
+
+
+def test_horizon_splits_road_and_sky(route):
+    frame, depth = render(route, Pose(10.0, x=0.0, yaw=0.0, pitch=0.0), 96, 64)
+    assert frame.shape == (64, 96, 3) and frame.dtype == np.float32
+    centre = 48
+    # Looking straight down the road: sky above the vanishing point, road below; depth grows toward it.
+    assert depth[2, centre] > 1e3 and depth[-1, centre] < 5.0
+    assert depth[40, centre] < depth[34, centre]
+    sky = frame[2, centre]
+    assert sky[2] > sky[0]  # blue
+
+
+def test_moving_forward_brings_the_facade_closer(route):
+    """Texture at the vanishing point reaches the border as the camera advances: true perspective."""
+    near, _ = render(route, Pose(30.0, x=0.0), 96, 64)
+    same, _ = render(route, Pose(30.0, x=0.0), 96, 64)
+    ahead, _ = render(route, Pose(31.0, x=0.0), 96, 64)
+    np.testing.assert_array_equal(near, same)
+    border_change = np.abs(ahead[20:44, :10] - near[20:44, :10]).mean()
+    centre_change = np.abs(ahead[28:36, 44:52] - near[28:36, 44:52]).mean()
+    assert border_change > 2 * centre_change
+
+
+def test_speed_profile_stops_and_never_reverses():
+    rng = np.random.default_rng(0)
+    positions = speed_profile(rng, 300.0, 30.0, stops=2)
+    steps = np.diff(positions)
+    assert positions[0] == 0 and positions[-1] == pytest.approx(300.0)
+    assert (steps >= 0).all() and steps.max() <= 16.5 / 30 + 1e-9
+    standing = steps < 1e-9
+    runs = np.diff(np.flatnonzero(np.diff(np.r_[0, standing.astype(int), 0])))[::2]
+    assert (runs >= 2 * 30 - 1).sum() == 2  # two stops of 2-8 s
+
+
+def test_plans_overlap_partly_and_detour():
+    rng = np.random.default_rng(1)
+    routes = [RouteSpec("a", 400, 1), RouteSpec("b", 400, 2)]
+    plans = plan_drives(routes, 4, rng, detours=1.0)
+    assert len(plans) == 8
+    for plan in plans:
+        assert len(plan.legs) == 3 and plan.legs[1].route != plan.legs[0].route
+        assert all(leg.end > leg.start for leg in plan.legs)
+    spec = DriveSpec("x", (Leg("a", 10, 60),), Appearance.plain(), seed=0)
+    names, positions = drive_truth(spec, 30.0, np.random.default_rng(0))
+    assert set(names) == {"a"} and positions[0] == 10 and positions[-1] == pytest.approx(60)
+
+
+def test_appearance_changes_colour_not_geometry(route):
+    winter = Appearance(season="winter", gain=0.8, visibility=60.0, noise=0.0)
+    plain, depth = render(route, Pose(20.0), 96, 64)
+    styled, _ = render(winter.restyle(route), Pose(20.0), 96, 64)
+    seen = Lens(winter, 96, 64, 30.0, np.random.default_rng(0))(styled, depth, 0)
+    assert np.abs(seen - plain).mean() > 0.03
+    # Edges stay where they are: the gradient maps correlate strongly.
+    grad = lambda im: np.abs(np.diff(im.mean(axis=2), axis=1))  # noqa: E731
+    assert np.corrcoef(grad(seen).ravel(), grad(plain).ravel())[0, 1] > 0.5
+
+
+def test_synth_sync_writes_drives_with_truth(mf, tmp_path):
+    out = tmp_path / "drives"
+    result = mf("synth", "sync", "-o", out, "--routes", "2", "--drives", "2", "--length", "100", "--size", "64x48",
+                "--fps", "10", "--pool", "held-out", "--json")
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "drives.json").read_text())
+    assert len(manifest["drives"]) == 4 and manifest["width"] == 64
+    for drive in manifest["drives"]:
+        frames = read_video(out / f"{drive['name']}.mp4")
+        truth = Truth.read(out / f"{drive['name']}.truth.csv")
+        assert frames.shape[1:] == (48, 64, 3) and len(frames) == len(truth) == drive["frames"]
+    assert_clean_error(mf("synth", "sync", "-o", out, "--routes", "1"), "already holds drives")
+    assert_clean_error(mf("synth", "sync", "-o", tmp_path / "x", "--size", "65x48"), "must be even")
+    assert_clean_error(mf("synth", "sync", "-o", tmp_path / "y", "--pool", tmp_path / "nope"), "not train")

@@ -1,0 +1,62 @@
+"""The vectorised monotone path against brute-force dynamic programming on random matrices."""
+
+import numpy as np
+import pytest
+
+from mf_sync.paths import min_path
+
+
+def brute_force(costs: np.ndarray, free_start: bool, diagonal: float = 1.0) -> np.ndarray:
+    """Accumulated costs of the last column by the textbook double loop (eq. 4.5; diagonal steps weighted)."""
+    rows, cols = costs.shape
+    acc = np.full((rows, cols), np.inf)
+    for j in range(cols):
+        for i in range(rows):
+            if j == 0:
+                best = 0.0 if (free_start or i == 0) else np.inf
+                if i:
+                    best = min(best, acc[i - 1, 0])
+            else:
+                diag = acc[i - 1, j - 1] + (diagonal - 1) * costs[i, j] if i else np.inf
+                best = min(acc[i, j - 1], diag, acc[i - 1, j] if i else np.inf)
+            acc[i, j] = costs[i, j] + best
+    return acc[:, -1]
+
+
+@pytest.mark.parametrize("free_start", [True, False])
+@pytest.mark.parametrize("diagonal", [1.0, 2.0])
+def test_min_path_is_optimal_and_monotone(free_start, diagonal):
+    rng = np.random.default_rng(7)
+    for _ in range(150):
+        costs = rng.random(tuple(rng.integers(1, 10, 2)))
+        path, total = min_path(costs, free_start, diagonal=diagonal)
+        reference = brute_force(costs, free_start, diagonal)
+        assert total == pytest.approx(reference.min(), abs=1e-9)
+        steps = np.diff(path, axis=0)
+        weights = np.r_[1.0, np.where(steps.sum(axis=1) == 2, diagonal, 1.0)]
+        assert (weights * costs[path[:, 0], path[:, 1]]).sum() == pytest.approx(total, abs=1e-9)
+        assert ((steps >= 0) & (steps <= 1)).all() and (steps.sum(axis=1) >= 1).all()
+        assert path[0, 1] == 0 and path[-1, 1] == costs.shape[1] - 1
+        if not free_start:
+            assert path[0, 0] == 0
+
+
+def test_min_path_to_a_given_end_row():
+    rng = np.random.default_rng(1)
+    costs = rng.random((9, 7))
+    path, total = min_path(costs, free_start=False, end_row=8)
+    assert tuple(path[0]) == (0, 0) and tuple(path[-1]) == (8, 6)
+    assert total >= brute_force(costs, False).min()
+
+
+def test_min_path_follows_a_planted_valley_with_a_stop():
+    rng = np.random.default_rng(2)
+    costs = rng.uniform(0.5, 1.0, (60, 40))
+    truth = [(min(59, 10 + j + max(0, j - 20)), j) for j in range(40)]  # A speeds up after column 20
+    for r, c in truth:
+        costs[r, c] = 0.0
+    for r in range(30, 31):
+        costs[r, 20] = 0.0
+    path, _ = min_path(costs, free_start=True)
+    on_path = {tuple(p) for p in path}
+    assert sum(p in on_path for p in truth) >= 38

@@ -1,0 +1,27 @@
+"""Kalman smoothing of frame mappings: closer to the truth than the jittery path, never backwards."""
+
+import numpy as np
+
+from mf_sync.smoothing import frame_mapping, rts_smooth
+
+
+def test_rts_smoother_reduces_noise_on_a_ramp_with_a_stop():
+    rng = np.random.default_rng(0)
+    truth = np.r_[np.arange(100.0), np.full(60, 99.0), 99 + np.arange(1, 101) * 1.5]
+    noisy = truth + rng.normal(0, 2.0, len(truth))
+    smoothed = rts_smooth(noisy)
+    assert np.sqrt(np.mean((smoothed - truth) ** 2)) < 0.6 * np.sqrt(np.mean((noisy - truth) ** 2))
+
+
+def test_frame_mapping_is_monotone_and_covers_every_frame_of_a():
+    rng = np.random.default_rng(1)
+    # A path with unit steps, stalls in both videos, and ±1 jitter added to B.
+    steps = rng.choice([(1, 0), (0, 1), (1, 1)], size=400, p=[0.2, 0.2, 0.6])
+    path = np.vstack([[0, 0], np.cumsum(steps, axis=0)])
+    jittered = path + np.c_[np.zeros(len(path), int), rng.integers(-1, 2, len(path))]
+    frames, mapped = frame_mapping(jittered)
+    assert frames[0] == 0 and frames[-1] == path[-1, 0]
+    assert np.all(np.diff(frames) == 1)
+    assert np.all(np.diff(mapped) >= 0)
+    reference = np.array([path[path[:, 0] == f, 1].mean() for f in frames])
+    assert np.mean(np.abs(mapped - reference)) < 2.0

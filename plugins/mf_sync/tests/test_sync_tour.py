@@ -1,0 +1,63 @@
+"""Matching tours on drives with known positions: found where they overlap, absent where they do not."""
+
+import numpy as np
+import pytest
+
+from conftest import drive_positions
+from mf_sync.align import align_descriptors
+from mf_sync.costs import cost_matrix, decorrelate
+from mf_sync.tour import match_tour
+
+RATE = 3.0  # coarse frames per second: 30 fps, every 10th frame
+
+
+def test_cost_matrix_matches_float64_reference():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(30, 16)), rng.normal(size=(20, 16))
+    reference = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
+    np.testing.assert_allclose(cost_matrix(a.astype(np.float32), b.astype(np.float32)), reference, atol=1e-4)
+
+
+def test_decorrelation_removes_low_rank_corruption():
+    rng = np.random.default_rng(1)
+    signal = rng.random((80, 70))
+    corrupted = signal + np.outer(rng.random(80), rng.random(70)) * 5 + rng.random(80)[:, None] * 3
+    cleaned = decorrelate(corrupted, rank=2)
+    assert cleaned.min() == pytest.approx(0.0, abs=1e-5)
+    # What is left correlates with the signal, not with the row and column offsets.
+    assert np.corrcoef(cleaned.ravel(), signal.ravel())[0, 1] > 0.6
+    assert abs(np.corrcoef(cleaned.mean(axis=1), corrupted.mean(axis=1))[0, 1]) < 0.5
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_tour_recovers_partial_overlap(places, seed):
+    rng = np.random.default_rng(seed)
+    pos_a, pos_b = drive_positions(rng, 0, 600), drive_positions(rng, 150, 900)
+    coarse_a, coarse_b = pos_a[::10], pos_b[::10]
+    costs = decorrelate(cost_matrix(places(coarse_a, rng), places(coarse_b, rng)))
+    tour = match_tour(costs, RATE)
+    assert tour is not None
+    error = np.abs(coarse_a[tour.rows] - coarse_b[tour.cols])
+    assert np.mean(error < 3.0) > 0.9  # within one coarse step (~3 m) of the truth
+    assert coarse_a[tour.rows].min() >= 150 - 10 and coarse_a[tour.rows].max() <= 600 + 10
+    assert np.all(np.diff(tour.rows) >= 0) and np.all(np.diff(tour.cols) >= 0)
+    assert ((tour.confidence >= 0) & (tour.confidence <= 1)).all()
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_no_tour_without_overlap(places, seed):
+    rng = np.random.default_rng(seed)
+    pos_a, pos_b = drive_positions(rng, 0, 600), drive_positions(rng, 700, 1300)
+    costs = decorrelate(cost_matrix(places(pos_a[::10], rng), places(pos_b[::10], rng)))
+    assert match_tour(costs, RATE) is None
+
+
+def test_full_rate_alignment_is_monotone_and_accurate(places):
+    rng = np.random.default_rng(8)
+    pos_a, pos_b = drive_positions(rng, 0, 500), drive_positions(rng, 100, 600)
+    result = align_descriptors(places(pos_a, rng, noise=0.3), places(pos_b, rng, noise=0.3), fps=30.0)
+    assert result.found
+    assert np.all(np.diff(result.frames_a) == 1) and np.all(np.diff(result.frames_b) >= 0)
+    metres = np.abs(pos_a[result.frames_a] - np.interp(result.frames_b, np.arange(len(pos_b)), pos_b))
+    assert np.median(metres) < 1.0 and np.mean(metres < 2.0) > 0.8
+    assert set(result.seconds) >= {"costs", "decorrelate", "tour", "fine"}

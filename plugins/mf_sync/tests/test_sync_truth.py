@@ -1,0 +1,45 @@
+"""Ground truth of drives: ranges of correct frames (stops make them long) and alignment scores."""
+
+import numpy as np
+import pytest
+
+from mf_sync.truth import Truth, alignment_errors, ground_truth_ranges
+
+
+def truth(positions, route="r0"):
+    return Truth(np.array([route] * len(positions)), np.asarray(positions, dtype=float))
+
+
+def test_ranges_cover_stops_and_gaps():
+    a = truth([0.0, 1.0, 2.0, 3.0, 10.0])
+    b = truth([0.5, 1.0, 1.0, 1.0, 1.5, 2.5, 3.5])
+    ranges = ground_truth_ranges(a, b)
+    assert ranges[0] is None  # B starts after A's first position
+    assert ranges[1] == (1, 3)  # B waits at 1.0 for three frames
+    assert ranges[2] == (4, 5) or ranges[2] == (5, 5) or ranges[2] == (4, 4)
+    assert ranges[4] is None  # B never gets to 10 m
+
+
+def test_other_routes_never_match():
+    a = truth([1.0, 2.0], route="r0")
+    b = truth([1.0, 2.0], route="r1")
+    assert ground_truth_ranges(a, b) == [None, None]
+
+
+def test_alignment_errors_counts_tolerances_and_wrong_mappings():
+    a = truth(np.arange(10.0))
+    b = truth(np.arange(10.0) + 0.0)
+    ranges = ground_truth_ranges(a, b)
+    perfect = alignment_errors(ranges, np.arange(10), np.arange(10.0))
+    assert perfect["within_1"] == 1.0 and perfect["precision_4"] == 1.0 and perfect["start_error"] == 0
+    shifted = alignment_errors(ranges, np.arange(10), np.arange(10.0) + 3)
+    assert shifted["within_1"] == 0.0 and shifted["within_4"] == 1.0
+    partial = alignment_errors(ranges, np.arange(5, 10), np.arange(5, 10.0))
+    assert partial["within_4"] == 0.5 and partial["start_error"] == 5
+
+
+def test_no_overlap_is_an_error_not_a_score():
+    from mfcore.errors import InputError
+
+    with pytest.raises(InputError, match="do not overlap"):
+        alignment_errors(ground_truth_ranges(truth([1.0]), truth([5.0, 6.0])), np.arange(1), np.zeros(1))
