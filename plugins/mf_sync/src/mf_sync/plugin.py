@@ -5,9 +5,10 @@ from __future__ import annotations
 from mfcore import Task, hookimpl
 
 from .synth import synth
+from .train import train
 
 
 @hookimpl
 def mf_tasks() -> list[Task]:
     return [Task("sync", "synchronise videos of the same route, learned without annotations",
-                 backends=("numpy", "torch", "tensorflow"), commands={"synth": synth})]
+                 backends=("numpy", "torch", "tensorflow"), commands={"synth": synth, "train": train})]

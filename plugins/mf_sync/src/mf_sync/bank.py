@@ -1,0 +1,58 @@
+"""The training videos' frames, decoded once and kept small: what triplets are cut from.
+
+Every frame is shrunk to the network input and stored as uint8 (18 kB per
+frame), so a few dozen drives of a minute or two fit in memory; batches convert
+to float on the way out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from rich.progress import track
+
+from mfcore.errors import InputError
+from mfcore.output import stderr
+from mfcore.video import VIDEO_SUFFIXES, iter_video, video_info
+
+from .inputs import prepare
+
+
+def videos_in(folder: Path) -> list[Path]:
+    """The videos of a folder, sorted by name; one clear line when there are fewer than two."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder of videos")
+    videos = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    if len(videos) < 2:
+        raise InputError(f"{folder}: needs at least two videos, found {len(videos)}")
+    return videos
+
+
+def load_prepared(path: Path) -> np.ndarray:
+    """All frames of a video as uint8 network inputs (N, 64, 96, 3)."""
+    frames = [np.round((prepare(frame[None])[0] + 1) * 127.5).astype(np.uint8) for frame in iter_video(path)]
+    if len(frames) < 2:
+        raise InputError(f"{path}: a video of {len(frames)} frame(s) cannot be synchronised")
+    return np.stack(frames)
+
+
+class FrameBank:
+    """Prepared frames of several videos, addressed by (video index, frame index)."""
+
+    def __init__(self, videos: list[Path], quiet: bool = False) -> None:
+        self.paths = videos
+        self.frames = [load_prepared(p) for p in track(videos, description="decoding videos", console=stderr,
+                                                        disable=quiet, transient=True)]
+        self.fps = [video_info(p)["fps"] or 30.0 for p in videos]
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def lengths(self) -> list[int]:
+        return [len(f) for f in self.frames]
+
+    def get(self, video: np.ndarray, frame: np.ndarray) -> np.ndarray:
+        """Float network inputs (B, 64, 96, 3) in [-1, 1] for index arrays ``video`` and ``frame``."""
+        out = np.stack([self.frames[int(v)][int(f)] for v, f in zip(video, frame)])
+        return out.astype(np.float32) / 127.5 - 1.0

@@ -1,0 +1,82 @@
+"""The frame-descriptor network (thesis 4.3.1), defined once in Keras 3.
+
+A ResNet-style encoder (a strided 5×5 stem, four stages of two basic residual
+blocks with batch norm, stride 2 between stages), global average pooling and a
+dense projection to a ``dim``-dimensional descriptor on the unit sphere, so
+that the Euclidean distance of eq. 4.1 lies in [0, 2] and the triplet margin of
+0.5 means the same thing at every training stage. The thesis starts from an
+ImageNet-trained ResNet-50 and 1000-d descriptors; with no downloads allowed,
+this network starts from scratch, and ``width`` scales its filters so that a
+narrow variant trains on a CPU.
+
+Frames enter as :func:`mf_sync.inputs.prepare` makes them (64×96, [-1, 1]).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from .inputs import INPUT_SIZE
+
+#: Descriptor dimension.
+DIM = 128
+#: Triplet margin of eq. 4.2 (the thesis's 0.5).
+MARGIN = 0.5
+
+
+def _filters(count: int, width: float) -> int:
+    return max(8, int(round(count * width)))
+
+
+def _block(x: Any, filters: int, stride: int, name: str) -> Any:
+    """A basic residual block (two 3×3 convolutions), projected shortcut when the shape changes."""
+    shortcut = x
+    y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1")(x)
+    y = layers.BatchNormalization(name=f"{name}_bn1")(y)
+    y = layers.ReLU()(y)
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
+    y = layers.BatchNormalization(name=f"{name}_bn2")(y)
+    if stride != 1 or x.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_proj")(x)
+        shortcut = layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
+    return layers.ReLU()(layers.Add()([y, shortcut]))
+
+
+@keras.saving.register_keras_serializable(package="mf_sync")
+class UnitNorm(layers.Layer):
+    """Project descriptors onto the unit sphere."""
+
+    def call(self, x: Any) -> Any:
+        return x / ops.sqrt(ops.sum(x * x, axis=-1, keepdims=True) + 1e-12)
+
+
+def build_network(width: float = 1.0, dim: int = DIM) -> keras.Model:
+    """Frames (B, 64, 96, 3) in [-1, 1] → unit descriptors (B, dim)."""
+    inputs = keras.Input((*INPUT_SIZE, 3), name="frames")
+    x = layers.Conv2D(_filters(32, width), 5, strides=2, padding="same", use_bias=False, name="stem")(inputs)
+    x = layers.ReLU()(layers.BatchNormalization(name="stem_bn")(x))
+    for stage, filters in enumerate((32, 64, 128, 256)):
+        for block in range(2):
+            stride = 2 if block == 0 and stage > 0 else 1
+            x = _block(x, _filters(filters, width), stride, f"s{stage}b{block}")
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(dim, name="projection")(x)
+    return keras.Model(inputs, UnitNorm(name="unit")(x), name="sync_descriptor")
+
+
+def triplet_loss(_: Any, descriptors: Any) -> Any:
+    """Eq. 4.2 on a batch stacked as [anchors; positives; negatives]: mean of max(0, m + |a-p|² - |a-n|²)."""
+    anchors, positives, negatives = ops.split(descriptors, 3, axis=0)
+    close = ops.sum(ops.square(anchors - positives), axis=-1)
+    far = ops.sum(ops.square(anchors - negatives), axis=-1)
+    return ops.mean(ops.relu(MARGIN + close - far))
+
+
+def describe(model: keras.Model, frames: np.ndarray, batch: int = 256) -> np.ndarray:
+    """Descriptors (N, dim) float32 of prepared frames (N, 64, 96, 3), in inference mode."""
+    out = [ops.convert_to_numpy(model(frames[i:i + batch], training=False)) for i in range(0, len(frames), batch)]
+    return np.concatenate(out).astype(np.float32) if out else np.zeros((0, model.output_shape[-1]), np.float32)

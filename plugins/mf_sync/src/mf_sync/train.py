@@ -1,0 +1,226 @@
+"""``mf train sync``: tabula-rasa training of the descriptor network on a folder of videos, no annotations.
+
+Each iteration generates labels with the network of the previous one
+(:mod:`mf_sync.labels`) and trains on them with the triplet loss of eq. 4.2.
+Iteration 0 knows nothing and uses frames near each other in one video;
+iteration 1 adds the matching tours found between videos; iteration 2 and on
+add the transitive ones. The run folder keeps each iteration's weights
+(``iter<k>.weights.h5`` with their card), a cost-matrix picture per iteration
+(the thesis's figure 4.5) and ``log.csv``; the last iteration's weights are
+``sync.weights.h5``. ``--resume`` continues after the last finished iteration.
+
+Ground truth is never read for training. When the videos were rendered by
+``mf synth sync`` (``NAME.truth.csv`` beside them), the log reports how many of
+the generated inter-video labels were correct: a diagnostic of the method only.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from mfcore.atomic import atomic_path
+from mfcore.errors import InputError
+from mfcore.images import write_image
+from mfcore.keras_models import card_path, import_tensorflow_quietly, keras_backend_for
+from mfcore.output import stderr
+from mfcore.task import RunContext
+from mfcore.training import LrOption, Preset, ResumeOption, StepsOption, WidthOption
+
+from .bank import FrameBank, videos_in
+from .costs import cost_matrix, decorrelate
+from .figures import cost_image
+from .labels import STEP, Pairs, TripletSampler, Tours, find_tours, intra_pairs, transitive_pairs
+from .tour import match_tour
+from .truth import Truth
+
+
+@dataclass(frozen=True)
+class Config:
+    """Hyper-parameters of a run (saved in every card)."""
+
+    width: float
+    batch: int
+    steps: int
+    lr: float
+    iterations: int
+    refresh: int
+
+
+PRESETS = {
+    # A half-width network, 16 triplets per batch: a few minutes per iteration on a 2-core CPU.
+    Preset.cpu: Config(width=0.5, batch=16, steps=2000, lr=1e-3, iterations=3, refresh=500),
+    Preset.gpu: Config(width=1.0, batch=64, steps=20_000, lr=1e-3, iterations=4, refresh=2000),
+}
+
+
+def coarse_descriptors(model: Any, bank: FrameBank) -> list[np.ndarray]:
+    """The network's descriptors of every ``STEP``-th frame of every video."""
+    from .network import describe
+
+    return [describe(model, frames[::STEP].astype(np.float32) / 127.5 - 1.0) for frames in bank.frames]
+
+
+def _truths(videos: list[Path]) -> list[Truth] | None:
+    files = [v.with_name(v.stem + ".truth.csv") for v in videos]
+    return [Truth.read(f) for f in files] if all(f.is_file() for f in files) else None
+
+
+def label_precision(pairs: Pairs, truths: list[Truth] | None, metres: float = 2.0) -> float | None:
+    """Share of positive pairs that show the same place (ground truth; reported, never trained on)."""
+    if truths is None or not len(pairs):
+        return None
+    ok = [truths[a].routes[fa] == truths[b].routes[fb] and abs(truths[a].positions[fa] - truths[b].positions[fb])
+          <= metres for a, fa, b, fb in zip(pairs.va, pairs.fa, pairs.vb, pairs.fb)]
+    return float(np.mean(ok))
+
+
+def _figure(model: Any, bank: FrameBank, path: Path) -> None:
+    """Cost matrix of the first two videos with the network as it is now, and its tour."""
+    from .network import describe
+
+    a, b = (describe(model, bank.frames[i][::STEP].astype(np.float32) / 127.5 - 1.0) for i in (0, 1))
+    costs = decorrelate(cost_matrix(a, b))
+    write_image(path, cost_image(costs, match_tour(costs, min(bank.fps[:2]) / STEP)))
+
+
+def intra_accuracy(model: Any, bank: FrameBank, seed: int, count: int = 256) -> float:
+    """Share of fixed intra-video triplets (positive ≤ 15 frames, negative 600 away) ordered right; no truth."""
+    from .network import describe
+
+    rng = np.random.default_rng(seed)
+    pairs = intra_pairs(bank.lengths(), count, rng)
+    lengths = np.asarray(bank.lengths())[pairs.va]
+    negatives = np.where(pairs.fa + 600 < lengths, pairs.fa + 600, pairs.fa - 600)
+    usable = negatives >= 0
+    if not usable.any():
+        return float("nan")
+    a, p, n = (describe(model, bank.get(pairs.va[usable], f[usable])) for f in (pairs.fa, pairs.fb, negatives))
+    return float(np.mean(((a - p) ** 2).sum(1) < ((a - n) ** 2).sum(1)))
+
+
+def _labels(iteration: int, model: Any, bank: FrameBank, rng: np.random.Generator) -> tuple[list[Pairs], Tours]:
+    """The label kinds of an iteration, generated with the network of the previous one."""
+    intra = intra_pairs(bank.lengths(), 50_000, rng)
+    if iteration == 0:
+        return [intra], Tours()
+    tours = find_tours(coarse_descriptors(model, bank), bank.fps)
+    kinds = [intra, tours.pairs()]
+    if iteration >= 2:
+        kinds.append(transitive_pairs(tours, len(bank)))
+    return kinds, tours
+
+
+def _write_csv(log: list[dict[str, Any]], path: Path) -> None:
+    """One row per iteration, label counts flattened into columns."""
+    rows = [{**{k: v for k, v in e.items() if k not in ("labels", "config")},
+             **{f"labels_{k}": n for k, n in e["labels"].items()}} for e in log]
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _save(model: Any, build: Any, path: Path, card: dict[str, Any]) -> None:
+    inference = build()
+    inference.set_weights(model.get_weights())
+    with atomic_path(path) as tmp:
+        inference.save_weights(str(tmp))
+    with atomic_path(card_path(path)) as tmp:
+        tmp.write_text(json.dumps(card, indent=1) + "\n")
+
+
+def train(
+    ctx: RunContext,
+    videos: Annotated[Path, typer.Argument(help="Folder of training videos (e.g. from `mf synth sync --pool "
+                                                "train`); no annotations are read.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run folder.")] = Path("runs/sync"),
+    preset: Annotated[Preset, typer.Option(help="cpu: half width, 2k steps per iteration; gpu: full width.")]
+    = Preset.cpu,
+    iterations: Annotated[int | None, typer.Option(min=1, help="Tabula-rasa iterations (default: the preset's).")]
+    = None,
+    steps: StepsOption = None,
+    width: WidthOption = None,
+    lr: LrOption = None,
+    resume: ResumeOption = False,
+) -> dict[str, Any]:
+    """Train the frame-descriptor network by tabula-rasa iterations, with a cost-matrix picture per iteration."""
+    overrides = {"steps": steps, "width": width, "lr": lr, "iterations": iterations}
+    config = Config(**{**asdict(PRESETS[preset]), **{k: v for k, v in overrides.items() if v is not None}})
+    files = videos_in(videos)
+    done = sorted(output.glob("iter*.weights.h5"))
+    if done and not resume:
+        raise InputError(f"{output} already holds a run; pass --resume to continue it or choose another --output")
+    keras_name = keras_backend_for(ctx, "the descriptor network")
+    import_tensorflow_quietly()
+    import keras
+
+    from .network import build_network, triplet_loss
+
+    keras.utils.set_random_seed(ctx.seed)
+    model = build_network(config.width)
+    model.compile(optimizer=keras.optimizers.Adam(config.lr), loss=triplet_loss)
+    log: list[dict[str, Any]] = json.loads((output / "log.json").read_text()) if done else []
+    if done:
+        if not log or log[0].get("config") != asdict(config):
+            raise InputError(f"{output}: the run was started with another configuration")
+        model.load_weights(str(done[-1]))
+    output.mkdir(parents=True, exist_ok=True)
+    bank = FrameBank(files, quiet=ctx.json)
+    truths = _truths(files)
+    rng = np.random.default_rng(ctx.seed + len(done))
+    card = {"model": "frame-descriptor network (thesis 4.3.1)", "width": config.width, "dim": 128,
+            "preset": preset.value, "config": asdict(config), "keras_backend": keras_name,
+            "videos": [f.name for f in files],
+            "reproduce": f"mf train sync DIR --preset {preset.value} --backend {keras_name}"}
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
+               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), TimeRemainingColumn(),
+               TextColumn("{task.fields[status]}"))
+    for iteration in range(len(done), config.iterations):
+        start = time.perf_counter()
+        kinds, tours = _labels(iteration, model, bank, rng)
+        label_seconds = time.perf_counter() - start
+        sampler = TripletSampler(kinds, bank.lengths(), coarse_descriptors(model, bank), rng)
+        losses = []
+        with Progress(*columns, console=stderr, disable=ctx.json, transient=True) as progress:
+            bar = progress.add_task(f"iteration {iteration}", total=config.steps, status="")
+            for step in range(1, config.steps + 1):
+                if step % config.refresh == 0:
+                    sampler.coarse = coarse_descriptors(model, bank)
+                v, f = sampler(config.batch)
+                losses.append(float(np.asarray(model.train_on_batch(bank.get(v, f),
+                                                                    np.zeros((len(v), 128), np.float32)))))
+                if step % 50 == 0:
+                    progress.update(bar, completed=step, status=f"loss {np.mean(losses[-50:]):.4f}")
+        entry = {"iteration": iteration, "steps": config.steps, "seconds": round(time.perf_counter() - start, 1),
+                 "label_seconds": round(label_seconds, 1), "loss": round(float(np.mean(losses[-200:])), 5),
+                 "labels": {k.kind: len(k) for k in kinds}, "tours_found": len(tours.found),
+                 "inter_label_precision": label_precision(kinds[1], truths) if len(kinds) > 1 else None,
+                 "intra_accuracy": round(intra_accuracy(model, bank, ctx.seed + 99), 4)}
+        if iteration == 0:
+            entry["config"] = asdict(config)
+        log.append(entry)
+        weights = output / f"iter{iteration}.weights.h5"
+        _save(model, lambda: build_network(config.width), weights,
+              {**card, "iteration": iteration, "log": log})
+        _figure(model, bank, output / f"cost_iter{iteration}.png")
+        with atomic_path(output / "log.json") as tmp:
+            tmp.write_text(json.dumps(log, indent=1))
+        _write_csv(log, output / "log.csv")
+    final = output / "sync.weights.h5"
+    _save(model, lambda: build_network(config.width), final, {**card, "iteration": config.iterations - 1,
+                                                               "log": log})
+    return {"weights": str(final), "iterations": config.iterations,
+            "seconds": round(sum(e["seconds"] for e in log), 1),
+            "tours_found": [e["tours_found"] for e in log],
+            "inter_label_precision": [e["inter_label_precision"] for e in log],
+            "intra_accuracy": [e["intra_accuracy"] for e in log]}
