@@ -15,10 +15,22 @@ from typing import Any
 
 from . import __version__
 from .atomic import atomic_path
+from .errors import InputError
 
 
 #: Other distributions that provide the same import (TensorFlow's CPU-only wheel is "tensorflow-cpu").
 ALTERNATIVES = {"tensorflow": ("tensorflow-cpu",)}
+
+
+def parse_named_paths(items: Sequence[str], option: str, example: str) -> dict[str, Path]:
+    """``NAME=PATH`` options (``--ablation dr=runs/x.weights.h5``) as a dict; one clear line when malformed."""
+    out = {}
+    for item in items:
+        name, _, path = item.partition("=")
+        if not name or not path:
+            raise InputError(f"{option} takes NAME=PATH (e.g. {example}), got {item!r}")
+        out[name] = Path(path)
+    return out
 
 
 def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:

@@ -27,7 +27,7 @@ def test_bench_scores_every_method_and_the_ablation(mf, tiny_reflect_weights, tm
     text = table.read_text()
     assert "table 5.1" in text and "Synthesis ablation" in text and "strip.png" in text
     assert read_image(strip).shape == (48 * 5 + 16, 48 * 5 + 16, 3)
-    assert_clean_error(mf("bench", "reflect", "--ablation", "dr", "--weights", path), "NAME=WEIGHTS")
+    assert_clean_error(mf("bench", "reflect", "--ablation", "dr", "--weights", path), "NAME=PATH")
 
 
 def test_train_logs_resumes_and_writes_a_loadable_card(mf, tmp_path, triple):

@@ -31,10 +31,10 @@ def test_min_path_is_optimal_and_monotone(free_start, diagonal):
         costs = rng.random(tuple(rng.integers(1, 10, 2)))
         path, total = min_path(costs, free_start, diagonal=diagonal)
         reference = brute_force(costs, free_start, diagonal)
-        assert total == pytest.approx(reference.min(), abs=1e-9)
+        assert total == pytest.approx(reference.min(), abs=1e-5)  # float32 costs
         steps = np.diff(path, axis=0)
         weights = np.r_[1.0, np.where(steps.sum(axis=1) == 2, diagonal, 1.0)]
-        assert (weights * costs[path[:, 0], path[:, 1]]).sum() == pytest.approx(total, abs=1e-9)
+        assert (weights * costs[path[:, 0], path[:, 1]]).sum() == pytest.approx(total, abs=1e-5)
         assert ((steps >= 0) & (steps <= 1)).all() and (steps.sum(axis=1) >= 1).all()
         assert path[0, 1] == 0 and path[-1, 1] == costs.shape[1] - 1
         if not free_start:

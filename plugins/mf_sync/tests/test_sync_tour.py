@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import drive_positions
+from mf_sync.simulated import drive_positions
 from mf_sync.align import align_descriptors
 from mf_sync.costs import cost_matrix, decorrelate
 from mf_sync.tour import match_tour

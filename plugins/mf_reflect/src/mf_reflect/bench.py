@@ -19,8 +19,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.bench_report import environment, write_markdown
-from mfcore.errors import InputError
+from mfcore.bench_report import environment, parse_named_paths, write_markdown
 from mfcore.images import write_image
 from mfcore.metrics import psnr
 from mfcore.task import RunContext
@@ -68,17 +67,6 @@ def _strip(case: dict[str, np.ndarray], examples: dict[str, list], path: Path) -
     return list(examples)
 
 
-def _parse_ablation(items: list[str]) -> dict[str, Path]:
-    out = {}
-    for item in items:
-        name, _, path = item.partition("=")
-        if not path:
-            raise InputError(f"--ablation takes NAME=WEIGHTS (e.g. dr=runs/reflect_dr/reflect.weights.h5), got "
-                             f"{item!r}")
-        out[name] = Path(path)
-    return out
-
-
 def bench(
     ctx: RunContext,
     cases: Annotated[int, typer.Option(min=1, help="Held-out triples.")] = 24,
@@ -94,7 +82,7 @@ def bench(
 
     Without shipped weights and without ``--weights`` the network's row is left out.
     """
-    extra = _parse_ablation(ablation or [])
+    extra = parse_named_paths(ablation or [], "--ablation", "dr=runs/reflect_dr/reflect.weights.h5")
     with_net = weights is not None or SHIPPED.is_file()  # without shipped weights: the classical methods only
     model, card = load_separation_net(ctx, weights or SHIPPED) if with_net else (None, {})
     held_out = _cases(cases, size, ctx.seed)

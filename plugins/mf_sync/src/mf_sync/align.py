@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .costs import cost_matrix, decorrelate
-from .fine import refine
+from .fine import CostBox, refine
 from .smoothing import frame_mapping
 from .tour import Tour, match_tour
 
@@ -41,11 +41,11 @@ class Alignment:
         return self.tour is not None
 
 
-def align_descriptors(desc_a: np.ndarray, desc_b: np.ndarray, fps: float, step: int = STEP) -> Alignment:
-    """Align two videos given full-rate descriptors of every frame."""
+def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, fps: float, step: int = STEP) -> Alignment:
+    """Align two videos from their coarse cost matrix (every ``step``-th frame) and full-rate cost boxes."""
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    coarse = cost_matrix(desc_a[::step], desc_b[::step])
+    coarse = coarse_costs()
     seconds["costs"] = time.perf_counter() - start
     start = time.perf_counter()
     decorrelated = decorrelate(coarse)
@@ -57,11 +57,17 @@ def align_descriptors(desc_a: np.ndarray, desc_b: np.ndarray, fps: float, step: 
         empty = np.zeros(0)
         return Alignment(empty.astype(np.int64), empty, empty, None, decorrelated, seconds)
     start = time.perf_counter()
-    path = refine(tour, step, lambda a0, a1, b0, b1: cost_matrix(desc_a[a0:a1 + 1], desc_b[b0:b1 + 1]))
+    path = refine(tour, step, box)
     frames_a, frames_b = frame_mapping(path)
     confidence = np.interp(frames_a, tour.rows * step, tour.confidence)
     seconds["fine"] = time.perf_counter() - start
     return Alignment(frames_a, frames_b, confidence, tour, decorrelated, seconds)
+
+
+def align_descriptors(desc_a: np.ndarray, desc_b: np.ndarray, fps: float, step: int = STEP) -> Alignment:
+    """Align two videos given full-rate descriptors of every frame (Euclidean costs)."""
+    return align_costs(lambda: cost_matrix(desc_a[::step], desc_b[::step]),
+                       lambda a0, a1, b0, b1: cost_matrix(desc_a[a0:a1 + 1], desc_b[b0:b1 + 1]), fps, step)
 
 
 def align_frames(frames_a: np.ndarray, frames_b: np.ndarray, describe: Describe, fps: float,

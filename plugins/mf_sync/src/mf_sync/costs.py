@@ -22,9 +22,13 @@ def cost_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Euclidean distances ``C[i, j] = ||a_i - b_j||`` (float32) between descriptor rows of two videos."""
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise InputError(f"descriptors must be (frames, dim) arrays of one dimension, got {a.shape} and {b.shape}")
-    a64, b64 = a.astype(np.float64), b.astype(np.float64)
-    squared = (a64**2).sum(1)[:, None] + (b64**2).sum(1)[None, :] - 2 * a64 @ b64.T
-    return np.sqrt(np.maximum(squared, 0)).astype(np.float32)
+    a32, b32 = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    out = a32 @ b32.T  # float32 and in place: 6,300² entries for two 35-minute videos
+    out *= -2.0
+    out += np.einsum("ij,ij->i", a32, a32)[:, None]
+    out += np.einsum("ij,ij->i", b32, b32)[None, :]
+    np.maximum(out, 0.0, out=out)
+    return np.sqrt(out, out=out)
 
 
 def decorrelate(costs: np.ndarray, rank: int = RANK, seed: int = 0) -> np.ndarray:
@@ -32,6 +36,7 @@ def decorrelate(costs: np.ndarray, rank: int = RANK, seed: int = 0) -> np.ndarra
     rank = min(rank, min(costs.shape) - 1)
     if rank < 1:
         return (costs - costs.min()).astype(np.float32)
-    u, s, vt = randomized_svd(costs.astype(np.float32), rank, n_iter=4, random_state=seed)
-    residual = costs - (u * s) @ vt
-    return (residual - residual.min()).astype(np.float32)
+    u, s, vt = randomized_svd(np.asarray(costs, np.float32), rank, n_iter=2, random_state=seed)
+    residual = np.asarray(costs, np.float32) - (u * s).astype(np.float32) @ vt.astype(np.float32)
+    residual -= residual.min()
+    return residual

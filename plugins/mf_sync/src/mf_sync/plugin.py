@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from mfcore import Task, hookimpl
 
+from .bench import bench
+from .commands import run
 from .synth import synth
 from .train import train
 
@@ -11,4 +13,4 @@ from .train import train
 @hookimpl
 def mf_tasks() -> list[Task]:
     return [Task("sync", "synchronise videos of the same route, learned without annotations",
-                 backends=("numpy", "torch", "tensorflow"), commands={"synth": synth, "train": train})]
+                 backends=("numpy", "torch", "tensorflow"), commands={"run": run, "synth": synth, "train": train, "bench": bench})]

@@ -38,6 +38,29 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def render_collection(output: Path, routes: int, drives: int, length: float, pool: str, detours: float,
+                      size: tuple[int, int], fps: float, workers: int, seed: int, quiet: bool) -> dict[str, Any]:
+    """Plan and render ``routes`` x ``drives`` drives into ``output``; returns the manifest it writes."""
+    if pool not in ("train", "held-out") and not Path(pool).is_dir():
+        raise InputError(f"--pool {pool}: not train, held-out or a folder")
+    output.mkdir(parents=True, exist_ok=True)
+    pool_key = pool if pool in ("train", "held-out") else str(Path(pool).resolve())
+    rng = np.random.default_rng(seed)
+    route_specs = [RouteSpec(f"{'h' if pool == 'held-out' else 'r'}{i}", length, int(rng.integers(2**31)), pool_key)
+                   for i in range(routes)]
+    by_name = {r.name: r for r in route_specs}
+    plans = plan_drives(route_specs, drives, rng, detours)
+    entries = []
+    with ProcessPoolExecutor(max_workers=min(workers, len(plans), os.cpu_count() or 1)) as executor:
+        jobs = [executor.submit(render_drive, plan, by_name, output, size[0], size[1], fps) for plan in plans]
+        for job in track(jobs, description="rendering drives", console=stderr, disable=quiet, transient=True):
+            entries.append(job.result())
+    manifest = {"routes": [vars(r) for r in route_specs], "drives": entries, "fps": fps, "width": size[0],
+                "height": size[1], "seed": seed, "pool": pool}
+    write_manifest(output, manifest)
+    return manifest
+
+
 def synth(
     ctx: RunContext,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the drives (created).")],
@@ -56,25 +79,10 @@ def synth(
     = False,
 ) -> dict[str, Any]:
     """Render drives along routes made of real photographs, each with per-frame ground-truth positions."""
-    width, height = parse_size(size)
-    if pool not in ("train", "held-out") and not Path(pool).is_dir():
-        raise InputError(f"--pool {pool}: not train, held-out or a folder")
+    frame_size = parse_size(size)
     if (output / "drives.json").exists() and not overwrite:
         raise InputError(f"{output} already holds drives; pass --overwrite to replace them")
-    output.mkdir(parents=True, exist_ok=True)
-    pool_key = pool if pool in ("train", "held-out") else str(Path(pool).resolve())
-    rng = np.random.default_rng(ctx.seed)
-    route_specs = [RouteSpec(f"{'h' if pool == 'held-out' else 'r'}{i}", length, int(rng.integers(2**31)), pool_key)
-                   for i in range(routes)]
-    by_name = {r.name: r for r in route_specs}
-    plans = plan_drives(route_specs, drives, rng, detours)
-    entries = []
-    with ProcessPoolExecutor(max_workers=min(workers, len(plans), os.cpu_count() or 1)) as executor:
-        jobs = [executor.submit(render_drive, plan, by_name, output, width, height, fps) for plan in plans]
-        for job in track(jobs, description="rendering drives", console=stderr, disable=ctx.json, transient=True):
-            entries.append(job.result())
-    manifest = {"routes": [vars(r) for r in route_specs], "drives": entries, "fps": fps, "width": width,
-                "height": height, "seed": ctx.seed}
-    write_manifest(output, manifest)
-    return {"folder": str(output), "routes": routes, "drives": len(entries),
-            "frames": sum(e["frames"] for e in entries)}
+    manifest = render_collection(output, routes, drives, length, pool, detours, frame_size, fps, workers,
+                                 ctx.seed, ctx.json)
+    return {"folder": str(output), "routes": routes, "drives": len(manifest["drives"]),
+            "frames": sum(e["frames"] for e in manifest["drives"])}

@@ -1,0 +1,82 @@
+"""The frame representations ``mf run sync`` and ``mf bench sync`` compare, read from videos as streams.
+
+- ``net``: the learned descriptor network (the thesis's method; shipped weights or ``--weights``);
+- ``seqslam``: patch-normalised thumbnails (:mod:`mf_sync.seqslam`);
+- ``sift``: SIFT match-histogram costs (:mod:`mf_sync.sift`).
+
+Videos are read frame by frame and only the features are kept, so long, large
+videos never sit in memory.
+"""
+
+from __future__ import annotations
+
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mfcore.errors import InputError
+from mfcore.video import iter_video, video_info
+
+from .align import Alignment, align_costs, align_descriptors
+from .inputs import prepare
+from .seqslam import seqslam_descriptors
+from .sift import SiftFrames, sift_costs
+
+#: Frames described per network call.
+BATCH = 128
+
+
+class Method(str, Enum):
+    net = "net"
+    seqslam = "seqslam"
+    sift = "sift"
+
+
+LABELS = {Method.net: "mf_sync network", Method.seqslam: "SeqSLAM-style pixels", Method.sift: "SIFT histograms"}
+
+
+def _batches(path: Path, size: int) -> Any:
+    chunk: list[np.ndarray] = []
+    for frame in iter_video(path):
+        chunk.append(frame)
+        if len(chunk) == size:
+            yield np.stack(chunk)
+            chunk = []
+    if chunk:
+        yield np.stack(chunk)
+
+
+def video_features(path: Path, method: Method, model: Any = None) -> tuple[Any, float, float]:
+    """(features, frames per second, seconds spent) of a whole video; one line when it has under 2 frames."""
+    fps = video_info(path)["fps"] or 30.0
+    start = time.perf_counter()
+    if method is Method.sift:
+        features: Any = SiftFrames()
+        for chunk in _batches(path, BATCH):
+            for frame in chunk:
+                features.add(frame)
+        count = len(features)
+    else:
+        if method is Method.net:
+            from .network import describe
+
+            parts = [describe(model, prepare(chunk)) for chunk in _batches(path, BATCH)]
+        else:
+            parts = [seqslam_descriptors(chunk) for chunk in _batches(path, BATCH)]
+        features = np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
+        count = len(features)
+    if count < 2:
+        raise InputError(f"{path}: a video of {count} frame(s) cannot be synchronised")
+    return features, fps, time.perf_counter() - start
+
+
+def align_features(a: Any, b: Any, fps: float, step: int = 10) -> Alignment:
+    """Align two videos' features of one method."""
+    if isinstance(a, SiftFrames):
+        return align_costs(lambda: sift_costs(a.descriptors[::step], b.descriptors[::step]),
+                           lambda a0, a1, b0, b1: sift_costs(a.descriptors[a0:a1 + 1], b.descriptors[b0:b1 + 1]),
+                           fps, step)
+    return align_descriptors(a, b, fps, step)
