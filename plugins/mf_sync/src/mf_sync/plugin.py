@@ -5,6 +5,7 @@ from __future__ import annotations
 from mfcore import Task, hookimpl
 
 from .bench import bench
+from .collection import collection
 from .commands import run
 from .synth import synth
 from .train import train
@@ -13,4 +14,6 @@ from .train import train
 @hookimpl
 def mf_tasks() -> list[Task]:
     return [Task("sync", "synchronise videos of the same route, learned without annotations",
-                 backends=("numpy", "torch", "tensorflow"), commands={"run": run, "synth": synth, "train": train, "bench": bench})]
+                 backends=("numpy", "torch", "tensorflow"),
+                 commands={"run": run, "synth": synth, "train": train, "bench": bench},
+                 subcommands={"collection": collection})]
