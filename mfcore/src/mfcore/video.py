@@ -9,6 +9,7 @@ encode (the H.264 encoders are not bundled with ``opencv-python-headless``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -18,6 +19,10 @@ import numpy as np
 from .atomic import atomic_path
 from .errors import InputError
 from .images import to_uint8
+
+# FFmpeg inside OpenCV prints its own lines ("moov atom not found") for files it cannot parse; mf reports those
+# as one clear error instead. Read when the first capture opens; set OPENCV_FFMPEG_LOGLEVEL to see FFmpeg's log.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 _FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}

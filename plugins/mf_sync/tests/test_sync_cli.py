@@ -1,0 +1,110 @@
+"""`mf run sync`, `mf sync collection`, `mf bench sync` and `mf train sync` end to end, and their errors."""
+
+import csv
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from mfcore.testing import assert_clean_error
+from mfcore.video import video_info, write_video
+
+
+def read_alignment(path):
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return np.array([int(r["frame_a"]) for r in rows]), np.array([float(r["frame_b_exact"]) for r in rows])
+
+
+@pytest.mark.parametrize("method", ["seqslam", "sift"])
+def test_a_video_aligns_to_itself(mf, tiny_drives, tmp_path, method):
+    video = tiny_drives / "h0_d0.mp4"
+    out = tmp_path / "alignment.csv"
+    result = mf("run", "sync", video, video, "-o", out, "--method", method, "--render", tmp_path / "sbs.mp4")
+    assert result.returncode == 0, result.stderr
+    frames_a, frames_b = read_alignment(out)
+    assert len(frames_a) > 0.8 * video_info(video)["frames"]
+    assert np.mean(np.abs(frames_b - frames_a) <= 1) > 0.95
+    info = video_info(tmp_path / "sbs.mp4")
+    assert info["width"] == 2 * 96 and info["frames"] == len(frames_a)
+
+
+def test_no_matching_tour_is_an_answer_with_exit_code_3(mf, tiny_drives, noise_video, tmp_path):
+    result = mf("run", "sync", tiny_drives / "h0_d0.mp4", noise_video, "-o", tmp_path / "a.csv", "--method",
+                "seqslam")
+    assert result.returncode == 3, result.stderr
+    assert "no matching tour found" in result.stdout and not (tmp_path / "a.csv").exists()
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_inputs_are_one_line_errors(mf, tiny_drives, tmp_path):
+    text = tmp_path / "fake.mp4"
+    text.write_text("not a video")
+    good = tiny_drives / "h0_d0.mp4"
+    assert_clean_error(mf("run", "sync", good, text, "--method", "seqslam"), "not a readable video")
+    assert_clean_error(mf("run", "sync", good, tmp_path / "missing.mp4", "--method", "seqslam"), "no such file")
+    single = tmp_path / "one.mp4"
+    write_video(single, [np.zeros((64, 96, 3), np.float32)], fps=10)
+    assert_clean_error(mf("run", "sync", good, single, "--method", "seqslam"), "cannot be synchronised")
+    assert_clean_error(mf("run", "sync", good, good, "--weights", tmp_path / "none.weights.h5"), "not found")
+    assert_clean_error(mf("run", "sync", good, good, "-o", tmp_path / "no" / "a.csv", "--method", "seqslam"),
+                       "does not exist")
+
+
+def test_network_alignment_and_portable_cli(mf, tiny_drives, tiny_sync_weights, tmp_path):
+    video = tiny_drives / "h1_d0.mp4"
+    result = mf("run", "sync", video, video, "-o", tmp_path / "a.csv", "--weights", tiny_sync_weights, "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["method"] == "net" and set(summary["seconds"]) >= {"describe", "costs", "tour", "fine"}
+    frames_a, frames_b = read_alignment(tmp_path / "a.csv")
+    assert np.mean(np.abs(frames_b - frames_a) <= 1) > 0.95
+
+
+def test_collection_finds_the_reference_drive_again(mf, tiny_drives, tmp_path):
+    folder = tmp_path / "collection"
+    folder.mkdir()
+    for name in ("h0_d0", "h0_d1", "h1_d0"):
+        (folder / f"{name}.mp4").symlink_to(tiny_drives / f"{name}.mp4")
+    shutil.copy(tiny_drives / "h1_d1.mp4", folder / "copy.mp4")
+    out = tmp_path / "collection.csv"
+    result = mf("sync", "collection", folder, "--reference", tiny_drives / "h1_d1.mp4", "--method", "seqslam",
+                "-o", out, "--json")
+    assert result.returncode == 0, result.stderr
+    matches = {m["video"]: m for m in json.loads(result.stdout)["matches"]}
+    assert matches["copy.mp4"]["aligned"]  # the reference itself, under another name
+    with open(out, newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["video"] == "copy.mp4"]
+    assert np.mean([abs(int(r["frame_reference"]) - int(r["frame_video"])) <= 1 for r in rows]) > 0.95
+    assert_clean_error(mf("sync", "collection", folder, "--reference", tiny_drives / "h1_d1.mp4", "--method",
+                          "sift"), "no descriptors to index")
+
+
+def test_bench_writes_its_tables(mf, tiny_drives, tiny_sync_weights, tmp_path):
+    md, png = tmp_path / "sync.md", tmp_path / "costs.png"
+    result = mf("bench", "sync", "--drives", tiny_drives, "--weights", tiny_sync_weights, "--iteration",
+                f"a={tiny_sync_weights}", "--markdown", md, "--figure", png, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    methods = [row["method"] for row in report["methods"]]
+    assert methods == ["SeqSLAM-style pixels", "SIFT histograms", "network after a", "mf_sync network"]
+    text = md.read_text()
+    assert "Coarse tour of two 35-minute videos" in text and "6300 x 6300" in text
+    assert png.stat().st_size > 0
+    assert_clean_error(mf("bench", "sync", "--drives", tmp_path), "no drives.json")
+
+
+def test_train_runs_iterations_and_resumes(mf, tiny_drives, tmp_path, keras):
+    out = tmp_path / "run"
+    args = ("train", "sync", tiny_drives, "-o", out, "--steps", "3", "--iterations", "2", "--width", "0.125")
+    result = mf(*args, "--json")
+    assert result.returncode == 0, result.stderr
+    for name in ("iter0.weights.h5", "iter1.weights.h5", "sync.weights.h5", "sync.json", "cost_iter0.png",
+                 "cost_iter1.png", "log.csv"):
+        assert (out / name).is_file(), name
+    card = json.loads((out / "sync.json").read_text())
+    assert card["width"] == 0.125 and len(card["log"]) == 2
+    assert card["log"][1]["labels"]["intra"] > 0 and "inter" in card["log"][1]["labels"]
+    assert_clean_error(mf(*args), "already holds a run")
+    assert mf(*args, "--resume").returncode == 0

@@ -1,0 +1,94 @@
+"""The descriptor network: unit descriptors, the triplet loss of eq. 4.2, one weights file for two backends."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from mfcore.testing import backend_usable
+
+
+def test_descriptors_are_unit_length_and_batch_independent(keras):
+    from mf_sync.network import build_network, describe
+
+    model = build_network(0.125)
+    frames = np.random.default_rng(0).uniform(-1, 1, (5, 64, 96, 3)).astype(np.float32)
+    out = describe(model, frames)
+    assert out.shape == (5, 128)
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(describe(model, frames[2:3]), out[2:3], atol=1e-5)
+
+
+def test_triplet_loss_matches_float64_reference(keras):
+    from mf_sync.network import MARGIN, triplet_loss
+
+    rng = np.random.default_rng(1)
+    d = rng.normal(size=(12, 8))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    a, p, n = d[:4], d[4:8], d[8:]
+    reference = np.mean(np.maximum(0, MARGIN + ((a - p) ** 2).sum(1) - ((a - n) ** 2).sum(1)))
+    value = keras.ops.convert_to_numpy(triplet_loss(None, keras.ops.convert_to_tensor(d.astype(np.float32))))
+    assert float(value) == pytest.approx(reference, abs=1e-5)
+
+
+def test_training_steps_pull_positives_closer(keras):
+    """A few Adam steps on one fixed triplet batch order it: d(a,p) < d(a,n) for most triplets."""
+    from mf_sync.network import build_network, describe, triplet_loss
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    base = rng.uniform(-1, 1, (8, 64, 96, 3)).astype(np.float32)
+    anchors, positives = base, np.clip(base + rng.normal(0, 0.05, base.shape), -1, 1).astype(np.float32)
+    negatives = rng.uniform(-1, 1, base.shape).astype(np.float32)
+    model = build_network(0.125)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=triplet_loss)
+    x = np.concatenate([anchors, positives, negatives])
+    first = float(np.asarray(model.train_on_batch(x, np.zeros((24, 128), np.float32))))
+    for _ in range(30):
+        last = float(np.asarray(model.train_on_batch(x, np.zeros((24, 128), np.float32))))
+    assert last < first
+    a, p, n = describe(model, anchors), describe(model, positives), describe(model, negatives)
+    assert np.mean(((a - p) ** 2).sum(1) < ((a - n) ** 2).sum(1)) >= 0.75
+
+
+SCRIPT = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import keras
+    from mf_sync.network import build_network
+
+    weights, frames, out, make = sys.argv[1:5]
+    model = build_network(0.125)
+    if make == "1":
+        rng = np.random.default_rng(1)
+        for v in model.weights:  # every weight random and non-trivial, batch-norm statistics included
+            shape = tuple(v.shape)
+            v.assign((np.abs(rng.normal(1, 0.2, shape)) if "variance" in v.path else rng.normal(0, 0.2, shape))
+                     .astype("float32"))
+        model.save_weights(weights)
+    model.load_weights(weights)
+    np.save(out, keras.ops.convert_to_numpy(model(np.load(frames), training=False)))
+    print(keras.backend.backend())
+""")
+
+
+@pytest.mark.skipif(not (backend_usable("torch") and backend_usable("tensorflow")),
+                    reason="needs both PyTorch and TensorFlow")
+def test_same_weights_give_the_same_descriptors_on_torch_and_tensorflow(tmp_path):
+    frames = np.random.default_rng(0).uniform(-1, 1, (3, 64, 96, 3)).astype(np.float32)
+    np.save(tmp_path / "frames.npy", frames)
+    weights = tmp_path / "net.weights.h5"
+    outputs = {}
+    for i, name in enumerate(("torch", "tensorflow")):
+        env = {**os.environ, "KERAS_BACKEND": name, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+        out = tmp_path / f"out_{i}.npy"
+        result = subprocess.run([sys.executable, "-c", SCRIPT, weights, tmp_path / "frames.npy", out, str(1 - i)],
+                                capture_output=True, text=True, env=env, timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == name
+        outputs[i] = np.load(out)
+    assert outputs[0].shape == (3, 128) and np.std(outputs[0]) > 1e-2
+    np.testing.assert_allclose(outputs[1], outputs[0], atol=1e-4)
