@@ -52,7 +52,26 @@ class FrameBank:
     def lengths(self) -> list[int]:
         return [len(f) for f in self.frames]
 
-    def get(self, video: np.ndarray, frame: np.ndarray) -> np.ndarray:
-        """Float network inputs (B, 64, 96, 3) in [-1, 1] for index arrays ``video`` and ``frame``."""
-        out = np.stack([self.frames[int(v)][int(f)] for v, f in zip(video, frame)])
-        return out.astype(np.float32) / 127.5 - 1.0
+    def get(self, video: np.ndarray, frame: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Float network inputs (B, 64, 96, 3) in [-1, 1] for index arrays ``video`` and ``frame``.
+
+        With ``rng``, each image gets its own photometric jitter (:func:`jitter`).
+        """
+        out = np.stack([self.frames[int(v)][int(f)] for v, f in zip(video, frame)]).astype(np.float32) / 255.0
+        if rng is not None:
+            out = jitter(out, rng)
+        return out * 2.0 - 1.0
+
+
+def jitter(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Random exposure, white balance and gamma per image ((B, H, W, 3) in [0, 1]).
+
+    Not in the thesis, which starts from an ImageNet network: here the network
+    starts from scratch, and iteration 0's labels come from within one drive, where
+    the light never changes. Jittering anchor, positive and negative independently
+    tells it from the first iteration that exposure and colour cast are not the place.
+    """
+    count = len(images)
+    gain = rng.uniform(0.6, 1.4, (count, 1, 1, 1)) * rng.uniform(0.85, 1.15, (count, 1, 1, 3))
+    gamma = rng.uniform(0.7, 1.4, (count, 1, 1, 1))
+    return (np.clip(images * gain, 0, 1) ** gamma).astype(np.float32)

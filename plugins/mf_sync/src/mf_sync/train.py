@@ -197,7 +197,7 @@ def train(
                 if step % config.refresh == 0:
                     sampler.coarse = coarse_descriptors(model, bank)
                 v, f = sampler(config.batch)
-                losses.append(float(np.asarray(model.train_on_batch(bank.get(v, f),
+                losses.append(float(np.asarray(model.train_on_batch(bank.get(v, f, rng),
                                                                     np.zeros((len(v), 128), np.float32)))))
                 if step % 50 == 0:
                     progress.update(bar, completed=step, status=f"loss {np.mean(losses[-50:]):.4f}")

@@ -1,0 +1,64 @@
+"""Tabula-rasa labels: intra-video pairs, tours between videos, transitive composition, negatives far away."""
+
+import numpy as np
+
+from mf_sync.bank import jitter
+from mf_sync.labels import FAR, NEAR, Tours, TripletSampler, find_tours, intra_pairs, transitive_pairs
+from mf_sync.simulated import PlaceDescriptors, drive_positions
+
+
+def test_intra_pairs_are_near_in_one_video():
+    pairs = intra_pairs([500, 80, 1000], 2000, np.random.default_rng(0))
+    assert (pairs.va == pairs.vb).all()
+    gap = np.abs(pairs.fa - pairs.fb)
+    assert (gap >= 1).mean() > 0.99 and gap.max() <= NEAR
+    assert (pairs.fb < np.array([500, 80, 1000])[pairs.vb]).all() and (pairs.fb >= 0).all()
+
+
+def test_tours_and_classes_from_simulated_videos():
+    rng = np.random.default_rng(3)
+    places = PlaceDescriptors(seed=3)
+    positions = [drive_positions(rng, 0, 500), drive_positions(rng, 100, 600), drive_positions(rng, 2000, 2500)]
+    coarse = [places(p[::10], rng) for p in positions]
+    tours = find_tours(coarse, [30.0] * 3)
+    assert set(tours.found) == {(0, 1)}  # the third drive is elsewhere
+    pairs = tours.pairs()
+    error = np.abs(positions[0][pairs.fa] - positions[1][pairs.fb])
+    assert np.mean(error < 3.0) > 0.9
+    assert tours.classes(3) == [[0, 1]]
+
+
+def test_transitive_pairs_compose_two_tours():
+    tours = Tours()
+    frames = np.arange(0, 300, 10)
+    tours.found[(0, 1)] = (frames, frames + 50)  # frame f of video 0 is frame f + 50 of video 1
+    tours.found[(1, 2)] = (frames + 50, frames + 80)  # frame g of video 1 is frame g + 30 of video 2
+    pairs = transitive_pairs(tours, 3)
+    chained = pairs.va == 0
+    assert chained.any() and (pairs.vb[chained] == 2).all()
+    np.testing.assert_array_equal(pairs.fb[chained], pairs.fa[chained] + 80)
+    assert tours.classes(3) == [[0, 1, 2]]
+
+
+def test_negatives_are_far_from_the_positive():
+    rng = np.random.default_rng(0)
+    lengths = [2000, 2000]
+    coarse = [rng.normal(size=(200, 8)), rng.normal(size=(200, 8))]
+    sampler = TripletSampler([intra_pairs(lengths, 500, rng)], lengths, coarse, rng)
+    videos, frames = sampler(64)
+    videos, frames = videos.reshape(3, 64), frames.reshape(3, 64)
+    same = videos[2] == videos[1]
+    assert same.all()  # intra labels: negatives from the same video
+    assert (np.abs(frames[2] - frames[1]) >= FAR - 1).all()
+
+
+def test_jitter_changes_light_but_stays_in_range():
+    rng = np.random.default_rng(0)
+    images = rng.random((6, 8, 8, 3)).astype(np.float32)
+    out = jitter(images, rng)
+    assert out.shape == images.shape and out.min() >= 0 and out.max() <= 1
+    assert np.abs(out - images).mean() > 0.02
+    # Monotone per channel: the order of pixel intensities survives.
+    for i in range(6):
+        order = np.argsort(images[i, ..., 0].ravel())
+        assert (np.diff(out[i, ..., 0].ravel()[order]) >= -1e-6).all()
