@@ -42,7 +42,7 @@ from .model_io import SHIPPED, load_descriptor_net
 from .simulated import PlaceDescriptors, drive_positions
 from .synth import render_collection
 from .tour import match_tour
-from .truth import Truth, alignment_errors, ground_truth_ranges
+from .truth import Truth, alignment_errors, coarse_truth, ground_truth_ranges
 
 MIN_OVERLAP_SECONDS = 10.0
 
@@ -154,7 +154,7 @@ def tour_timing(minutes: float = 35.0, fps: float = 30.0, step: int = 10, dim: i
 def _figure(pair: tuple[int, int, list], rows: dict[str, dict], path: Path) -> None:
     """Coarse cost matrices of one pair, one panel per method: tour red, ground truth green."""
     i, j, ranges = pair
-    truth = np.array([(f // 10, (r[0] + r[1]) // 20) for f, r in enumerate(ranges) if r is not None and f % 10 == 0])
+    truth = coarse_truth(ranges)
     panels = []
     for label, results in rows.items():
         result = results[(i, j)]

@@ -56,7 +56,8 @@ def candidates(index: Any, owners: np.ndarray, frames: np.ndarray, queries: np.n
             if video not in seen:
                 seen.add(video)
                 hits.setdefault(video, []).append(int(frames[vector]))
-    return {v: (len(f) / len(queries), int(np.median(f))) for v, f in hits.items() if len(f) >= MIN_VOTES * len(queries)}
+    return {v: (len(f) / len(queries), int(np.median(f))) for v, f in hits.items()
+            if len(f) >= MIN_VOTES * len(queries)}
 
 
 def collection(

@@ -7,6 +7,7 @@ from mfcore import Task, hookimpl
 from .bench import bench
 from .collection import collection
 from .commands import run
+from .demo import demo
 from .synth import synth
 from .train import train
 
@@ -15,5 +16,5 @@ from .train import train
 def mf_tasks() -> list[Task]:
     return [Task("sync", "synchronise videos of the same route, learned without annotations",
                  backends=("numpy", "torch", "tensorflow"),
-                 commands={"run": run, "synth": synth, "train": train, "bench": bench},
+                 commands={"run": run, "synth": synth, "train": train, "bench": bench, "demo": demo},
                  subcommands={"collection": collection})]

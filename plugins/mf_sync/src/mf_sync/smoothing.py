@@ -17,7 +17,8 @@ PROCESS_NOISE = 0.005
 MEASUREMENT_NOISE = 5.0
 
 
-def rts_smooth(values: np.ndarray, process: float = PROCESS_NOISE, measurement: float = MEASUREMENT_NOISE) -> np.ndarray:
+def rts_smooth(values: np.ndarray, process: float = PROCESS_NOISE,
+               measurement: float = MEASUREMENT_NOISE) -> np.ndarray:
     """Constant-velocity Kalman filter plus Rauch-Tung-Striebel smoother of a 1-d sequence."""
     n = len(values)
     if n < 3:

@@ -88,3 +88,9 @@ def alignment_errors(ranges: list[tuple[int, int] | None], frames_a: np.ndarray,
         "start_error": float(abs(frames_a[0] - first)) if found else None,
         "end_error": float(abs(frames_a[-1] - last)) if found else None,
     }
+
+
+def coarse_truth(ranges: list[tuple[int, int] | None], step: int = 10) -> np.ndarray:
+    """(row, column) cells of a coarse cost matrix (every ``step``-th frame) that ground truth marks as matches."""
+    cells = [(f // step, (r[0] + r[1]) // (2 * step)) for f, r in enumerate(ranges) if r is not None and f % step == 0]
+    return np.asarray(cells, dtype=np.int64).reshape(-1, 2)
