@@ -109,6 +109,20 @@ def keras():  # type: ignore[no-untyped-def]
     return keras_module
 
 
+def run_keras_script(script: str, backend: str, *args: object) -> str:
+    """Run ``python -c script *args`` with Keras on ``backend`` in a fresh process (CPU only) and return its stdout.
+
+    Weight-portability tests run one script per backend; the script must print the Keras backend it ran on as
+    its last line, which is checked here along with the exit status.
+    """
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == backend
+    return result.stdout
+
+
 def backend_usable(name: str) -> bool:
     """Whether backend ``name`` is installed and available here (for ``skipif`` marks)."""
     from .backends import all_backends

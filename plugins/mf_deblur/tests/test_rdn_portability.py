@@ -1,14 +1,11 @@
 """One ``.weights.h5``, two Keras backends: PyTorch and TensorFlow must compute the same deblurring."""
 
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
-from mfcore.testing import backend_usable
+from mfcore.testing import backend_usable, run_keras_script
 
 SCRIPT = textwrap.dedent("""
     import sys
@@ -40,13 +37,8 @@ def test_same_weights_give_the_same_output_on_torch_and_tensorflow(tmp_path):
     weights = tmp_path / "rdn.weights.h5"
     outputs = {}
     for i, name in enumerate(("torch", "tensorflow", "torch")):
-        env = {**os.environ, "KERAS_BACKEND": name, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
         out = tmp_path / f"out_{i}.npy"
-        make = "1" if i == 0 else "0"
-        result = subprocess.run([sys.executable, "-c", SCRIPT, weights, tmp_path / "frames.npy", out, make],
-                                capture_output=True, text=True, env=env, timeout=300)
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.strip().splitlines()[-1] == name
+        run_keras_script(SCRIPT, name, weights, tmp_path / "frames.npy", out, "1" if i == 0 else "0")
         outputs[i] = np.load(out)
     assert outputs[0].shape == (3, 40, 48, 3)
     assert np.abs(outputs[0] - frames[0]).mean() > 1e-2  # the random weights really change the image

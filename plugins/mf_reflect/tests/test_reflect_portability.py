@@ -1,14 +1,11 @@
 """One ``.weights.h5``, two Keras backends: PyTorch and TensorFlow must separate alike."""
 
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
-from mfcore.testing import backend_usable
+from mfcore.testing import backend_usable, run_keras_script
 
 SCRIPT = textwrap.dedent("""
     import sys
@@ -36,12 +33,8 @@ def test_same_weights_give_the_same_separation_on_torch_and_tensorflow(tmp_path)
     weights = tmp_path / "net.weights.h5"
     outputs = {}
     for i, name in enumerate(("torch", "tensorflow")):
-        env = {**os.environ, "KERAS_BACKEND": name, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
         out = tmp_path / f"out_{i}.npy"
-        result = subprocess.run([sys.executable, "-c", SCRIPT, weights, tmp_path / "images.npy", out, str(1 - i)],
-                                capture_output=True, text=True, env=env, timeout=300)
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.strip().splitlines()[-1] == name
+        run_keras_script(SCRIPT, name, weights, tmp_path / "images.npy", out, 1 - i)
         outputs[i] = np.load(out)
     assert outputs[0].shape == (2, 2, 32, 40, 3)
     assert outputs[0].std() > 1e-2  # the random weights make a non-trivial output

@@ -1,14 +1,11 @@
 """The descriptor network: unit descriptors, the triplet loss of eq. 4.2, one weights file for two backends."""
 
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
-from mfcore.testing import backend_usable
+from mfcore.testing import backend_usable, run_keras_script
 
 
 def test_descriptors_are_unit_length_and_batch_independent(keras):
@@ -83,12 +80,8 @@ def test_same_weights_give_the_same_descriptors_on_torch_and_tensorflow(tmp_path
     weights = tmp_path / "net.weights.h5"
     outputs = {}
     for i, name in enumerate(("torch", "tensorflow")):
-        env = {**os.environ, "KERAS_BACKEND": name, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
         out = tmp_path / f"out_{i}.npy"
-        result = subprocess.run([sys.executable, "-c", SCRIPT, weights, tmp_path / "frames.npy", out, str(1 - i)],
-                                capture_output=True, text=True, env=env, timeout=300)
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.strip().splitlines()[-1] == name
+        run_keras_script(SCRIPT, name, weights, tmp_path / "frames.npy", out, 1 - i)
         outputs[i] = np.load(out)
     assert outputs[0].shape == (3, 128) and np.std(outputs[0]) > 1e-2
     np.testing.assert_allclose(outputs[1], outputs[0], atol=1e-4)

@@ -8,8 +8,9 @@ for ``mf bench sync``.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,27 +42,40 @@ class Alignment:
         return self.tour is not None
 
 
+class Stopwatch(dict):
+    """Seconds per named stage: ``with watch("tour"): ...``."""
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self[stage] = time.perf_counter() - start
+
+
+def coarse_tour(coarse_costs: Callable[[], np.ndarray], rate: float, watch: Stopwatch) -> tuple[Tour | None,
+                                                                                                 np.ndarray]:
+    """The three coarse stages, timed: cost matrix, de-correlation, tour. Returns the tour and the cleaned costs."""
+    with watch("costs"):
+        coarse = coarse_costs()
+    with watch("decorrelate"):
+        decorrelated = decorrelate(coarse)
+    with watch("tour"):
+        tour = match_tour(decorrelated, rate)
+    return tour, decorrelated
+
+
 def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, fps: float, step: int = STEP) -> Alignment:
     """Align two videos from their coarse cost matrix (every ``step``-th frame) and full-rate cost boxes."""
-    seconds: dict[str, float] = {}
-    start = time.perf_counter()
-    coarse = coarse_costs()
-    seconds["costs"] = time.perf_counter() - start
-    start = time.perf_counter()
-    decorrelated = decorrelate(coarse)
-    seconds["decorrelate"] = time.perf_counter() - start
-    start = time.perf_counter()
-    tour = match_tour(decorrelated, fps / step)
-    seconds["tour"] = time.perf_counter() - start
+    watch = Stopwatch()
+    tour, decorrelated = coarse_tour(coarse_costs, fps / step, watch)
     if tour is None:
         empty = np.zeros(0)
-        return Alignment(empty.astype(np.int64), empty, empty, None, decorrelated, seconds)
-    start = time.perf_counter()
-    path = refine(tour, step, box)
-    frames_a, frames_b = frame_mapping(path)
-    confidence = np.interp(frames_a, tour.rows * step, tour.confidence)
-    seconds["fine"] = time.perf_counter() - start
-    return Alignment(frames_a, frames_b, confidence, tour, decorrelated, seconds)
+        return Alignment(empty.astype(np.int64), empty, empty, None, decorrelated, dict(watch))
+    with watch("fine"):
+        path = refine(tour, step, box)
+        frames_a, frames_b = frame_mapping(path)
+        confidence = np.interp(frames_a, tour.rows * step, tour.confidence)
+    return Alignment(frames_a, frames_b, confidence, tour, decorrelated, dict(watch))
 
 
 def align_descriptors(desc_a: np.ndarray, desc_b: np.ndarray, fps: float, step: int = STEP) -> Alignment:

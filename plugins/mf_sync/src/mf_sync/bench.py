@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,7 +33,7 @@ from mfcore.errors import InputError
 from mfcore.images import write_image
 from mfcore.task import RunContext
 
-from .align import Alignment
+from .align import Alignment, Stopwatch, coarse_tour
 from .costs import cost_matrix, decorrelate
 from .figures import cost_image
 from .methods import LABELS, Method, align_features, video_features
@@ -133,18 +132,10 @@ def tour_timing(minutes: float = 35.0, fps: float = 30.0, step: int = 10, dim: i
     match_tour(decorrelate(cost_matrix(da[:200], db[:200])), fps / step)  # loads the compiled path search
     runs = []
     for _ in range(3):
-        times = {}
-        start = time.perf_counter()
-        costs = cost_matrix(da, db)
-        times["costs"] = time.perf_counter() - start
-        start = time.perf_counter()
-        cleaned = decorrelate(costs)
-        times["decorrelate"] = time.perf_counter() - start
-        start = time.perf_counter()
-        tour = match_tour(cleaned, fps / step)
-        times["tour"] = time.perf_counter() - start
-        runs.append(times)
-    times = sorted(runs, key=lambda t: sum(t.values()))[1]  # the median of three runs
+        watch = Stopwatch()
+        tour, _ = coarse_tour(lambda: cost_matrix(da, db), fps / step, watch)
+        runs.append((sum(watch.values()), dict(watch), tour))
+    _, times, tour = sorted(runs, key=lambda r: r[0])[1]  # the median of three runs
     error = np.abs(a[tour.rows] - b[tour.cols]) if tour is not None else np.array([np.inf])
     return {"matrix": f"{len(a)} x {len(b)}", **{f"{k} (s)": round(v, 3) for k, v in times.items()},
             "total (s)": round(sum(times.values()), 3), "tour points": 0 if tour is None else len(tour),
