@@ -122,6 +122,10 @@ def test_demo_writes_a_report_where_fba_and_the_rdn_win(mf, tmp_path):
     for scores in reflect:  # held-out captures: every method scored against the true layers
         assert all(scores[f"{m}_t_psnr"] > 5 for m in ("canonical", "schechner", "farid"))
     assert (out / "reflect" / "reflect0_schechner_t.png").stat().st_size > 1000
+    sync = {row["case"]: row for row in info["results"] if row["task"] == "sync"}
+    assert {"SeqSLAM-style pixels", "SIFT histograms"} <= set(sync)
+    assert all(0.0 <= row["within_4"] <= 1.0 for row in sync.values())
+    assert (out / "sync" / "sync_costs_sift.png").stat().st_size > 1000
 
 
 def test_dataset_info_and_check_refuse_corrupt_files_in_one_line(mf, tmp_path):

@@ -26,7 +26,7 @@ def demo(ctx: RunContext, folder: Path) -> DemoSection:
 
 
 def _demo(ctx: RunContext, folder: Path, drives: Path) -> DemoSection:
-    manifest = render_collection(drives, 1, 2, 300.0, "held-out", 0.0, (192, 128), 30.0, 2, ctx.seed + 7, True)
+    manifest = render_collection(drives, 1, 2, 600.0, "held-out", 0.0, (192, 128), 30.0, 2, ctx.seed + 7, True)
     names = [d["name"] for d in manifest["drives"]]
     truths = [Truth.read(drives / f"{n}.truth.csv") for n in names]
     ranges = ground_truth_ranges(*truths)
