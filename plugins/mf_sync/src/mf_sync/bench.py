@@ -205,8 +205,12 @@ def bench(
     env = environment(("mf-core", "mf-sync", "keras", "torch", "tensorflow", "numpy", "opencv-python-headless",
                        "scikit-learn"))
     if markdown is not None:
+        routes_made = manifest.get("routes", [])
+        source = (f" Rendered by `mf synth sync -o DIR --routes {len(routes_made)} --drives "
+                  f"{len(names) // max(1, len(routes_made))} --length {routes_made[0]['length']:g} --pool "
+                  f"{manifest.get('pool', 'held-out')} --seed {manifest.get('seed', 0)}`." if routes_made else "")
         note = (f"{len(names)} held-out drives ({len(overlapping)} overlapping pairs, {len(disjoint)} pairs with no "
-                f"shared road); every drive has its own appearance. Weights: {weights_name} "
+                f"shared road); every drive has its own appearance.{source} Weights: {weights_name} "
                 f"(width {card.get('width')}, preset {card.get('preset', '?')}).")
         picture = "" if figure is None else (f"\n\n![cost matrices]({figure.name})\n\nDe-correlated coarse cost "
                                              "matrices of one pair (rows: A, columns: B; dark = similar), one "
