@@ -142,14 +142,22 @@ class Run:
             writer.writerows(rows)
 
     def write_best(self, model: Any, build: Callable[[], Any], card: dict[str, Any]) -> None:
-        """The current weights through an uncompiled ``build()`` copy (no optimizer state), and their card."""
-        inference = build()
-        inference.set_weights(model.get_weights())
-        with atomic_path(self.best) as tmp:
-            inference.save_weights(str(tmp))
-        card = {**card, "mf_version": mf_version, "date": dt.date.today().isoformat()}
-        with atomic_path(card_path(self.best)) as tmp:
-            tmp.write_text(json.dumps(card, indent=1) + "\n")
+        """The current weights as the run's best (see :func:`save_inference_weights`)."""
+        save_inference_weights(model, build, self.best, card)
+
+
+def save_inference_weights(model: Any, build: Callable[[], Any], path: Path, card: dict[str, Any]) -> None:
+    """``model``'s weights through an uncompiled ``build()`` copy (no optimizer state) to ``path``, and its card.
+
+    The card gets the mf version and the date; both files are written atomically.
+    """
+    inference = build()
+    inference.set_weights(model.get_weights())
+    with atomic_path(path) as tmp:
+        inference.save_weights(str(tmp))
+    card = {**card, "mf_version": mf_version, "date": dt.date.today().isoformat()}
+    with atomic_path(card_path(path)) as tmp:
+        tmp.write_text(json.dumps(card, indent=1) + "\n")
 
 
 def fit(model: Any, batches: Iterator[Batch], run: Run, state: dict[str, Any], *, steps: int,

@@ -52,15 +52,25 @@ class FrameBank:
     def lengths(self) -> list[int]:
         return [len(f) for f in self.frames]
 
+    def every(self, step: int) -> list[np.ndarray]:
+        """Float network inputs of every ``step``-th frame of each video."""
+        return [to_inputs(frames[::step]) for frames in self.frames]
+
     def get(self, video: np.ndarray, frame: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         """Float network inputs (B, 64, 96, 3) in [-1, 1] for index arrays ``video`` and ``frame``.
 
         With ``rng``, each image gets its own photometric jitter (:func:`jitter`).
         """
-        out = np.stack([self.frames[int(v)][int(f)] for v, f in zip(video, frame)]).astype(np.float32) / 255.0
-        if rng is not None:
-            out = jitter(out, rng)
-        return out * 2.0 - 1.0
+        out = np.stack([self.frames[int(v)][int(f)] for v, f in zip(video, frame)])
+        return to_inputs(out, rng)
+
+
+def to_inputs(frames: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Stored uint8 frames → float32 network inputs in [-1, 1], jittered per image when ``rng`` is given."""
+    out = frames.astype(np.float32) / 255.0
+    if rng is not None:
+        out = jitter(out, rng)
+    return out * 2.0 - 1.0
 
 
 def jitter(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:

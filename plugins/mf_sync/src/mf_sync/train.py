@@ -30,12 +30,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from mfcore.atomic import atomic_path
 from mfcore.errors import InputError
 from mfcore.images import write_image
-from mfcore.keras_models import card_path, import_tensorflow_quietly, keras_backend_for
+from mfcore.keras_models import import_tensorflow_quietly, keras_backend_for
 from mfcore.output import stderr
 from mfcore.task import RunContext
-from mfcore.training import LrOption, Preset, ResumeOption, StepsOption, WidthOption
+from mfcore.training import LrOption, Preset, ResumeOption, StepsOption, WidthOption, save_inference_weights
 
-from .bank import FrameBank, videos_in
+from .bank import FrameBank, to_inputs, videos_in
 from .costs import cost_matrix, decorrelate
 from .figures import cost_image
 from .labels import STEP, Pairs, TripletSampler, Tours, find_tours, intra_pairs, transitive_pairs
@@ -66,7 +66,7 @@ def coarse_descriptors(model: Any, bank: FrameBank) -> list[np.ndarray]:
     """The network's descriptors of every ``STEP``-th frame of every video."""
     from .network import describe
 
-    return [describe(model, frames[::STEP].astype(np.float32) / 127.5 - 1.0) for frames in bank.frames]
+    return [describe(model, inputs) for inputs in bank.every(STEP)]
 
 
 def _truths(videos: list[Path]) -> list[Truth] | None:
@@ -87,7 +87,7 @@ def _figure(model: Any, bank: FrameBank, path: Path) -> None:
     """Cost matrix of the first two videos with the network as it is now, and its tour."""
     from .network import describe
 
-    a, b = (describe(model, bank.frames[i][::STEP].astype(np.float32) / 127.5 - 1.0) for i in (0, 1))
+    a, b = (describe(model, to_inputs(bank.frames[i][::STEP])) for i in (0, 1))
     costs = decorrelate(cost_matrix(a, b))
     write_image(path, cost_image(costs, match_tour(costs, min(bank.fps[:2]) / STEP)))
 
@@ -107,12 +107,13 @@ def intra_accuracy(model: Any, bank: FrameBank, seed: int, count: int = 256) -> 
     return float(np.mean(((a - p) ** 2).sum(1) < ((a - n) ** 2).sum(1)))
 
 
-def _labels(iteration: int, model: Any, bank: FrameBank, rng: np.random.Generator) -> tuple[list[Pairs], Tours]:
-    """The label kinds of an iteration, generated with the network of the previous one."""
+def _labels(iteration: int, coarse: list[np.ndarray], bank: FrameBank,
+            rng: np.random.Generator) -> tuple[list[Pairs], Tours]:
+    """The label kinds of an iteration, from the previous network's ``coarse`` descriptors."""
     intra = intra_pairs(bank.lengths(), 50_000, rng)
     if iteration == 0:
         return [intra], Tours()
-    tours = find_tours(coarse_descriptors(model, bank), bank.fps)
+    tours = find_tours(coarse, bank.fps)
     kinds = [intra, tours.pairs()]
     if iteration >= 2:
         kinds.append(transitive_pairs(tours, len(bank)))
@@ -128,15 +129,6 @@ def _write_csv(log: list[dict[str, Any]], path: Path) -> None:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-
-
-def _save(model: Any, build: Any, path: Path, card: dict[str, Any]) -> None:
-    inference = build()
-    inference.set_weights(model.get_weights())
-    with atomic_path(path) as tmp:
-        inference.save_weights(str(tmp))
-    with atomic_path(card_path(path)) as tmp:
-        tmp.write_text(json.dumps(card, indent=1) + "\n")
 
 
 def train(
@@ -187,9 +179,10 @@ def train(
                TextColumn("{task.fields[status]}"))
     for iteration in range(len(done), config.iterations):
         start = time.perf_counter()
-        kinds, tours = _labels(iteration, model, bank, rng)
+        coarse = coarse_descriptors(model, bank)  # for the tours and the first hard negatives alike
+        kinds, tours = _labels(iteration, coarse, bank, rng)
         label_seconds = time.perf_counter() - start
-        sampler = TripletSampler(kinds, bank.lengths(), coarse_descriptors(model, bank), rng)
+        sampler = TripletSampler(kinds, bank.lengths(), coarse, rng)
         losses = []
         with Progress(*columns, console=stderr, disable=ctx.json, transient=True) as progress:
             bar = progress.add_task(f"iteration {iteration}", total=config.steps, status="")
@@ -210,15 +203,15 @@ def train(
             entry["config"] = asdict(config)
         log.append(entry)
         weights = output / f"iter{iteration}.weights.h5"
-        _save(model, lambda: build_network(config.width), weights,
+        save_inference_weights(model, lambda: build_network(config.width), weights,
               {**card, "iteration": iteration, "log": log})
         _figure(model, bank, output / f"cost_iter{iteration}.png")
         with atomic_path(output / "log.json") as tmp:
             tmp.write_text(json.dumps(log, indent=1))
         _write_csv(log, output / "log.csv")
     final = output / "sync.weights.h5"
-    _save(model, lambda: build_network(config.width), final, {**card, "iteration": config.iterations - 1,
-                                                               "log": log})
+    save_inference_weights(model, lambda: build_network(config.width), final,
+                           {**card, "iteration": config.iterations - 1, "log": log})
     return {"weights": str(final), "iterations": config.iterations,
             "seconds": round(sum(e["seconds"] for e in log), 1),
             "tours_found": [e["tours_found"] for e in log],
