@@ -64,7 +64,7 @@ class Config:
 
 PRESETS = {
     # A half-width network on 64 px patches: about 10 minutes on a 2-core CPU.
-    Preset.cpu: Config(width=0.5, patch=64, batch=8, steps=3000, lr=2e-3, pipeline=Pipeline.full.value),
+    Preset.cpu: Config(width=0.5, patch=64, batch=8, steps=10_000, lr=2e-3, pipeline=Pipeline.full.value),
     # The thesis's network and learning rate (appendix B), 128 px patches.
     Preset.gpu: Config(width=1.0, patch=128, batch=16, steps=100_000, lr=5e-3, pipeline=Pipeline.full.value),
 }
@@ -140,7 +140,7 @@ def train(
     ctx: RunContext,
     output: Annotated[Path, typer.Option("--output", "-o", help="Run folder: checkpoints, log.csv, "
                                                                 "reflect.weights.h5.")] = Path("runs/reflect"),
-    preset: Annotated[Preset, typer.Option(help="cpu: half width, 64 px, 3k steps; gpu: the thesis's network.")]
+    preset: Annotated[Preset, typer.Option(help="cpu: half width, 64 px, 10k steps; gpu: the thesis's network.")]
     = Preset.cpu,
     pipeline: Annotated[Pipeline | None, typer.Option(help="Synthesis steps (the ablation of figure 5.14; "
                                                            "default: the preset's, all of them).")] = None,
