@@ -9,9 +9,9 @@ from mfcore.testing import assert_clean_error, keras_backend_name
 
 def test_bench_scores_every_method_and_the_ablation(mf, tiny_reflect_weights, tmp_path):
     path, _ = tiny_reflect_weights
-    table, strip = tmp_path / "reflect.md", tmp_path / "strip.png"
+    table, strip, sheet = tmp_path / "reflect.md", tmp_path / "strip.png", tmp_path / "sheet.png"
     result = mf("bench", "reflect", "--cases", "2", "--size", "48", "--weights", path, "--ablation", f"dr={path}",
-                "--ablation", f"full={path}", "--markdown", table, "--strip", strip,
+                "--ablation", f"full={path}", "--markdown", table, "--strip", strip, "--sheet", sheet,
                 "--backend", keras_backend_name(), "--json")
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
@@ -27,6 +27,7 @@ def test_bench_scores_every_method_and_the_ablation(mf, tiny_reflect_weights, tm
     text = table.read_text()
     assert "table 5.1" in text and "Synthesis ablation" in text and "strip.png" in text
     assert read_image(strip).shape == (48 * 5 + 16, 48 * 5 + 16, 3)
+    assert read_image(sheet).shape == (128 * 4 + 12, 128 * 7 + 24, 3) and "sheet.png" in text  # 4 triples, 7 cells
     assert_clean_error(mf("bench", "reflect", "--ablation", "dr", "--weights", path), "NAME=PATH")
 
 
@@ -55,6 +56,7 @@ def test_train_logs_resumes_and_writes_a_loadable_card(mf, tmp_path, triple):
     card = json.loads((run / "reflect.json").read_text())
     assert card["width"] == 0.125 and card["angles_degrees"] == [0.0, 45.0, 90.0]
     assert card["config"]["pipeline"] == "dr" and "--pipeline dr" in card["reproduce"]
+    assert read_image(run / "samples.png").shape == (128 * 4 + 12, 128 * 7 + 24, 3)
     files, _ = triple
     used = mf("run", "reflect", *files, "-o", tmp_path / "sep", "--weights", run / "reflect.weights.h5",
               "--backend", name)

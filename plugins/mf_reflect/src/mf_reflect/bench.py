@@ -26,6 +26,7 @@ from mfcore.task import RunContext
 
 from .methods import LABELS, Method, separate_with
 from .model_io import SHIPPED, load_separation_net
+from .sheet import sample_sheet, tile, training_samples
 from .synthesis import reflection_sample
 
 
@@ -56,14 +57,9 @@ def _score(cases: list[dict[str, np.ndarray]], method: Method, model: Any) -> tu
 
 def _strip(case: dict[str, np.ndarray], examples: dict[str, list], path: Path) -> list[str]:
     """Row 1: the three observations, true T, true R; then one row (T̂, R̂) per method. Gamma 2.2 for viewing."""
-    size = case["reflection"].shape[0]
-    blank = np.ones((size, size, 3), np.float32)
-    rows = [list(case["observations"]) + [case["transmission"], case["reflection"]]]
-    rows += [[blank, blank, blank] + pair for pair in examples.values()]
-    pad_v, pad_h = np.ones((size, 4, 3), np.float32), np.ones((4, 5 * size + 16, 3), np.float32)
-    lines = [np.concatenate([x for im in row for x in (np.clip(im, 0, 1) ** (1 / 2.2), pad_v)][:-1], axis=1)
-             for row in rows]
-    write_image(path, np.concatenate([x for line in lines for x in (line, pad_h)][:-1], axis=0))
+    rows = [[*case["observations"], case["transmission"], case["reflection"]]]
+    rows += [[None, None, None, *pair] for pair in examples.values()]
+    write_image(path, tile(rows))
     return list(examples)
 
 
@@ -77,6 +73,8 @@ def bench(
                                                             "reflect.weights.h5.")] = None,
     markdown: Annotated[Path | None, typer.Option(help="Write the tables to this Markdown file.")] = None,
     strip: Annotated[Path | None, typer.Option(help="Write a picture strip (PNG) of one case.")] = None,
+    sheet: Annotated[Path | None, typer.Option(help="Write a sheet (PNG) of full-pipeline training triples with "
+                                                    "the network's estimates, like figure 5.11.")] = None,
 ) -> dict[str, Any]:
     """Farid, Schechner, the canonical projection and the network on held-out captures; the ablation.
 
@@ -112,6 +110,8 @@ def bench(
                + "".join(f" --ablation {a}" for a in ablation or []) + f" --backend {ctx.backend.name}")
     env = environment(("mf-core", "mf-reflect", "keras", "torch", "tensorflow", "numpy", "scikit-learn"))
     columns = _strip(held_out[0], examples, strip) if strip is not None else []
+    if sheet is not None:
+        write_image(sheet, sample_sheet(training_samples(ctx.seed), model))
     if markdown is not None:
         note = (f"{cases} triples (0°, 45°, 90°) of {size}x{size} px synthesised from the held-out photographs "
                 "with the full pipeline (DR, abrupt edges, scene motion, curved glass); linear intensities in "
@@ -119,6 +119,10 @@ def bench(
         picture = "" if strip is None else (f"\n\n![strip]({strip.name})\n\nThe strip: first row the three "
                                             "observations, true T and true R; then T̂ and R̂ of " +
                                             ", ".join(columns) + " (gamma 2.2 for viewing).")
+        if sheet is not None:
+            picture += (f"\n\n![training triples]({sheet.name})\n\nTraining triples (full pipeline, training "
+                        "photographs), like figure 5.11: the three observations, true T, true R" +
+                        (", the network's T̂ and R̂." if with_net else "."))
         about = (f"Weights: {weights_name} (width {card.get('width')}, preset {card.get('preset', '?')}, "
                  f"{card.get('trained_steps', '?')} steps)." if with_net else
                  "No network weights are shipped yet: the classical methods only.")

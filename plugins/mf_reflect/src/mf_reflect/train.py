@@ -12,7 +12,8 @@ Validation always uses the full pipeline (what real captures look like), on a
 fixed set drawn from the training photographs with its own seed; the
 photographs held out for ``mf bench reflect`` are never seen. The run folder
 (checkpoints, ``--resume``, ``log.csv``, best ``reflect.weights.h5`` with its
-card) is :mod:`mfcore.training`'s.
+card) is :mod:`mfcore.training`'s; beside them, ``samples.png`` shows four of
+the pipeline's training triples with the best network's estimates (figure 5.11).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 import typer
 
 from mfcore.errors import InputError
+from mfcore.images import write_image
 from mfcore.keras_models import import_tensorflow_quietly, keras_backend_for
 from mfcore.metrics import psnr
 from mfcore.synthesizer import BoundSynthesizer, Sample
@@ -34,6 +36,7 @@ from mfcore.training import (CheckpointEveryOption, LrOption, Preset, ResumeOpti
                              StepsOption, StopAfterOption, ValidateEveryOption, WidthOption, WorkersOption, fit)
 
 from .canonical import canonical_projection
+from .sheet import sample_sheet, training_samples
 from .synthesis import ANGLES, reflection_sample
 
 VALIDATION_SEED = 20_000_003
@@ -182,6 +185,7 @@ def train(
     observations, targets = validation_set(validation)
     baselines = canonical_baseline(observations, targets)
     batches = Batches(config, data or [], use_stream, workers, ctx.seed + state["step"], images)
+    samples = training_samples(ctx.seed, images=str(images) if images else None, **Pipeline(config.pipeline).params())
 
     def on_best() -> None:
         card = {
@@ -196,6 +200,7 @@ def train(
                          f"--backend {keras_name}",
         }
         run.write_best(model, lambda: build_network(angles, config.width, config.patch), card)
+        write_image(run.folder / "samples.png", sample_sheet(samples, model))
 
     try:
         state = fit(model, batches, run, state, steps=config.steps,
