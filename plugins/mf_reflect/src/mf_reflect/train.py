@@ -88,14 +88,18 @@ def _crop(sample: Sample, patch: int, rng: np.random.Generator, source: str) -> 
     return obs[:, y:y + patch, x:x + patch], targets[:, y:y + patch, x:x + patch]
 
 
+def synthesis_params(config: Config, images: Path | None) -> dict[str, Any]:
+    """The synthesiser's switches for the run's pipeline and photographs (training batches and samples.png)."""
+    return {"images": str(images) if images else None, **Pipeline(config.pipeline).params()}
+
+
 class Batches:
     """Batches (observations (B, 3, P, P, 3), targets (B, 2, P, P, 3)) from LMDB files and live streams."""
 
     def __init__(self, config: Config, data: list[Path], stream: bool, workers: int, seed: int,
                  images: Path | None) -> None:
         self.config = config
-        params = {"size": config.patch, "images": str(images) if images else None,
-                  **Pipeline(config.pipeline).params()}
+        params = {"size": config.patch, **synthesis_params(config, images)}
         streams = {"reflect/triple": BoundSynthesizer(reflection_sample, params)} if stream else {}
         self.sources = Sources(data, streams, workers, seed, hwm=4 * config.batch)
 
@@ -185,7 +189,7 @@ def train(
     observations, targets = validation_set(validation)
     baselines = canonical_baseline(observations, targets)
     batches = Batches(config, data or [], use_stream, workers, ctx.seed + state["step"], images)
-    samples = training_samples(ctx.seed, images=str(images) if images else None, **Pipeline(config.pipeline).params())
+    samples = training_samples(ctx.seed, **synthesis_params(config, images))
 
     def on_best() -> None:
         card = {

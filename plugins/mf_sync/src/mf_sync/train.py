@@ -204,7 +204,7 @@ def train(
         log.append(entry)
         weights = output / f"iter{iteration}.weights.h5"
         save_inference_weights(model, lambda: build_network(config.width), weights,
-              {**card, "iteration": iteration, "log": log})
+                               {**card, "iteration": iteration, "log": log})
         _figure(model, bank, output / f"cost_iter{iteration}.png")
         with atomic_path(output / "log.json") as tmp:
             tmp.write_text(json.dumps(log, indent=1))
