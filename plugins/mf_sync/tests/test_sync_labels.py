@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from mf_sync.bank import jitter
 from mf_sync.labels import FAR, NEAR, Tours, TripletSampler, find_tours, intra_pairs, transitive_pairs
 from mf_sync.simulated import PlaceDescriptors, drive_positions
 
@@ -50,15 +49,3 @@ def test_negatives_are_far_from_the_positive():
     same = videos[2] == videos[1]
     assert same.all()  # intra labels: negatives from the same video
     assert (np.abs(frames[2] - frames[1]) >= FAR - 1).all()
-
-
-def test_jitter_changes_light_but_stays_in_range():
-    rng = np.random.default_rng(0)
-    images = rng.random((6, 8, 8, 3)).astype(np.float32)
-    out = jitter(images, rng)
-    assert out.shape == images.shape and out.min() >= 0 and out.max() <= 1
-    assert np.abs(out - images).mean() > 0.02
-    # Monotone per channel: the order of pixel intensities survives.
-    for i in range(6):
-        order = np.argsort(images[i, ..., 0].ravel())
-        assert (np.diff(out[i, ..., 0].ravel()[order]) >= -1e-6).all()

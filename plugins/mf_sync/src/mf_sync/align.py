@@ -1,4 +1,4 @@
-"""Aligning two videos: descriptors, coarse tour, full-rate boxes, smoothed frame mapping.
+"""Aligning two videos: descriptors, coarse tour, a full-rate band, smoothed frame mapping.
 
 This is the pipeline behind ``mf run sync``; the descriptor is a parameter
 (the learned network, SeqSLAM-style pixels, or anything that maps frames to
@@ -64,15 +64,19 @@ def coarse_tour(coarse_costs: Callable[[], np.ndarray], rate: float, watch: Stop
     return tour, decorrelated
 
 
-def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, fps: float, step: int = STEP) -> Alignment:
-    """Align two videos from their coarse cost matrix (every ``step``-th frame) and full-rate cost boxes."""
+def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, frames_b: int, fps: float,
+                step: int = STEP) -> Alignment:
+    """Align two videos from their coarse cost matrix (every ``step``-th frame) and full-rate cost boxes.
+
+    ``frames_b`` is the number of frames of video B (the columns).
+    """
     watch = Stopwatch()
     tour, decorrelated = coarse_tour(coarse_costs, fps / step, watch)
     if tour is None:
         empty = np.zeros(0)
         return Alignment(empty.astype(np.int64), empty, empty, None, decorrelated, dict(watch))
     with watch("fine"):
-        path = refine(tour, step, box)
+        path = refine(tour, step, box, frames_b)
         frames_a, frames_b = frame_mapping(path)
         confidence = np.interp(frames_a, tour.rows * step, tour.confidence)
     return Alignment(frames_a, frames_b, confidence, tour, decorrelated, dict(watch))
@@ -81,7 +85,8 @@ def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, fps: float
 def align_descriptors(desc_a: np.ndarray, desc_b: np.ndarray, fps: float, step: int = STEP) -> Alignment:
     """Align two videos given full-rate descriptors of every frame (Euclidean costs)."""
     return align_costs(lambda: cost_matrix(desc_a[::step], desc_b[::step]),
-                       lambda a0, a1, b0, b1: cost_matrix(desc_a[a0:a1 + 1], desc_b[b0:b1 + 1]), fps, step)
+                       lambda a0, a1, b0, b1: cost_matrix(desc_a[a0:a1 + 1], desc_b[b0:b1 + 1]), len(desc_b), fps,
+                       step)
 
 
 def align_frames(frames_a: np.ndarray, frames_b: np.ndarray, describe: Describe, fps: float,

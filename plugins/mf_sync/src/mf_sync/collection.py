@@ -5,7 +5,7 @@ Coarse descriptors (every 10th frame) of the whole collection go into an
 snippet asks for its nearest neighbours; a video that answers for a good share
 of the snippet, around a consistent place, is a candidate, and the snippet is
 aligned to the window of that video around its answers with the full pipeline
-(tour, full-rate boxes, smoothing). The index keeps this cheap for large
+(tour, full-rate band, smoothing). The index keeps this cheap for large
 collections: only candidates are aligned, and only within their windows.
 """
 

@@ -12,7 +12,12 @@ about two nanoseconds per cell.
 warping, Sakoe & Chiba): every corner-to-corner path then carries the same total
 weight, so a path that waits (one video stands still at a traffic light) is not
 out-bid by a shorter diagonal through wrong matches. The thesis's coarse
-search uses equal weights (``diagonal=1``); the full-rate boxes use 2.
+search uses equal weights (``diagonal=1``); the full-rate band uses 2.
+
+:func:`banded_min_path` is the same recursion restricted to a band of columns
+per row (the full-rate search around a coarse tour, :mod:`mf_sync.fine`): only
+the band's cells are stored, so two 35-minute videos need a few million cells,
+not four billion.
 """
 
 from __future__ import annotations
@@ -90,3 +95,69 @@ def min_path(costs: np.ndarray, free_start: bool, end_row: int | None = None,
     last, moves = _accumulate(columns, free_start, float(diagonal))
     row = int(np.argmin(last)) if end_row is None else int(end_row)
     return _backtrack(moves, row), float(last[row])
+
+
+@njit(cache=True)
+def _accumulate_band(costs: np.ndarray, offsets: np.ndarray, lo: np.ndarray, hi: np.ndarray, start: int,
+                     diagonal: float) -> tuple[np.ndarray, np.ndarray]:
+    """Accumulated costs and moves of every band cell (flat, row r's columns lo[r]..hi[r] at offsets[r])."""
+    acc = np.full(len(costs), np.inf)
+    moves = np.full(len(costs), -1, np.int8)
+    for r in range(len(lo)):
+        for b in range(lo[r], hi[r] + 1):
+            k = offsets[r] + b - lo[r]
+            c = costs[k]
+            best, move = np.inf, -1
+            if r == 0 and b == start:
+                best, move = 0.0, _START
+            if b > lo[r] and acc[k - 1] < best:
+                best, move = acc[k - 1], _LEFT
+            if r > 0 and lo[r - 1] <= b <= hi[r - 1]:
+                up = acc[offsets[r - 1] + b - lo[r - 1]]
+                if up < best:
+                    best, move = up, _UP
+            if r > 0 and lo[r - 1] <= b - 1 <= hi[r - 1]:
+                diag = acc[offsets[r - 1] + b - 1 - lo[r - 1]] + (diagonal - 1.0) * c
+                if diag < best:
+                    best, move = diag, _DIAGONAL
+            acc[k], moves[k] = best + c, move
+    return acc, moves
+
+
+@njit(cache=True)
+def _backtrack_band(moves: np.ndarray, offsets: np.ndarray, lo: np.ndarray, end: int) -> np.ndarray:
+    r, b = len(lo) - 1, end
+    path = np.empty((len(moves), 2), np.int64)
+    n = 0
+    while True:
+        path[n, 0], path[n, 1] = r, b
+        n += 1
+        move = moves[offsets[r] + b - lo[r]]
+        if move == _START or move < 0:
+            break
+        if move == _LEFT:
+            b -= 1
+        elif move == _DIAGONAL:
+            r -= 1
+            b -= 1
+        else:
+            r -= 1
+    return path[:n][::-1].copy()
+
+
+def banded_min_path(costs: np.ndarray, lo: np.ndarray, hi: np.ndarray, start: int, end: int,
+                    diagonal: float = 1.0) -> tuple[np.ndarray, float]:
+    """The cheapest monotone path from (0, ``start``) to (last row, ``end``) through a band of columns.
+
+    Row r holds the costs of columns ``lo[r]..hi[r]`` (both non-decreasing in r), concatenated row after row
+    in the flat ``costs``. Moves and weights are :func:`min_path`'s, with rows and columns as given. Returns
+    the (n, 2) path of (row, column) and its cost; the cost is infinite when the band does not connect the two
+    ends.
+    """
+    lo, hi = np.asarray(lo, np.int64), np.asarray(hi, np.int64)
+    offsets = np.r_[0, np.cumsum(hi - lo + 1)[:-1]].astype(np.int64)
+    if not (lo[0] <= start <= hi[0] and lo[-1] <= end <= hi[-1]):
+        raise ValueError("the path's ends lie outside the band")
+    acc, moves = _accumulate_band(np.asarray(costs, np.float64), offsets, lo, hi, int(start), float(diagonal))
+    total = float(acc[offsets[-1] + end - lo[-1]])
+    return _backtrack_band(moves, offsets, lo, int(end)), total
