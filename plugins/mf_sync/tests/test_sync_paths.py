@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mf_sync.paths import min_path
+from mf_sync.paths import banded_min_path, min_path
 
 
 def brute_force(costs: np.ndarray, free_start: bool, diagonal: float = 1.0) -> np.ndarray:
@@ -60,3 +60,37 @@ def test_min_path_follows_a_planted_valley_with_a_stop():
     path, _ = min_path(costs, free_start=True)
     on_path = {tuple(p) for p in path}
     assert sum(p in on_path for p in truth) >= 38
+
+
+def random_band(rng: np.random.Generator, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """Non-decreasing column ranges per row that overlap from one row to the next."""
+    lo = np.sort(rng.integers(0, cols // 2, rows))
+    hi = np.maximum(np.sort(rng.integers(cols // 2, cols, rows)), lo)
+    lo[1:] = np.minimum(lo[1:], hi[:-1])  # consecutive rows share a column: a path exists
+    return lo, hi
+
+
+@pytest.mark.parametrize("diagonal", [1.0, 2.0])
+def test_banded_min_path_equals_the_dense_path_with_the_band_cut_out(diagonal):
+    rng = np.random.default_rng(11)
+    for _ in range(100):
+        rows, cols = int(rng.integers(1, 12)), int(rng.integers(2, 14))
+        lo, hi = random_band(rng, rows, cols)
+        dense = np.full((rows, cols), np.inf)
+        for r in range(rows):
+            dense[r, lo[r]:hi[r] + 1] = rng.random(hi[r] - lo[r] + 1)
+        start = int(rng.integers(lo[0], hi[0] + 1))
+        end = int(rng.integers(max(lo[-1], start), hi[-1] + 1))
+        flat = np.concatenate([dense[r, lo[r]:hi[r] + 1] for r in range(rows)])
+        path, total = banded_min_path(flat, lo, hi, start, end, diagonal=diagonal)
+        _, reference = min_path(dense[:, start:end + 1], free_start=False, end_row=rows - 1, diagonal=diagonal)
+        assert total == pytest.approx(reference, rel=1e-5)
+        assert tuple(path[0]) == (0, start) and tuple(path[-1]) == (rows - 1, end)
+        steps = np.diff(path, axis=0)
+        assert ((steps >= 0) & (steps <= 1)).all() and (steps.sum(axis=1) >= 1).all()
+        assert all(lo[r] <= b <= hi[r] for r, b in path)
+
+
+def test_banded_min_path_rejects_ends_outside_the_band():
+    with pytest.raises(ValueError):
+        banded_min_path(np.zeros(6), np.array([0, 1]), np.array([2, 3]), start=3, end=3)
