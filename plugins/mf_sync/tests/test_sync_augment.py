@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from mf_sync.augment import MAX_SHIFT, MAX_ZOOM, augment, light, mount
+from mf_sync.augment import MAX_ROLL_DEGREES, MAX_SHIFT, augment, light, mount
 
 
 def test_light_changes_colour_but_keeps_the_layout_and_range():
@@ -15,7 +15,7 @@ def test_light_changes_colour_but_keeps_the_layout_and_range():
         assert np.corrcoef(image.mean(axis=2).ravel(), changed.mean(axis=2).ravel())[0, 1] > 0.7
 
 
-def test_mount_moves_a_point_by_at_most_the_documented_shift_and_zoom():
+def test_mount_moves_a_point_by_at_most_the_documented_shift_and_roll():
     rng = np.random.default_rng(1)
     height, width = 64, 96
     for _ in range(50):
@@ -24,9 +24,9 @@ def test_mount_moves_a_point_by_at_most_the_documented_shift_and_zoom():
         image[y - 1:y + 2, x - 1:x + 2] = 1.0
         moved = mount(image, rng)[..., 0]
         cy, cx = np.unravel_index(np.argmax(moved), moved.shape)
-        # Shift plus zoom and roll about the centre, plus a pixel of interpolation.
+        # Shift plus roll about the centre, plus a pixel of interpolation.
         radius = np.hypot(y - height / 2, x - width / 2)
-        bound = MAX_SHIFT * width + (MAX_ZOOM + np.radians(3.0)) * radius + 1.5
+        bound = MAX_SHIFT * width + np.radians(MAX_ROLL_DEGREES) * radius + 1.5
         assert np.hypot(cy - y, cx - x) <= bound
 
 

@@ -43,3 +43,14 @@ def test_no_overlap_is_an_error_not_a_score():
 
     with pytest.raises(InputError, match="do not overlap"):
         alignment_errors(ground_truth_ranges(truth([1.0]), truth([5.0, 6.0])), np.arange(1), np.zeros(1))
+
+
+def test_nearest_right_accepts_any_frame_of_a_stop_within_a_coarse_step():
+    from mf_sync.bench import nearest_right
+
+    ranges = [None] * 10 + [(f - 10, f - 8) for f in range(10, 40)] + [(25, 60)] * 10 + [None] * 10
+    costs = np.ones((7, 8), np.float32)
+    costs[1, 0] = costs[2, 3] = costs[3, 2] = costs[4, 6] = 0.0  # rows are A's frames 0, 10, 20, ...
+    # Rows 0, 5 and 6 have no match; row 1 (range 0-2) -> B 0 right; row 2 (10-12) -> 30 wrong; row 3
+    # (20-22) -> 20 right; row 4 (a stop of B, 25-60) -> 60 right.
+    assert nearest_right(costs, ranges).tolist() == [True, False, True, True]

@@ -10,9 +10,11 @@ found across appearances:
 - **light**: exposure, white balance, gamma and desaturation (dusk, seasons);
 - **weather and sensor**: haze (a blend towards a bright grey), blur, noise and
   a dark streak (a wiper blade), each only sometimes;
-- **mount**: a small shift, zoom and roll, as another car's camera sits at
-  another height, lane position and angle (at most ``MAX_SHIFT`` of the width
-  and ``MAX_ZOOM`` of scale).
+- **mount**: a small shift and roll, as another car's camera sits at another
+  height, lane position and angle (at most ``MAX_SHIFT`` of the width). No
+  zoom: zooming looks like driving on, and telling places a few metres apart
+  is the network's job (with a 10 % zoom the first iteration's descriptors
+  found the right place a third less often on validation drives).
 
 Images are (B, H, W, 3) float32 in [0, 1], the network input size.
 """
@@ -22,10 +24,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-#: Largest shift (share of the image width / height) and zoom (relative scale change) of the mount.
-MAX_SHIFT = 0.05
-MAX_ZOOM = 0.1
-MAX_ROLL_DEGREES = 3.0
+#: Largest shift (share of the image width / height) and roll of the mount.
+MAX_SHIFT = 0.03
+MAX_ROLL_DEGREES = 2.0
 
 
 def light(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -56,10 +57,9 @@ def weather(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def mount(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A small random shift, zoom and roll about the image centre (borders replicated)."""
+    """A small random shift and roll about the image centre (borders replicated)."""
     height, width = image.shape[:2]
-    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), rng.uniform(-MAX_ROLL_DEGREES, MAX_ROLL_DEGREES),
-                                     1 + rng.uniform(-MAX_ZOOM, MAX_ZOOM))
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), rng.uniform(-MAX_ROLL_DEGREES, MAX_ROLL_DEGREES), 1.0)
     matrix[:, 2] += rng.uniform(-MAX_SHIFT, MAX_SHIFT, 2) * (width, height)
     return cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 

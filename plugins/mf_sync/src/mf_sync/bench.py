@@ -8,6 +8,10 @@ pair of drives is aligned by every method:
   share of their overlapping frames of A mapped within ±1 and ±4 frames of a
   correct frame of B, the share of mapped frames that are right (±4), and the
   start and end errors of the found tour (seconds);
+- the representation alone, before any matcher: the share of overlapping
+  coarse frames of A whose cheapest coarse frame of B in the de-correlated cost
+  matrix is within one coarse step of a right one ("nearest right"). It
+  tells a weak descriptor from a weak tour;
 - pairs that share no road count the false tours a method reports.
 
 Methods: SeqSLAM-style patch-normalised pixels and SIFT match histograms
@@ -73,12 +77,21 @@ def _pairs(folder: Path, names: list[str], fps: float) -> tuple[list[tuple[int, 
     return overlapping, disjoint
 
 
+def nearest_right(coarse_costs: np.ndarray, ranges: list[tuple[int, int] | None], step: int = 10) -> np.ndarray:
+    """Per overlapping coarse frame of A: is B's cheapest coarse frame within one coarse step of a right one?"""
+    rows = [f for f in range(0, min(len(ranges), step * len(coarse_costs)), step) if ranges[f] is not None]
+    lo, hi = np.array([ranges[f] for f in rows]).reshape(-1, 2).T
+    cheapest = coarse_costs[np.asarray(rows, np.int64) // step].argmin(axis=1) * step
+    return (cheapest >= lo - step) & (cheapest <= hi + step)
+
+
 def _score(results: dict[tuple[int, int], Alignment], overlapping: list, disjoint: list, frames: int,
            describe_seconds: float, fps: float) -> dict[str, Any]:
     within1 = within4 = total = 0.0
-    precision, starts, ends, found = [], [], [], 0
+    precision, starts, ends, found, nearest = [], [], [], 0, []
     for i, j, ranges in overlapping:
         result = results[(i, j)]
+        nearest.append(nearest_right(result.coarse_costs, ranges))
         scores = alignment_errors(ranges, result.frames_a, result.frames_b)
         n = scores["overlap_frames"]
         total += n
@@ -94,6 +107,7 @@ def _score(results: dict[tuple[int, int], Alignment], overlapping: list, disjoin
         values = [r.seconds[stage] for r in results.values() if stage in r.seconds]
         stages[f"{stage} (s/pair)"] = round(float(np.mean(values)), 3) if values else "-"
     return {
+        "nearest right": f"{np.concatenate(nearest).mean():.1%}",
         "within ±1": f"{within1 / max(total, 1):.1%}", "within ±4": f"{within4 / max(total, 1):.1%}",
         "mapped right (±4)": f"{np.mean(precision):.1%}" if precision else "-",
         "tours found": f"{found}/{len(overlapping)}",
