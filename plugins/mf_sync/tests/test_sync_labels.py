@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from mf_sync.bank import jitter
 from mf_sync.labels import FAR, NEAR, Tours, TripletSampler, find_tours, intra_pairs, transitive_pairs
 from mf_sync.simulated import PlaceDescriptors, drive_positions
 
@@ -49,3 +50,13 @@ def test_negatives_are_far_from_the_positive():
     same = videos[2] == videos[1]
     assert same.all()  # intra labels: negatives from the same video
     assert (np.abs(frames[2] - frames[1]) >= FAR - 1).all()
+
+
+def test_jitter_changes_light_but_keeps_the_picture_and_range():
+    rng = np.random.default_rng(0)
+    images = rng.random((8, 16, 24, 3)).astype(np.float32)
+    out = jitter(images, rng)
+    assert out.shape == images.shape and out.dtype == np.float32 and out.min() >= 0 and out.max() <= 1
+    assert np.abs(out - images).mean() > 0.02
+    for image, changed in zip(images, out):  # the same picture: brightness order is mostly kept
+        assert np.corrcoef(image.mean(axis=2).ravel(), changed.mean(axis=2).ravel())[0, 1] > 0.7
