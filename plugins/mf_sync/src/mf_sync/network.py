@@ -1,13 +1,20 @@
 """The frame-descriptor network (thesis 4.3.1), defined once in Keras 3.
 
 A ResNet-style encoder (a strided 5×5 stem, four stages of two basic residual
-blocks with batch norm, stride 2 between stages), global average pooling and a
-dense projection to a ``dim``-dimensional descriptor on the unit sphere, so
+blocks with batch norm, stride 2 between stages), its 4×6 feature map averaged
+to a 2×3 grid, and a dense projection of the grid to a ``dim``-dimensional
+descriptor on the unit sphere, so
 that the Euclidean distance of eq. 4.1 lies in [0, 2] and the triplet margin of
 0.5 means the same thing at every training stage. The thesis starts from an
 ImageNet-trained ResNet-50 and 1000-d descriptors; with no downloads allowed,
 this network starts from scratch, and ``width`` scales its filters so that a
 narrow variant trains on a CPU.
+
+The grid keeps the layout of the view (which façade is on the left, what is
+ahead), which tells places of one street apart; global average pooling keeps
+only which textures are present. After 800 first-iteration steps, the nearest
+coarse frame on validation drives was right for 57.5 % of frames with the grid
+and 34.5 % with global pooling.
 
 Frames enter as :func:`mf_sync.inputs.prepare` makes them (64×96, [-1, 1]).
 """
@@ -63,7 +70,7 @@ def build_network(width: float = 1.0, dim: int = DIM) -> keras.Model:
         for block in range(2):
             stride = 2 if block == 0 and stage > 0 else 1
             x = _block(x, _filters(filters, width), stride, f"s{stage}b{block}")
-    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Flatten()(layers.AveragePooling2D(2, name="grid")(x))  # a 2x3 grid of the 4x6 feature map
     x = layers.Dense(dim, name="projection")(x)
     return keras.Model(inputs, UnitNorm(name="unit")(x), name="sync_descriptor")
 
