@@ -62,6 +62,16 @@ def _accumulate(columns: np.ndarray, free_start: bool, diagonal: float) -> tuple
 
 
 @njit(cache=True)
+def _previous(move: int, row: int, col: int) -> tuple[int, int]:
+    """The cell a move came from."""
+    if move == _LEFT:
+        return row, col - 1
+    if move == _DIAGONAL:
+        return row - 1, col - 1
+    return row - 1, col
+
+
+@njit(cache=True)
 def _backtrack(moves: np.ndarray, row: int) -> np.ndarray:
     cols, rows = moves.shape
     path = np.empty((rows + cols, 2), np.int64)
@@ -72,13 +82,7 @@ def _backtrack(moves: np.ndarray, row: int) -> np.ndarray:
         move = moves[j, row]
         if move == _START:
             break
-        if move == _LEFT:
-            j -= 1
-        elif move == _DIAGONAL:
-            row -= 1
-            j -= 1
-        else:
-            row -= 1
+        row, j = _previous(move, row, j)
     return path[:n][::-1].copy()
 
 
@@ -135,13 +139,7 @@ def _backtrack_band(moves: np.ndarray, offsets: np.ndarray, lo: np.ndarray, end:
         move = moves[offsets[r] + b - lo[r]]
         if move == _START or move < 0:
             break
-        if move == _LEFT:
-            b -= 1
-        elif move == _DIAGONAL:
-            r -= 1
-            b -= 1
-        else:
-            r -= 1
+        r, b = _previous(move, r, b)
     return path[:n][::-1].copy()
 
 
