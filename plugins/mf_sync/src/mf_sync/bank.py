@@ -81,8 +81,8 @@ def jitter(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     the light never changes. Jittering anchor, positive and negative independently
     tells it from the first iteration that exposure, colour cast and saturation
     (dusk, seasons) are not the place. Changes of weather (haze, blur, noise,
-    streaks) and of the camera's mount (shift, roll, zoom) on top were tried and
-    made the first iteration's descriptors worse on validation drives.
+    streaks) and of the camera's mount (shift, roll, zoom) on top were tried in
+    short first-iteration trials and made the descriptors worse.
     """
     count = len(images)
     gain = rng.uniform(0.6, 1.4, (count, 1, 1, 1)) * rng.uniform(0.85, 1.15, (count, 1, 1, 3))
