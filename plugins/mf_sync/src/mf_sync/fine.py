@@ -10,12 +10,11 @@ point to its last is found with symmetric step weights
 (:func:`mf_sync.paths.banded_min_path`, ``diagonal=2``) so that waiting at a
 stop costs what driving on does.
 
-The band is what keeps full-rate costs honest: consecutive frames of a video
-are nearly identical, so at full rate the costs of neighbouring frames barely
-differ and a path left free in a large box wanders along them (an earlier
-version searched boxes spanning 12 tour points, and lost a third of the frames
-the coarse tour had right). For two 35-minute videos the band holds a few
-million entries instead of the full matrix's four billion.
+Where the coarse tour has a gap (points failed the distinctness test, or A
+drove a detour), the box between the two tour points around it is large and
+the full-rate costs alone decide the path there; elsewhere the band is a
+coarse step wide. For two 35-minute videos it holds a few million entries
+instead of the full matrix's four billion.
 """
 
 from __future__ import annotations
