@@ -64,11 +64,11 @@ def coarse_tour(coarse_costs: Callable[[], np.ndarray], rate: float, watch: Stop
     return tour, decorrelated
 
 
-def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, frames_b: int, fps: float,
+def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, length_b: int, fps: float,
                 step: int = STEP) -> Alignment:
     """Align two videos from their coarse cost matrix (every ``step``-th frame) and full-rate cost boxes.
 
-    ``frames_b`` is the number of frames of video B (the columns).
+    ``length_b`` is the number of frames of video B (the columns).
     """
     watch = Stopwatch()
     tour, decorrelated = coarse_tour(coarse_costs, fps / step, watch)
@@ -76,7 +76,7 @@ def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, frames_b: 
         empty = np.zeros(0)
         return Alignment(empty.astype(np.int64), empty, empty, None, decorrelated, dict(watch))
     with watch("fine"):
-        path = refine(tour, step, box, frames_b)
+        path = refine(tour, step, box, length_b)
         frames_a, frames_b = frame_mapping(path)
         confidence = np.interp(frames_a, tour.rows * step, tour.confidence)
     return Alignment(frames_a, frames_b, confidence, tour, decorrelated, dict(watch))
