@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .paths import banded_min_path
+from .paths import band_offsets, banded_min_path
 from .tour import Tour
 
 CostBox = Callable[[int, int, int, int], np.ndarray]
@@ -58,7 +58,7 @@ def refine(tour: Tour, step: int, costs: CostBox, frames_b: int, pad: int | None
     pad = step if pad is None else pad
     lo, hi, boxes = band(tour, step, frames_b, pad)
     first = int(tour.rows[0]) * step
-    offsets = np.r_[0, np.cumsum(hi - lo + 1)[:-1]]
+    offsets = band_offsets(lo, hi)
     flat = np.full(int((hi - lo + 1).sum()), np.inf)
     for a0, a1, b0, b1 in boxes:
         box = costs(a0, a1, b0, b1)

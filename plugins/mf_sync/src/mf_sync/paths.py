@@ -143,6 +143,11 @@ def _backtrack_band(moves: np.ndarray, offsets: np.ndarray, lo: np.ndarray, end:
     return path[:n][::-1].copy()
 
 
+def band_offsets(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Where each row of a band (columns ``lo[r]..hi[r]``) starts in the flat array of its cells."""
+    return np.r_[0, np.cumsum(np.asarray(hi) - np.asarray(lo) + 1)[:-1]].astype(np.int64)
+
+
 def banded_min_path(costs: np.ndarray, lo: np.ndarray, hi: np.ndarray, start: int, end: int,
                     diagonal: float = 1.0) -> tuple[np.ndarray, float]:
     """The cheapest monotone path from (0, ``start``) to (last row, ``end``) through a band of columns.
@@ -153,7 +158,7 @@ def banded_min_path(costs: np.ndarray, lo: np.ndarray, hi: np.ndarray, start: in
     ends.
     """
     lo, hi = np.asarray(lo, np.int64), np.asarray(hi, np.int64)
-    offsets = np.r_[0, np.cumsum(hi - lo + 1)[:-1]].astype(np.int64)
+    offsets = band_offsets(lo, hi)
     if not (lo[0] <= start <= hi[0] and lo[-1] <= end <= hi[-1]):
         raise ValueError("the path's ends lie outside the band")
     acc, moves = _accumulate_band(np.asarray(costs, np.float64), offsets, lo, hi, int(start), float(diagonal))
