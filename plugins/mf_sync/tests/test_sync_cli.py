@@ -108,3 +108,10 @@ def test_train_runs_iterations_and_resumes(mf, tiny_drives, tmp_path, keras):
     assert card["log"][1]["labels"]["intra"] > 0 and "inter" in card["log"][1]["labels"]
     assert_clean_error(mf(*args), "already holds a run")
     assert mf(*args, "--resume").returncode == 0
+    longer = [a if a != "2" else "3" for a in args]
+    result = mf(*longer, "--resume", "--json")
+    assert result.returncode == 0, result.stderr
+    assert (out / "iter2.weights.h5").is_file()
+    assert len(json.loads((out / "sync.json").read_text())["log"]) == 3
+    assert_clean_error(mf(*args, "--resume"), "would undo")
+    assert_clean_error(mf(*longer[:-2], "--width", "0.25", "--resume"), "another configuration")

@@ -7,7 +7,8 @@ iteration 1 adds the matching tours found between videos; iteration 2 and on
 add the transitive ones. The run folder keeps each iteration's weights
 (``iter<k>.weights.h5`` with their card), a cost-matrix picture per iteration
 (the thesis's figure 4.5) and ``log.csv``; the last iteration's weights are
-``sync.weights.h5``. ``--resume`` continues after the last finished iteration.
+``sync.weights.h5``. ``--resume`` continues after the last finished iteration;
+with a larger ``--iterations`` it extends a finished run by more iterations.
 
 Ground truth is never read for training. When the videos were rendered by
 ``mf synth sync`` (``NAME.truth.csv`` beside them), the log reports how many of
@@ -131,6 +132,16 @@ def _write_csv(log: list[dict[str, Any]], path: Path) -> None:
         writer.writerows(rows)
 
 
+def _check_resumable(log: list[dict[str, Any]], config: Config, done: int, output: Path) -> None:
+    """Refuse to resume a run with another configuration; more iterations than before extend a finished run."""
+    started = dict(log[0].get("config", {})) if log else {}
+    if {**started, "iterations": 0} != {**asdict(config), "iterations": 0}:
+        raise InputError(f"{output}: the run was started with another configuration")
+    if config.iterations < done:
+        raise InputError(f"{output} already holds {done} iterations; --iterations {config.iterations} would "
+                         "undo some")
+
+
 def train(
     ctx: RunContext,
     videos: Annotated[Path, typer.Argument(help="Folder of training videos (e.g. from `mf synth sync --pool "
@@ -163,8 +174,7 @@ def train(
     model.compile(optimizer=keras.optimizers.Adam(config.lr), loss=triplet_loss)
     log: list[dict[str, Any]] = json.loads((output / "log.json").read_text()) if done else []
     if done:
-        if not log or log[0].get("config") != asdict(config):
-            raise InputError(f"{output}: the run was started with another configuration")
+        _check_resumable(log, config, len(done), output)
         model.load_weights(str(done[-1]))
     output.mkdir(parents=True, exist_ok=True)
     bank = FrameBank(files, quiet=ctx.json)
