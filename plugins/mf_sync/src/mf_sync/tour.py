@@ -4,8 +4,12 @@ Rows are the coarse frames of video A, columns those of video B. The matrix is
 cut along B into overlapping stripes (90 s of B each; a sixth of B when that is less, so that a short video
 still has several stripes and one that straddles the end of the overlap does
 not doom its neighbours); in each, the cheapest monotone path
-from an artificial start node on the left to the right border is found
-(:func:`mf_sync.paths.min_path`). Evidence that a stripe's path is a real tour
+from an artificial start node on the left to the right border is found.
+"Cheapest" is the least *mean* cost per cell (:func:`mf_sync.paths.min_mean_path`),
+where the thesis's Dijkstra minimises the sum: a sum favours short paths, so
+where one car is stopped or much slower the true valley runs steeply through
+many rows and a flat path through mediocre cells out-bids it; such stripes were
+rejected and tours covered only part of their overlap. Evidence that a stripe's path is a real tour
 is that it agrees with a neighbouring stripe's path, found independently, in
 their shared columns: stripes that connect to neither neighbour within
 ``connect_seconds`` (2 s) are rejected.
@@ -15,7 +19,10 @@ two videos with nothing in common both paths can settle into the same random
 dip. A stripe must therefore also pass a null test the thesis does not have:
 its path must cost less than ``NULL_RATIO`` times the best path through the same
 stripe with video A played backwards. A true tour is a monotone valley that the
-reversal destroys; noise keeps its statistics under reversal.
+reversal destroys; noise keeps its statistics under reversal. The least mean of
+noise varies more than its least sum (the path may pick its length), so the
+finished tour is tested once more over all the columns it spans, where the
+longer path's null is tighter, at ``TOUR_NULL_RATIO``.
 
 Path points are then rejected where the valley is not distinct. The thesis
 keeps a point p when every alternative p' at ``±ε`` along either video is
@@ -35,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .paths import min_path
+from .paths import has_cheaper_path, min_mean_path
 
 STRIPE_SECONDS = 90.0
 CONNECT_SECONDS = 2.0
@@ -43,8 +50,10 @@ CONNECT_SECONDS = 2.0
 XI = 5 / 6
 EPSILON_SECONDS = 1.0
 MIN_SECONDS = 10.0
-#: A stripe's path must cost less than this share of the best path with video A reversed.
+#: A stripe's path must cost less (in mean) than this share of the best path with video A reversed.
 NULL_RATIO = 0.9
+#: The same test once more over all the columns the tour spans, stricter: a longer path has a tighter null.
+TOUR_NULL_RATIO = 0.85
 #: Stripes are never narrower than this many coarse frames.
 MIN_STRIPE = 12
 
@@ -124,7 +133,8 @@ def _monotone_chain(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
 def match_tour(costs: np.ndarray, rate: float, stripe_seconds: float = STRIPE_SECONDS,
                connect_seconds: float = CONNECT_SECONDS, xi: float = XI, epsilon_seconds: float = EPSILON_SECONDS,
-               min_seconds: float = MIN_SECONDS, null_ratio: float = NULL_RATIO) -> Tour | None:
+               min_seconds: float = MIN_SECONDS, null_ratio: float = NULL_RATIO,
+               tour_null_ratio: float = TOUR_NULL_RATIO) -> Tour | None:
     """The matching tour through a de-correlated, non-negative coarse cost matrix, or None when there is none.
 
     ``rate`` is coarse frames per second (the video's frame rate over the coarse step).
@@ -132,11 +142,11 @@ def match_tour(costs: np.ndarray, rate: float, stripe_seconds: float = STRIPE_SE
     height, width = costs.shape
     stripe_width = max(MIN_STRIPE, min(round(stripe_seconds * rate), width // 6))
     ranges = _stripes(width, stripe_width)
-    solved, significant = [], []
+    solved, significant, mean = [], [], None
     for c0, c1 in ranges:
-        path, cost = min_path(costs[:, c0:c1], free_start=True)
+        path, mean = min_mean_path(costs[:, c0:c1], guess=mean)
         solved.append((c0, c1, path, _rows_per_column(path, c1 - c0)))
-        significant.append(cost < null_ratio * min_path(costs[::-1, c0:c1], free_start=True)[1])
+        significant.append(not has_cheaper_path(costs[::-1, c0:c1], mean / null_ratio))
     tolerance = connect_seconds * rate
     accepted = []
     for k, (c0, c1, _, per_column) in enumerate(solved):
@@ -162,5 +172,8 @@ def match_tour(costs: np.ndarray, rate: float, stripe_seconds: float = STRIPE_SE
     if len(chain) < min_seconds * rate:
         return None
     pts, ratio = pts[chain], ratio[chain]
+    span = costs[:, pts[0, 1]:pts[-1, 1] + 1]
+    if has_cheaper_path(span[::-1], min_mean_path(span)[1] / tour_null_ratio):
+        return None
     confidence = np.clip(1 - ratio, 0, 1)
     return Tour(pts[:, 0], pts[:, 1], costs[pts[:, 0], pts[:, 1]], confidence, stripes)
