@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mf_sync.paths import banded_min_path, has_cheaper_path, min_mean_path, min_path
+from mf_sync.paths import banded_min_path, columns_of, has_cheaper_path, min_mean_path, min_path
 
 
 def brute_force(costs: np.ndarray, free_start: bool, diagonal: float = 1.0) -> np.ndarray:
@@ -59,13 +59,16 @@ def test_min_mean_path_is_the_least_mean_of_all_paths():
     for _ in range(60):
         costs = rng.random(tuple(rng.integers(1, 6, 2))).astype(np.float32)
         best = min(np.mean([costs[p] for p in path]) for path in all_paths(*costs.shape))
-        path, mean = min_mean_path(costs, guess=float(rng.choice([0.0, 0.5, 1.0])))
+        path, mean = min_mean_path(columns_of(costs), guess=float(rng.choice([0.0, 0.5, 1.0])))
         assert mean == pytest.approx(best, abs=1e-5)
         assert costs[path[:, 0], path[:, 1]].mean() == pytest.approx(mean, abs=1e-6)
         steps = np.diff(path, axis=0)
         assert ((steps >= 0) & (steps <= 1)).all() and (steps.sum(axis=1) >= 1).all()
         assert path[0, 1] == 0 and path[-1, 1] == costs.shape[1] - 1
-        assert has_cheaper_path(costs, best + 1e-3) and not has_cheaper_path(costs, best - 1e-3)
+        assert has_cheaper_path(columns_of(costs), best + 1e-3) and not has_cheaper_path(columns_of(costs), best - 1e-3)
+        reversed_best = min(np.mean([costs[::-1][p] for p in path]) for path in all_paths(*costs.shape))
+        assert has_cheaper_path(columns_of(costs), reversed_best + 1e-3, reverse=True)
+        assert not has_cheaper_path(columns_of(costs), reversed_best - 1e-3, reverse=True)
 
 
 def test_min_mean_path_follows_a_steep_valley_that_the_least_total_path_cuts_across():
@@ -75,7 +78,7 @@ def test_min_mean_path_follows_a_steep_valley_that_the_least_total_path_cuts_acr
     for r, c in valley:
         costs[r, c] = rng.uniform(0.1, 0.3)
     on_valley = lambda path: np.mean([abs(r - (11 + 3 * c)) <= 2 for r, c in path])  # noqa: E731
-    assert on_valley(min_mean_path(costs)[0]) > 0.95
+    assert on_valley(min_mean_path(columns_of(costs))[0]) > 0.95
     assert on_valley(min_path(costs, free_start=True)[0]) < 0.5
 
 

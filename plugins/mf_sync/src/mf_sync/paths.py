@@ -31,19 +31,20 @@ MEAN_ITERATIONS = 20
 
 
 @njit(cache=True, nogil=True)
-def _accumulate(columns: np.ndarray, free_start: bool, diagonal: float,
-                offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def _accumulate(columns: np.ndarray, free_start: bool, diagonal: float, offset: float = 0.0,
+                reverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Accumulated costs of the last column and the move into every cell (both indexed [column, row]).
 
     The matrix comes transposed (one column per row of memory) so the inner loop walks contiguous memory.
-    ``offset`` is subtracted from every cell (:func:`min_mean_path`) without a copy of the matrix.
+    ``offset`` is subtracted from every cell (:func:`min_mean_path`) and ``reverse`` reads the rows
+    backwards (the null test of :mod:`mf_sync.tour`), both without a copy of the matrix.
     """
     cols, rows = columns.shape
     moves = np.empty((cols, rows), np.int8)
     prev = np.empty(rows)
     cur = np.empty(rows)
     for i in range(rows):
-        c = columns[0, i] - offset
+        c = columns[0, rows - 1 - i if reverse else i] - offset
         start = 0.0 if (free_start or i == 0) else np.inf
         up = prev[i - 1] if i > 0 else np.inf
         if start <= up:
@@ -52,7 +53,7 @@ def _accumulate(columns: np.ndarray, free_start: bool, diagonal: float,
             prev[i], moves[0, i] = up + c, _UP
     for j in range(1, cols):
         for i in range(rows):
-            c = columns[j, i] - offset
+            c = columns[j, rows - 1 - i if reverse else i] - offset
             best, move = prev[i], _LEFT
             if i > 0:
                 diag = prev[i - 1] + (diagonal - 1.0) * c
@@ -105,28 +106,32 @@ def min_path(costs: np.ndarray, free_start: bool, end_row: int | None = None,
     return _backtrack(moves, row), float(last[row])
 
 
-def min_mean_path(costs: np.ndarray, guess: float | None = None,
+def columns_of(costs: np.ndarray) -> np.ndarray:
+    """The cost matrix stored column by column (float32): one copy, after which every stripe of columns that
+    :func:`min_mean_path` and :func:`has_cheaper_path` search is a contiguous view."""
+    return np.ascontiguousarray(np.asarray(costs, np.float32).T)
+
+
+def min_mean_path(columns: np.ndarray, guess: float | None = None,
                   iterations: int = MEAN_ITERATIONS) -> tuple[np.ndarray, float]:
     """The monotone path from any row of the left column to the right column with the least mean cell cost.
 
-    A least-total path is short: where one video stands still or plays much
-    slower, the true valley runs steeply through many rows and a flatter path
-    through mediocre cells costs less in sum. The mean is blind to the slope.
-    Dinkelbach's method finds it with a few least-total searches: the
-    least-total path through ``costs - λ`` has a mean below ``λ`` unless ``λ``
-    already is the least mean, so ``λ`` is set to each new path's mean until it
-    stops falling. ``guess`` starts ``λ`` (a neighbouring stripe's mean saves a
-    search; default 0, the least-total path). Returns the path as (n, 2) array
-    of (row, column) and its mean cost.
+    ``columns`` is a stripe of :func:`columns_of`. A least-total path is short:
+    where one video stands still or plays much slower, the true valley runs
+    steeply through many rows and a flatter path through mediocre cells costs
+    less in sum. The mean is blind to the slope. Dinkelbach's method finds it
+    with a few least-total searches: the least-total path through ``costs - λ``
+    has a mean below ``λ`` unless ``λ`` already is the least mean, so ``λ`` is
+    set to each new path's mean until it stops falling. ``guess`` starts ``λ``
+    (a neighbouring stripe's mean saves a search; default 0, the least-total
+    path). Returns the path as (n, 2) array of (row, column) and its mean cost.
     """
-    costs = np.asarray(costs, np.float32)
-    columns = np.ascontiguousarray(costs.T)
     mean, path = np.inf, np.zeros((0, 2), np.int64)
     offset = 0.0 if guess is None else float(guess)
     for _ in range(iterations):
         last, moves = _accumulate(columns, True, 1.0, offset)
         candidate = _backtrack(moves, int(np.argmin(last)))
-        candidate_mean = float(costs[candidate[:, 0], candidate[:, 1]].mean())
+        candidate_mean = float(columns[candidate[:, 1], candidate[:, 0]].mean())
         if candidate_mean >= mean - 1e-6 * abs(mean):
             break
         path, mean = candidate, candidate_mean
@@ -134,13 +139,13 @@ def min_mean_path(costs: np.ndarray, guess: float | None = None,
     return path, mean
 
 
-def has_cheaper_path(costs: np.ndarray, mean: float) -> bool:
+def has_cheaper_path(columns: np.ndarray, mean: float, reverse: bool = False) -> bool:
     """Whether some monotone path from the left column to the right column has a mean cell cost below ``mean``.
 
-    One least-total search through ``costs - mean``: it is negative exactly when such a path exists.
+    ``columns`` is a stripe of :func:`columns_of`; ``reverse`` plays the row video backwards. One
+    least-total search through ``costs - mean``: it ends below zero exactly when such a path exists.
     """
-    columns = np.ascontiguousarray(np.asarray(costs, np.float32).T)
-    last, _ = _accumulate(columns, True, 1.0, float(mean))
+    last, _ = _accumulate(columns, True, 1.0, float(mean), reverse)
     return bool(last.min() < 0)
 
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .paths import has_cheaper_path, min_mean_path
+from .paths import columns_of, has_cheaper_path, min_mean_path
 
 STRIPE_SECONDS = 90.0
 CONNECT_SECONDS = 2.0
@@ -142,11 +142,12 @@ def match_tour(costs: np.ndarray, rate: float, stripe_seconds: float = STRIPE_SE
     height, width = costs.shape
     stripe_width = max(MIN_STRIPE, min(round(stripe_seconds * rate), width // 6))
     ranges = _stripes(width, stripe_width)
+    columns = columns_of(costs)
     solved, significant, mean = [], [], None
     for c0, c1 in ranges:
-        path, mean = min_mean_path(costs[:, c0:c1], guess=mean)
+        path, mean = min_mean_path(columns[c0:c1], guess=mean)
         solved.append((c0, c1, path, _rows_per_column(path, c1 - c0)))
-        significant.append(not has_cheaper_path(costs[::-1, c0:c1], mean / null_ratio))
+        significant.append(not has_cheaper_path(columns[c0:c1], mean / null_ratio, reverse=True))
     tolerance = connect_seconds * rate
     accepted = []
     for k, (c0, c1, _, per_column) in enumerate(solved):
@@ -172,8 +173,9 @@ def match_tour(costs: np.ndarray, rate: float, stripe_seconds: float = STRIPE_SE
     if len(chain) < min_seconds * rate:
         return None
     pts, ratio = pts[chain], ratio[chain]
-    span = costs[:, pts[0, 1]:pts[-1, 1] + 1]
-    if has_cheaper_path(span[::-1], min_mean_path(span)[1] / tour_null_ratio):
+    point_costs = costs[pts[:, 0], pts[:, 1]]
+    span = columns[pts[0, 1]:pts[-1, 1] + 1]
+    _, span_mean = min_mean_path(span, guess=float(point_costs.mean()))
+    if has_cheaper_path(span, span_mean / tour_null_ratio, reverse=True):
         return None
-    confidence = np.clip(1 - ratio, 0, 1)
-    return Tour(pts[:, 0], pts[:, 1], costs[pts[:, 0], pts[:, 1]], confidence, stripes)
+    return Tour(pts[:, 0], pts[:, 1], point_costs, np.clip(1 - ratio, 0, 1), stripes)
