@@ -44,6 +44,22 @@ def test_tour_recovers_partial_overlap(places, seed):
     assert ((tour.confidence >= 0) & (tour.confidence <= 1)).all()
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_tour_follows_a_drive_that_crawls_through_the_overlap(places, seed):
+    """A covers 60 m in 60 s while B passes them in 6 s: the valley runs steeply, and a least-total
+    stripe path cut across it (the tour kept at most one point of the crawl)."""
+    rng = np.random.default_rng(seed)
+    crawl = np.linspace(300, 360, 30 * 60, endpoint=False)
+    pos_a = np.concatenate([drive_positions(rng, 0, 300, stops=0), crawl, drive_positions(rng, 360, 600, stops=0)])
+    pos_b = drive_positions(rng, 150, 900, stops=0)
+    coarse_a, coarse_b = pos_a[::10], pos_b[::10]
+    tour = match_tour(decorrelate(cost_matrix(places(coarse_a, rng), places(coarse_b, rng))), RATE)
+    assert tour is not None
+    error = np.abs(coarse_a[tour.rows] - coarse_b[tour.cols])
+    assert np.mean(error < 3.0) > 0.9
+    assert np.sum((coarse_a[tour.rows] >= 300) & (coarse_a[tour.rows] < 360)) >= 15
+
+
 @pytest.mark.parametrize("seed", [4, 5, 6])
 def test_no_tour_without_overlap(places, seed):
     rng = np.random.default_rng(seed)
