@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mf_sync.simulated import drive_positions
-from mf_sync.align import align_descriptors
+from mf_sync.align import align_descriptors, in_long_gap
 from mf_sync.costs import cost_matrix, decorrelate
 from mf_sync.tour import match_tour
 
@@ -77,3 +77,12 @@ def test_full_rate_alignment_is_monotone_and_accurate(places):
     metres = np.abs(pos_a[result.frames_a] - np.interp(result.frames_b, np.arange(len(pos_b)), pos_b))
     assert np.median(metres) < 1.0 and np.mean(metres < 2.0) > 0.8
     assert set(result.seconds) >= {"costs", "decorrelate", "tour", "fine"}
+
+
+def test_frames_inside_long_tour_gaps_are_flagged():
+    tour_frames = np.array([0, 10, 20, 200, 210])
+    frames = np.arange(0, 211)
+    flagged = in_long_gap(frames, tour_frames, longest=50)
+    assert np.array_equal(np.flatnonzero(flagged), np.arange(21, 200))
+    assert not in_long_gap(frames, tour_frames, longest=180).any()
+    assert not in_long_gap(np.arange(5), np.array([2]), longest=1).any()

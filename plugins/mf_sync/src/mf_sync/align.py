@@ -22,6 +22,8 @@ from .tour import Tour, match_tour
 
 #: Coarse step: every 10th frame (the thesis's).
 STEP = 10
+#: Frames of A in a gap between tour points longer than this are not mapped (:func:`in_long_gap`).
+MAX_GAP_SECONDS = 10.0
 
 Describe = Callable[[np.ndarray], np.ndarray]
 
@@ -79,7 +81,22 @@ def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, length_b: 
         path = refine(tour, step, box, length_b)
         frames_a, frames_b = frame_mapping(path)
         confidence = np.interp(frames_a, tour.rows * step, tour.confidence)
-    return Alignment(frames_a, frames_b, confidence, tour, decorrelated, dict(watch))
+        keep = ~in_long_gap(frames_a, tour.rows * step, MAX_GAP_SECONDS * fps)
+    return Alignment(frames_a[keep], frames_b[keep], confidence[keep], tour, decorrelated, dict(watch))
+
+
+def in_long_gap(frames: np.ndarray, tour_frames: np.ndarray, longest: float) -> np.ndarray:
+    """Per frame of A: does it lie strictly inside a gap of more than ``longest`` frames between tour points?
+
+    The tour has no distinct point there: A may have driven a detour that B never shows (the full-rate path
+    through the gap is then a guess), or the valley is weak. Mapping such frames was wrong more often than
+    right on validation drives, so they are left out of the mapping.
+    """
+    k = np.clip(np.searchsorted(tour_frames, frames, side="right") - 1, 0, max(len(tour_frames) - 2, 0))
+    if len(tour_frames) < 2:
+        return np.zeros(len(frames), bool)
+    lo, hi = tour_frames[k], tour_frames[k + 1]
+    return (hi - lo > longest) & (frames > lo) & (frames < hi)
 
 
 def align_descriptors(desc_a: np.ndarray, desc_b: np.ndarray, fps: float, step: int = STEP) -> Alignment:
