@@ -22,7 +22,7 @@ from .tour import Tour, match_tour
 
 #: Coarse step: every 10th frame (the thesis's).
 STEP = 10
-#: Frames of A in a gap between tour points longer than this are not mapped (:func:`in_long_gap`).
+#: Frames of A in a gap between tour points longer than this get confidence 0 (:func:`in_long_gap`).
 MAX_GAP_SECONDS = 10.0
 
 Describe = Callable[[np.ndarray], np.ndarray]
@@ -81,16 +81,17 @@ def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, length_b: 
         path = refine(tour, step, box, length_b)
         frames_a, frames_b = frame_mapping(path)
         confidence = np.interp(frames_a, tour.rows * step, tour.confidence)
-        keep = ~in_long_gap(frames_a, tour.rows * step, MAX_GAP_SECONDS * fps)
-    return Alignment(frames_a[keep], frames_b[keep], confidence[keep], tour, decorrelated, dict(watch))
+        confidence[in_long_gap(frames_a, tour.rows * step, MAX_GAP_SECONDS * fps)] = 0.0
+    return Alignment(frames_a, frames_b, confidence, tour, decorrelated, dict(watch))
 
 
 def in_long_gap(frames: np.ndarray, tour_frames: np.ndarray, longest: float) -> np.ndarray:
     """Per frame of A: does it lie strictly inside a gap of more than ``longest`` frames between tour points?
 
     The tour has no distinct point there: A may have driven a detour that B never shows (the full-rate path
-    through the gap is then a guess), or the valley is weak. Mapping such frames was wrong more often than
-    right on validation drives, so they are left out of the mapping.
+    through the gap is then a guess), or the valley is weak. Such frames keep their mapping with confidence 0:
+    on validation drives, leaving them out made the mapping markedly more precise but lost part of the
+    overlap, so the choice is left to the user (filter on confidence).
     """
     k = np.clip(np.searchsorted(tour_frames, frames, side="right") - 1, 0, max(len(tour_frames) - 2, 0))
     if len(tour_frames) < 2:
