@@ -6,7 +6,8 @@ pair of drives is aligned by every method:
 
 - pairs that share at least ``MIN_OVERLAP_SECONDS`` of road are scored: the
   share of their overlapping frames of A mapped within ±1 and ±4 frames of a
-  correct frame of B, the share of mapped frames that are right (±4), and the
+  correct frame of B, the share of mapped frames that are right (±4), the same
+  for frames mapped with confidence above 0 (outside long tour gaps), and the
   start and end errors of the found tour (seconds);
 - the representation alone, before any matcher: the share of overlapping
   coarse frames of A whose cheapest coarse frame of B in the de-correlated cost
@@ -88,7 +89,7 @@ def nearest_right(coarse_costs: np.ndarray, ranges: list[tuple[int, int] | None]
 def _score(results: dict[tuple[int, int], Alignment], overlapping: list, disjoint: list, frames: int,
            describe_seconds: float, fps: float) -> dict[str, Any]:
     within1 = within4 = total = 0.0
-    precision, starts, ends, found, nearest = [], [], [], 0, []
+    precision, confident, starts, ends, found, nearest = [], [], [], [], 0, []
     for i, j, ranges in overlapping:
         result = results[(i, j)]
         nearest.append(nearest_right(result.coarse_costs, ranges))
@@ -100,6 +101,9 @@ def _score(results: dict[tuple[int, int], Alignment], overlapping: list, disjoin
         if result.found:
             found += 1
             precision.append(scores["precision_4"])
+            sure = result.confidence > 0
+            if sure.any():
+                confident.append(alignment_errors(ranges, result.frames_a[sure], result.frames_b[sure])["precision_4"])
             starts.append(scores["start_error"] / fps)
             ends.append(scores["end_error"] / fps)
     stages = {}
@@ -110,6 +114,7 @@ def _score(results: dict[tuple[int, int], Alignment], overlapping: list, disjoin
         "nearest right": f"{np.concatenate(nearest).mean():.1%}",
         "within ±1": f"{within1 / max(total, 1):.1%}", "within ±4": f"{within4 / max(total, 1):.1%}",
         "mapped right (±4)": f"{np.mean(precision):.1%}" if precision else "-",
+        "confident right (±4)": f"{np.mean(confident):.1%}" if confident else "-",
         "tours found": f"{found}/{len(overlapping)}",
         "false tours": f"{sum(results[p].found for p in disjoint)}/{len(disjoint)}",
         "start error (s)": round(float(np.median(starts)), 2) if starts else "-",
