@@ -93,9 +93,9 @@ def in_long_gap(frames: np.ndarray, tour_frames: np.ndarray, longest: float) -> 
     on validation drives, leaving them out made the mapping markedly more precise but lost part of the
     overlap, so the choice is left to the user (filter on confidence).
     """
-    k = np.clip(np.searchsorted(tour_frames, frames, side="right") - 1, 0, max(len(tour_frames) - 2, 0))
     if len(tour_frames) < 2:
         return np.zeros(len(frames), bool)
+    k = np.clip(np.searchsorted(tour_frames, frames, side="right") - 1, 0, len(tour_frames) - 2)
     lo, hi = tour_frames[k], tour_frames[k + 1]
     return (hi - lo > longest) & (frames > lo) & (frames < hi)
 

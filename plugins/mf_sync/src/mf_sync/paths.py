@@ -30,7 +30,7 @@ _LEFT, _DIAGONAL, _UP, _START = 0, 1, 2, 3
 MEAN_ITERATIONS = 20
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _accumulate(columns: np.ndarray, free_start: bool, diagonal: float, offset: float = 0.0,
                 reverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Accumulated costs of the last column and the move into every cell (both indexed [column, row]).
@@ -76,7 +76,7 @@ def _previous(move: int, row: int, col: int) -> tuple[int, int]:
     return row - 1, col
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _backtrack(moves: np.ndarray, row: int) -> np.ndarray:
     cols, rows = moves.shape
     path = np.empty((rows + cols, 2), np.int64)
