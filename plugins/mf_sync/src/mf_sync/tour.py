@@ -131,6 +131,11 @@ def _monotone_chain(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return np.asarray(chain[::-1], dtype=np.int64)
 
 
+def _beats_reversal(columns: np.ndarray, mean: float, ratio: float) -> bool:
+    """The null test: no path through the same columns with video A reversed has a mean below ``mean / ratio``."""
+    return not has_cheaper_path(columns, mean / ratio, reverse=True)
+
+
 def match_tour(costs: np.ndarray, rate: float, stripe_seconds: float = STRIPE_SECONDS,
                connect_seconds: float = CONNECT_SECONDS, xi: float = XI, epsilon_seconds: float = EPSILON_SECONDS,
                min_seconds: float = MIN_SECONDS, null_ratio: float = NULL_RATIO,
@@ -147,7 +152,7 @@ def match_tour(costs: np.ndarray, rate: float, stripe_seconds: float = STRIPE_SE
     for c0, c1 in ranges:
         path, mean = min_mean_path(columns[c0:c1], guess=mean)
         solved.append((c0, c1, path, _rows_per_column(path, c1 - c0)))
-        significant.append(not has_cheaper_path(columns[c0:c1], mean / null_ratio, reverse=True))
+        significant.append(_beats_reversal(columns[c0:c1], mean, null_ratio))
     tolerance = connect_seconds * rate
     accepted = []
     for k, (c0, c1, _, per_column) in enumerate(solved):
@@ -176,6 +181,6 @@ def match_tour(costs: np.ndarray, rate: float, stripe_seconds: float = STRIPE_SE
     point_costs = costs[pts[:, 0], pts[:, 1]]
     span = columns[pts[0, 1]:pts[-1, 1] + 1]
     _, span_mean = min_mean_path(span, guess=float(point_costs.mean()))
-    if has_cheaper_path(span, span_mean / tour_null_ratio, reverse=True):
+    if not _beats_reversal(span, span_mean, tour_null_ratio):
         return None
     return Tour(pts[:, 0], pts[:, 1], point_costs, np.clip(1 - ratio, 0, 1), stripes)
