@@ -52,6 +52,35 @@ def test_train_checkpoints_logs_and_resumes(mf, tmp_path, keras_name):
     assert card["trained_steps"] in (2, 4, 6) and (run / "rdn.weights.h5").is_file()
 
 
+def test_train_warm_starts_from_weights(mf, tmp_path, keras_name):
+    """--init loads the weights (with lr 0 the trained layers stay theirs) and the card says how to repeat it."""
+    import numpy as np
+    from keras import ops
+
+    from mf_deblur.model_io import load_rdn
+
+    first, tuned = tmp_path / "first", tmp_path / "tuned"
+    result = mf("train", "deblur", "-o", first, "--steps", "2", "--backend", keras_name, *ARGS)
+    assert result.returncode == 0, result.stderr
+    init = first / "rdn.weights.h5"
+    result = mf("train", "deblur", "-o", tuned, "--steps", "2", "--lr", "0", "--frames", "3", "--init", init,
+                "--backend", keras_name, *ARGS)
+    assert result.returncode == 0, result.stderr
+    before, after = (load_rdn(None, path)[0] for path in (init, tuned / "rdn.weights.h5"))
+    for a, b in zip(before.trainable_weights, after.trainable_weights):
+        np.testing.assert_array_equal(ops.convert_to_numpy(a), ops.convert_to_numpy(b))
+    card = json.loads((tuned / "rdn.json").read_text())
+    assert card["config"]["init"] == str(init) and card["config"]["frames"] == 3
+    assert f"--preset cpu --width 0.1 --frames 3 --steps 2 --lr 0.0 --init {init} --backend" in card["reproduce"]
+
+    wider = mf("train", "deblur", "-o", tmp_path / "w", "--steps", "2", "--backend", keras_name, *ARGS[2:],
+               "--width", "0.2", "--init", init)
+    assert_clean_error(wider, "have width 0.1, the run has 0.2")
+    missing = mf("train", "deblur", "-o", tmp_path / "m", "--steps", "2", "--backend", keras_name, *ARGS,
+                 "--init", tmp_path / "none.weights.h5")
+    assert_clean_error(missing, "none.weights.h5: RDN weights not found")
+
+
 def test_train_errors_are_one_line(mf, tmp_path, keras_name):
     cases = [
         (("--stream", "wobbly"), "unknown --stream 'wobbly'"),

@@ -28,7 +28,7 @@ import numpy as np
 import typer
 
 from mfcore.errors import InputError
-from mfcore.keras_models import import_tensorflow_quietly, keras_backend_for
+from mfcore.keras_models import card_width, import_tensorflow_quietly, keras_backend_for, load_weights, read_card
 from mfcore.metrics import psnr
 from mfcore.synthesizer import BoundSynthesizer
 from mfcore.task import RunContext
@@ -56,6 +56,7 @@ class Config:
     lr: float
     noise: float
     max_noise: float
+    init: str | None = None
 
 
 PRESETS = {
@@ -156,6 +157,15 @@ def _baselines(sets: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, floa
     return out
 
 
+def _warm_start(model: Any, weights: Path, width: float) -> None:
+    """Load ``weights`` into the fresh ``model``; their card must record the run's width."""
+    trained_width = card_width(read_card(weights, "RDN"), weights)
+    if trained_width != width:
+        raise InputError(f"{weights}: these RDN weights have width {trained_width:g}, the run has {width:g} "
+                         f"(pass --width {trained_width:g})")
+    load_weights(model, weights, f"the RDN of width {width:g}")
+
+
 def _step_loss(y_true: Any, y_pred: Any) -> Any:
     """Per sample: Σ_k mean squared error of step k (y_true is the target tiled over the steps)."""
     from keras import ops
@@ -181,6 +191,11 @@ def train(
     steps: StepsOption = None,
     width: WidthOption = None,
     lr: LrOption = None,
+    frames: Annotated[int | None, typer.Option(min=2, help="Longest training sequence (default: the preset's "
+                                                              "8); each batch takes a random length from 2.")]
+    = None,
+    init: Annotated[Path | None, typer.Option(help="Start from these RDN weights (e.g. the shipped ones, to "
+                                                   "fine-tune on your images) with a fresh optimizer.")] = None,
     validate_every: ValidateEveryOption = 250,
     validation: Annotated[int, typer.Option(min=1, help="Validation sequences of each kind (static, dynamic).")]
     = 24,
@@ -192,8 +207,8 @@ def train(
     run = Run(output, "rdn")
     run.check_new(resume)
     base = PRESETS[preset]
-    config = Config(**{**asdict(base), **{k: v for k, v in (("steps", steps), ("width", width), ("lr", lr))
-                                          if v is not None}})
+    overrides = {"steps": steps, "width": width, "lr": lr, "frames": frames, "init": str(init) if init else None}
+    config = Config(**{**asdict(base), **{k: v for k, v in overrides.items() if v is not None}})
     streams = list(stream or ([] if data else ["static", "dynamic"]))
     unknown = [s for s in streams if s not in GENERATORS]
     if unknown:
@@ -206,6 +221,8 @@ def train(
 
     keras.utils.set_random_seed(ctx.seed)
     model = build_rdn(config.width)
+    if init is not None:
+        _warm_start(model, init, config.width)
     schedule = keras.optimizers.schedules.CosineDecay(config.lr, config.steps, alpha=0.05)
     optimizer = keras.optimizers.Adam(schedule, clipnorm=1.0)
     model.compile(optimizer=optimizer, loss=_step_loss)
@@ -242,5 +259,13 @@ def _card(config: Config, state: dict[str, Any], baselines: dict[str, float], pr
         "validation_psnr": {k: v for k, v in state["best"].items() if k.endswith("_psnr") and k != "mean_psnr"},
         "validation_baselines_psnr": {k: round(v, 3) for k, v in baselines.items()},
         "keras_backend": keras_name,
-        "reproduce": f"mf train deblur --preset {preset.value} --backend {keras_name}",
+        "reproduce": _command(config, preset, keras_name),
     }
+
+
+def _command(config: Config, preset: Preset, keras_name: str) -> str:
+    """The ``mf train deblur`` line that repeats this run: its preset and every option that changed it."""
+    base = asdict(PRESETS[preset])
+    changed = "".join(f" --{key} {value}" for key, value in asdict(config).items()
+                      if key in ("steps", "width", "lr", "frames", "init") and value != base[key])
+    return f"mf train deblur --preset {preset.value}{changed} --backend {keras_name}"
