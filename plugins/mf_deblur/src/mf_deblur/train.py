@@ -11,6 +11,9 @@ down on 12-frame videos whose far neighbours have moved 20 px or more. The loss
 is the sum over the recurrent steps of the per-step mean squared error (one
 term per observation, as figure 6.14), minimised with Adam.
 
+``--init`` starts a new run from trained weights (fine-tuning the shipped
+model on a user's images); ``--frames`` sets the longest sequence.
+
 The run folder (checkpoints with optimizer state, ``--resume``, ``log.csv`` of
 validation PSNR, best weights ``rdn.weights.h5`` with their card ``rdn.json``)
 is :mod:`mfcore.training`'s. Validation uses a fixed set of static and dynamic samples drawn from the
@@ -68,6 +71,8 @@ PRESETS = {
     Preset.gpu: Config(width=1.0, patch=128, batch=16, frames=8, min_frames=2, steps=200_000, lr=5e-4,
                        noise=0.005, max_noise=0.02),
 }
+#: Config fields that command-line options override (and that a card's reproduce line must repeat).
+OVERRIDABLE = ("steps", "width", "lr", "frames", "init")
 VALIDATION_FRAMES = 5  # validation also scores the estimate after this many frames, the thesis's length
 
 
@@ -207,7 +212,7 @@ def train(
     run = Run(output, "rdn")
     run.check_new(resume)
     base = PRESETS[preset]
-    overrides = {"steps": steps, "width": width, "lr": lr, "frames": frames, "init": str(init) if init else None}
+    overrides = dict(zip(OVERRIDABLE, (steps, width, lr, frames, str(init) if init else None)))
     config = Config(**{**asdict(base), **{k: v for k, v in overrides.items() if v is not None}})
     streams = list(stream or ([] if data else ["static", "dynamic"]))
     unknown = [s for s in streams if s not in GENERATORS]
@@ -267,5 +272,5 @@ def _command(config: Config, preset: Preset, keras_name: str) -> str:
     """The ``mf train deblur`` line that repeats this run: its preset and every option that changed it."""
     base = asdict(PRESETS[preset])
     changed = "".join(f" --{key} {value}" for key, value in asdict(config).items()
-                      if key in ("steps", "width", "lr", "frames", "init") and value != base[key])
+                      if key in OVERRIDABLE and value != base[key])
     return f"mf train deblur --preset {preset.value}{changed} --backend {keras_name}"
