@@ -52,10 +52,9 @@ def test_train_checkpoints_logs_and_resumes(mf, tmp_path, keras_name):
     assert card["trained_steps"] in (2, 4, 6) and (run / "rdn.weights.h5").is_file()
 
 
-def test_train_warm_starts_from_weights(mf, tmp_path, keras_name):
+def test_train_warm_starts_from_weights(mf, tmp_path, keras_name, keras):
     """--init loads the weights (with lr 0 the trained layers stay theirs) and the card says how to repeat it."""
     import numpy as np
-    from keras import ops
 
     from mf_deblur.rdn import build_rdn
     from mfcore.keras_models import load_weights
@@ -67,10 +66,9 @@ def test_train_warm_starts_from_weights(mf, tmp_path, keras_name):
     result = mf("train", "deblur", "-o", tuned, "--steps", "2", "--lr", "0", "--frames", "3", "--init", init,
                 "--backend", keras_name, *ARGS)
     assert result.returncode == 0, result.stderr
-    # built on whichever Keras backend this process already runs
     before, after = (load_weights(build_rdn(0.1), path, "RDN") for path in (init, tuned / "rdn.weights.h5"))
     for a, b in zip(before.trainable_weights, after.trainable_weights):
-        np.testing.assert_array_equal(ops.convert_to_numpy(a), ops.convert_to_numpy(b))
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
     card = json.loads((tuned / "rdn.json").read_text())
     assert card["config"]["init"] == str(init) and card["config"]["frames"] == 3
     assert f"--preset cpu --width 0.1 --frames 3 --steps 2 --lr 0.0 --init {init} --backend" in card["reproduce"]
