@@ -226,7 +226,7 @@ def train(
 
     keras.utils.set_random_seed(ctx.seed)
     model = build_rdn(config.width)
-    if init is not None:
+    if init is not None and not resume:  # a resumed run loads its own checkpoint instead
         _warm_start(model, init, config.width)
     schedule = keras.optimizers.schedules.CosineDecay(config.lr, config.steps, alpha=0.05)
     optimizer = keras.optimizers.Adam(schedule, clipnorm=1.0)
