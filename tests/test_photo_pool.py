@@ -24,6 +24,17 @@ def test_low_gradient_patches_are_rejected(tmp_path):
         assert mean_gradient(patch) >= MIN_GRADIENT
 
 
+def test_flat_share_keeps_that_share_of_untested_patches(tmp_path):
+    write_image(tmp_path / "flat.png", np.full((100, 100, 3), 0.5, np.float32))
+    write_image(tmp_path / "noise.png", np.random.default_rng(0).random((100, 100, 3)))
+    rng = np.random.default_rng(3)
+    flat = [mean_gradient(textured_patch(rng, 48, str(tmp_path), flat_share=0.5)) < MIN_GRADIENT
+            for _ in range(400)]
+    # Half the draws skip the test, and half of those land on the flat image: 0.25 (std 0.022).
+    assert 0.17 < np.mean(flat) < 0.33
+    assert all(mean_gradient(textured_patch(rng, 48, str(tmp_path))) >= MIN_GRADIENT for _ in range(50))
+
+
 def test_patches_are_rotated_and_mirrored_views_of_the_pool(tmp_path):
     image = np.random.default_rng(0).random((32, 32, 3)).astype(np.float32)
     write_image(tmp_path / "a.png", image)

@@ -63,11 +63,20 @@ def augment(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.ascontiguousarray(out[:, ::-1] if rng.random() < 0.5 else out)
 
 
-def textured_patch(rng: np.random.Generator, size: int, folder: str | None = None, tries: int = 50) -> np.ndarray:
-    """A random, augmented, textured (H, W, 3) patch from the pool."""
+def textured_patch(rng: np.random.Generator, size: int, folder: str | None = None, tries: int = 50,
+                   flat_share: float = 0.0) -> np.ndarray:
+    """A random, augmented, textured (H, W, 3) patch from the pool.
+
+    With probability ``flat_share`` the first patch drawn is kept whatever its
+    gradient: a network that never sees flat content during training has no
+    reason to leave it alone, and adds a faint bias to skies and walls. (No
+    random number is drawn for this when ``flat_share`` is 0, so such streams
+    stay as they were.)
+    """
     images = [im for im in image_pool(folder) if min(im.shape[:2]) >= size]
     if not images:
         raise InputError(f"no image of the pool is at least {size}x{size} pixels")
+    min_gradient = 0.0 if flat_share > 0 and rng.random() < flat_share else MIN_GRADIENT
     best, best_score = None, -1.0
     for _ in range(tries):
         image = images[int(rng.integers(len(images)))]
@@ -75,7 +84,7 @@ def textured_patch(rng: np.random.Generator, size: int, folder: str | None = Non
         x = int(rng.integers(0, image.shape[1] - size + 1))
         patch = image[y:y + size, x:x + size]
         score = mean_gradient(patch)
-        if score >= MIN_GRADIENT:
+        if score >= min_gradient:
             return augment(patch, rng)
         if score > best_score:
             best, best_score = patch, score

@@ -30,12 +30,14 @@ def synthesize_burst(sharp: np.ndarray, rng: np.random.Generator, frames: int = 
 
 
 def static_sample(rng: np.random.Generator, size: int = 64, frames: int = 5, sizes: tuple[int, ...] = SIZES,
-                  noise: float = 0.01, max_noise: float | None = None, images: str | None = None) -> Sample:
+                  noise: float = 0.01, max_noise: float | None = None, images: str | None = None,
+                  flat_share: float = 0.0) -> Sample:
     """Training sample: a textured patch (``sharp``) and its blurred burst (``blurred``, target first).
 
-    With ``max_noise`` the noise std is drawn uniformly from [noise, max_noise] per burst.
+    With ``max_noise`` the noise std is drawn uniformly from [noise, max_noise] per burst; a share
+    ``flat_share`` of the patches skips the texture test (see :func:`mfcore.photo_pool.textured_patch`).
     """
-    sharp = textured_patch(rng, size, images)
+    sharp = textured_patch(rng, size, images, flat_share=flat_share)
     sigma = noise if max_noise is None else float(rng.uniform(noise, max_noise))
     blurred, _ = synthesize_burst(sharp, rng, frames, tuple(sizes), sigma)
     return {"sharp": sharp, "blurred": blurred}

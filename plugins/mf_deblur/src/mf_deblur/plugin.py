@@ -29,7 +29,7 @@ def mf_tasks() -> list[Task]:
 def mf_synthesizers() -> list[Synthesizer]:
     return [
         Synthesizer("deblur", "static", "textured patches of sharp images, each frame shaken by its own GP kernel",
-                    static_sample, COMMON),
+                    static_sample, {**COMMON, "flat_share": 0.0}),
         Synthesizer("deblur", "dynamic", "motion blur from flow-interpolated video (eq. 6.12) plus camera shake",
                     dynamic_sample, {**COMMON, "exposures": list(EXPOSURES), "max_speed": 4.0, "videos": None}),
     ]
