@@ -68,10 +68,9 @@ def textured_patch(rng: np.random.Generator, size: int, folder: str | None = Non
     """A random, augmented, textured (H, W, 3) patch from the pool.
 
     With probability ``flat_share`` the first patch drawn is kept whatever its
-    gradient: a network that never sees flat content during training has no
-    reason to leave it alone, and adds a faint bias to skies and walls. (No
-    random number is drawn for this when ``flat_share`` is 0, so such streams
-    stay as they were.)
+    gradient, so that training can also show a network flat content (skies,
+    walls), which it should leave alone. No random number is drawn for this
+    when ``flat_share`` is 0, so such streams stay as they were.
     """
     images = [im for im in image_pool(folder) if min(im.shape[:2]) >= size]
     if not images:

@@ -63,15 +63,17 @@ def test_train_warm_starts_from_weights(mf, tmp_path, keras_name, keras):
     result = mf("train", "deblur", "-o", first, "--steps", "2", "--backend", keras_name, *ARGS)
     assert result.returncode == 0, result.stderr
     init = first / "rdn.weights.h5"
-    result = mf("train", "deblur", "-o", tuned, "--steps", "2", "--lr", "0", "--frames", "3", "--init", init,
-                "--backend", keras_name, *ARGS)
+    result = mf("train", "deblur", "-o", tuned, "--steps", "2", "--lr", "0", "--frames", "3", "--flat-share", "0.5",
+                "--init", init, "--backend", keras_name, *ARGS)
     assert result.returncode == 0, result.stderr
     before, after = (load_weights(build_rdn(0.1), path, "RDN") for path in (init, tuned / "rdn.weights.h5"))
     for a, b in zip(before.trainable_weights, after.trainable_weights):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
     card = json.loads((tuned / "rdn.json").read_text())
     assert card["config"]["init"] == str(init) and card["config"]["frames"] == 3
-    assert f"--preset cpu --width 0.1 --frames 3 --steps 2 --lr 0.0 --init {init} --backend" in card["reproduce"]
+    assert card["config"]["flat_share"] == 0.5
+    assert (f"--preset cpu --width 0.1 --frames 3 --steps 2 --lr 0.0 --flat-share 0.5 --init {init} --backend"
+            in card["reproduce"])
 
     wider = mf("train", "deblur", "-o", tmp_path / "w", "--steps", "2", "--backend", keras_name, *ARGS[2:],
                "--width", "0.2", "--init", init)
