@@ -51,7 +51,7 @@ def test_synth_is_reproducible_and_independent_of_arrival_order(mf, tmp_path):
     assert len(a) == len(b) == 9
     assert a.metadata["generator"] == "deblur/static" and a.metadata["seed"] == 3 and a.metadata["workers"] == 2
     assert a.metadata["params"] == {"size": 32, "frames": 3, "sizes": [7, 11, 15, 17], "noise": 0.01,
-                                    "max_noise": None, "images": None}
+                                    "max_noise": None, "images": None, "flat_share": 0.0}
     assert a.metadata["shapes"]["blurred"]["shape"] == [3, 32, 32, 3]
     for i in range(9):
         for key in ("sharp", "blurred"):
