@@ -89,6 +89,11 @@ def _crop(sample: dict[str, np.ndarray], patch: int, frames: int, rng: np.random
     return sharp[y:y + patch, x:x + patch], blurred[:frames, y:y + patch, x:x + patch]
 
 
+def _kind_params(kind: str, config: Config) -> dict[str, float]:
+    """The run's parameters that only one kind of generator takes (training and validation alike)."""
+    return {"flat_share": config.flat_share} if kind == "static" else {}
+
+
 class Batches:
     """Mixed batches (sequences (B, T, P, P, 3), targets (B, T-1, P, P, 3)) from LMDB files and live streams."""
 
@@ -99,10 +104,9 @@ class Batches:
         for kind in streams:
             params = {"size": config.patch, "frames": config.frames, "noise": config.noise,
                       "max_noise": config.max_noise, "images": str(images) if images else None}
+            params.update(_kind_params(kind, config))
             if kind == "dynamic":
                 params["videos"] = str(videos) if videos else None
-            else:
-                params["flat_share"] = config.flat_share
             bound[f"deblur/{kind}"] = BoundSynthesizer(GENERATORS[kind], params)
         self.sources = Sources(data, bound, workers, seed, hwm=4 * config.batch)
         self.rng = self.sources.rng
@@ -133,8 +137,8 @@ def validation_set(config: Config, count: int = 24, size: int = 96) -> dict[str,
     sets = {}
     for offset, (kind, fn) in enumerate(GENERATORS.items()):
         rng = np.random.default_rng(VALIDATION_SEED + offset)
-        extra = {"flat_share": config.flat_share} if kind == "static" else {}
-        samples = [fn(rng, size=size, frames=config.frames, noise=0.01, **extra) for _ in range(count)]
+        samples = [fn(rng, size=size, frames=config.frames, noise=0.01, **_kind_params(kind, config))
+                   for _ in range(count)]
         sets[kind] = (np.stack([s["blurred"] for s in samples]), np.stack([s["sharp"] for s in samples]))
     return sets
 
