@@ -23,6 +23,7 @@ training photographs with a seed of its own; the photographs held out for
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +31,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from mfcore import batch_norm
 from mfcore.errors import InputError
 from mfcore.keras_models import card_width, import_tensorflow_quietly, keras_backend_for, load_weights, read_card
 from mfcore.metrics import psnr
@@ -44,6 +46,7 @@ from .fba import fba
 
 GENERATORS = {"static": static_sample, "dynamic": dynamic_sample}
 VALIDATION_SEED = 10_000_019
+RECALIBRATION_SEED = 20_000_003  # added to the run's seed: not the training stream's samples
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Config:
     max_noise: float
     flat_share: float  # share of static patches that skip the texture test (photo_pool.textured_patch)
     init: str | None = None
+    freeze_norm: int = 0  # batches to recompute batch-norm statistics over before freezing them (0: off)
 
 
 PRESETS = {
@@ -73,7 +77,7 @@ PRESETS = {
                        noise=0.005, max_noise=0.02, flat_share=0.0),
 }
 #: Config fields that command-line options override (and that a card's reproduce line must repeat).
-OVERRIDABLE = ("steps", "width", "lr", "frames", "flat_share", "init")
+OVERRIDABLE = ("steps", "width", "lr", "frames", "flat_share", "init", "freeze_norm")
 VALIDATION_FRAMES = 5  # validation also scores the estimate after this many frames, the thesis's length
 
 
@@ -183,6 +187,16 @@ def _warm_start(model: Any, weights: Path, width: float) -> None:
     load_weights(model, weights, f"the RDN of width {width:g}")
 
 
+def _recalibrate(model: Any, config: Config, data: list[Path], streams: list[str], workers: int, seed: int,
+                 images: Path | None, videos: Path | None) -> None:
+    """Exact batch-norm statistics of the warm-started ``model`` over ``config.freeze_norm`` training batches."""
+    batches = Batches(config, data, streams, workers, seed + RECALIBRATION_SEED, images, videos)
+    try:
+        batch_norm.recalibrate(model, (next(batches)[0] for _ in itertools.count()), config.freeze_norm)
+    finally:
+        batches.close()
+
+
 def _step_loss(y_true: Any, y_pred: Any) -> Any:
     """Per sample: Σ_k mean squared error of step k (y_true is the target tiled over the steps)."""
     from keras import ops
@@ -216,6 +230,9 @@ def train(
                                                      "6.2.1).")] = None,
     init: Annotated[Path | None, typer.Option(help="Start from these RDN weights (e.g. the shipped ones, to "
                                                    "fine-tune on your images) with a fresh optimizer.")] = None,
+    freeze_norm: Annotated[int | None, typer.Option(min=0, help="With --init: recompute the batch-norm statistics "
+                                                    "over this many batches, then freeze them, so fine-tuning "
+                                                    "trains the network exactly as inference runs it.")] = None,
     validate_every: ValidateEveryOption = 250,
     validation: Annotated[int, typer.Option(min=1, help="Validation sequences of each kind (static, dynamic).")]
     = 24,
@@ -227,12 +244,15 @@ def train(
     run = Run(output, "rdn")
     run.check_new(resume)
     base = PRESETS[preset]
-    overrides = dict(zip(OVERRIDABLE, (steps, width, lr, frames, flat_share, str(init) if init else None)))
+    overrides = dict(zip(OVERRIDABLE, (steps, width, lr, frames, flat_share, str(init) if init else None,
+                                       freeze_norm)))
     config = Config(**{**asdict(base), **{k: v for k, v in overrides.items() if v is not None}})
     streams = list(stream or ([] if data else ["static", "dynamic"]))
     unknown = [s for s in streams if s not in GENERATORS]
     if unknown:
         raise InputError(f"unknown --stream {unknown[0]!r}; use static or dynamic")
+    if config.freeze_norm and config.init is None:
+        raise InputError("--freeze-norm fine-tunes trained weights: pass --init WEIGHTS too")
     keras_name = keras_backend_for(ctx)
     import_tensorflow_quietly()  # Keras's trainer imports it on PyTorch too
     import keras
@@ -243,6 +263,10 @@ def train(
     model = build_rdn(config.width)
     if init is not None and not resume:  # a resumed run loads its own checkpoint instead
         _warm_start(model, init, config.width)
+        if config.freeze_norm:
+            _recalibrate(model, config, data or [], streams, workers, ctx.seed, images, videos)
+    if config.freeze_norm:
+        batch_norm.freeze(model)  # before compiling: the optimizer sees only what stays trainable
     schedule = keras.optimizers.schedules.CosineDecay(config.lr, config.steps, alpha=0.05)
     optimizer = keras.optimizers.Adam(schedule, clipnorm=1.0)
     model.compile(optimizer=optimizer, loss=_step_loss)
