@@ -83,6 +83,42 @@ def test_train_warm_starts_from_weights(mf, tmp_path, keras_name, keras):
     assert_clean_error(missing, "none.weights.h5: RDN weights not found")
 
 
+def test_freeze_norm_recalibrates_then_keeps_batch_norm_fixed(mf, tmp_path, keras_name, keras):
+    """--freeze-norm: new exact statistics (not the init's), the same whichever step is best; the convolutions train."""
+    import numpy as np
+
+    from mf_deblur.rdn import build_rdn
+    from mfcore.batch_norm import batch_norm_layers
+    from mfcore.keras_models import load_weights
+
+    first = tmp_path / "first"
+    assert mf("train", "deblur", "-o", first, "--steps", "2", "--backend", keras_name, *ARGS).returncode == 0
+    init = first / "rdn.weights.h5"
+    runs = {}
+    for steps in (1, 3):
+        result = mf("train", "deblur", "-o", tmp_path / f"f{steps}", "--steps", str(steps), "--validate-every", "1",
+                    "--init", init, "--freeze-norm", "3", "--backend", keras_name, *ARGS[:4], *ARGS[6:])
+        assert result.returncode == 0, result.stderr
+        runs[steps] = load_weights(build_rdn(0.1), tmp_path / f"f{steps}" / "rdn.weights.h5", "RDN")
+    start = load_weights(build_rdn(0.1), init, "RDN")
+    numpy = keras.ops.convert_to_numpy
+    pairs = list(zip(*(batch_norm_layers(m) for m in (start, runs[1], runs[3]))))
+    assert len(pairs) == 32
+    for before, one, three in pairs:
+        np.testing.assert_array_equal(numpy(one.moving_mean), numpy(three.moving_mean))
+        np.testing.assert_array_equal(numpy(one.moving_variance), numpy(three.moving_variance))
+        np.testing.assert_array_equal(numpy(one.gamma), numpy(before.gamma))
+        np.testing.assert_array_equal(numpy(three.beta), numpy(before.beta))
+    assert any(not np.allclose(numpy(b.moving_mean), numpy(o.moving_mean)) for b, o, _ in pairs)
+    assert not np.allclose(*(numpy(m.block.d0.conv.kernel) for m in (start, runs[1])))  # one step of training
+    card = json.loads((tmp_path / "f3" / "rdn.json").read_text())
+    assert card["config"]["freeze_norm"] == 3 and "--freeze-norm 3" in card["reproduce"]
+
+    alone = mf("train", "deblur", "-o", tmp_path / "a", "--steps", "2", "--freeze-norm", "3", "--backend",
+               keras_name, *ARGS)
+    assert_clean_error(alone, "--freeze-norm fine-tunes trained weights: pass --init")
+
+
 def test_train_errors_are_one_line(mf, tmp_path, keras_name):
     cases = [
         (("--stream", "wobbly"), "unknown --stream 'wobbly'"),
