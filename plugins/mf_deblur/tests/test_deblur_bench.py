@@ -24,8 +24,12 @@ def test_bench_deblur_scores_every_method_and_frame_count(mf, tiny_weights, tmp_
         if kind == "static":
             assert fba > alone
     assert [t["data"] for t in info["targets"]] == ["static", "dynamic"]
+    spreads = info["temporal_skips"]
+    assert [s["data"] for s in spreads] == ["static", "dynamic"]
+    assert all(list(s)[1:] == [f"{k} frames" for k in (2, 3, 5, 8, 12)] for s in spreads)
+    assert all(v > 0 for s in spreads for k, v in s.items() if k != "data")
     assert {r["method"] for r in info["speed"]} >= {"RDN, one recurrent step", "FBA"}
     text = table.read_text()
-    assert "## Targets" in text and "## Static bursts" in text and "![strip](strip.png)" in text
+    assert "## Targets" in text and "## Static bursts" in text and "## Temporal skips" in text and "![strip](strip.png)" in text
     assert read_image(strip).shape == (2 * 48 + 4, 6 * 48 + 5 * 4, 3)
     assert read_image(sheet).shape[0] > 48

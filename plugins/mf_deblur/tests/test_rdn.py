@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mfcore.errors import InputError
-from mf_deblur.inference import MULTIPLE, deblur, deblur_steps, video_windows
+from mf_deblur.inference import MULTIPLE, deblur, deblur_steps, recurrence, video_windows
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,20 @@ def test_temporal_skips_only_act_from_the_second_step(net, keras):
         blend.kernel.assign(saved)
     np.testing.assert_allclose(after[0], before[0], atol=1e-6)  # first step: no previous block to blend
     assert np.abs(after[1] - before[1]).max() > 1e-3
+
+
+def test_recurrence_yields_each_estimate_with_the_skips_the_next_step_blends(net, keras):
+    frames = _frames(4)
+    steps = list(recurrence(net, frames))
+    assert len(steps) == 3
+    estimates = np.stack([keras.ops.convert_to_numpy(e)[0] for e, _ in steps])
+    np.testing.assert_allclose(estimates, deblur_steps(net, frames), atol=1e-6)
+    # the skips of step 1 (with the estimate of step 1) are exactly what step 2 continues from
+    estimate, skips = steps[0]
+    again, _ = net.step(keras.ops.convert_to_tensor(frames[2:3]), estimate, skips)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(again)[0], estimates[1], atol=1e-6)
+    widths = [keras.ops.convert_to_numpy(s).shape for s in skips]
+    assert widths == [(1, 4, 5, 32), (1, 8, 10, 16), (1, 16, 20, 8)]  # H/8, H/4, H/2 at width 0.125
 
 
 def test_any_size_is_padded_and_cropped_back(net):

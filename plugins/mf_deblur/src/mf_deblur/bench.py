@@ -12,8 +12,9 @@ synthesisers as training, 12 frames each.
 For k = 2, 3, 5, 8 and 12 frames it scores the mean of the frames, FBA (on
 dynamic clips after ECC registration to the target, since FBA assumes aligned
 frames) and the RDN after k-1 recurrent steps (one pass over 12 frames yields
-every k), next to the target frame alone. Speed: one RDN step and FBA on
-1280x720 frames.
+every k), next to the target frame alone. It also reports how the temporal
+skips' activations evolve over the steps, the sign of a recurrence that drifts.
+Speed: one RDN step and FBA on 1280x720 frames.
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ from mfcore.images import write_image
 from mfcore.keras_models import keras_backend_for
 from mfcore.metrics import psnr, ssim
 from mfcore.task import RunContext
+from mfcore.tiling import pad_to_multiple
 
 from .align import align_to_first
 from .burst import static_sample
 from .dynamic import dynamic_sample
 from .fba import fba
-from .inference import deblur_steps
+from .inference import MULTIPLE, deblur_steps, recurrence
 from .kernels import SIZES, gp_kernel, kernel_sheet
 from .model_io import SHIPPED, load_rdn
 
@@ -79,6 +81,22 @@ def _score(model: Any, cases: list[dict[str, np.ndarray]], kind: str) -> tuple[d
         if i == 0:
             example["sharp"], example["target frame"] = sharp, frames[0]
     return scores, example
+
+
+def _skip_spread(model: Any, cases: list[dict[str, np.ndarray]]) -> dict[str, Any]:
+    """Mean standard deviation of the temporal-skip activations after k frames, over cases and skips.
+
+    A recurrence that is stable keeps it roughly level as frames are added; one that grows with k
+    (as the RDN trained with batch statistics only did on dynamic clips) drifts on long sequences.
+    """
+    from keras import ops
+
+    spread = np.zeros(max(FRAME_COUNTS) - 1)
+    for case in cases:
+        padded, _, _ = pad_to_multiple(case["blurred"], MULTIPLE)
+        spread += [np.mean([np.std(ops.convert_to_numpy(s)) for s in skips]) for _, skips in recurrence(model, padded)]
+    spread /= len(cases)
+    return {f"{k} frames": round(float(spread[k - 2]), 2) for k in FRAME_COUNTS}
 
 
 def _table(scores: dict[str, dict[int, list]]) -> list[dict[str, Any]]:
@@ -150,10 +168,12 @@ def bench(
 ) -> dict[str, Any]:
     """RDN against FBA, the mean and the target frame on held-out bursts and clips; speed at 1280x720."""
     model, card = load_rdn(ctx, weights or SHIPPED)
-    tables, targets, examples = {}, [], {}
+    tables, targets, examples, spreads = {}, [], {}, []
     for offset, kind in enumerate(("static", "dynamic")):
-        scores, examples[kind] = _score(model, _cases(kind, bursts, size, ctx.seed + offset), kind)
+        cases = _cases(kind, bursts, size, ctx.seed + offset)
+        scores, examples[kind] = _score(model, cases, kind)
         tables[kind] = _table(scores)
+        spreads.append({"data": kind, **_skip_spread(model, cases)})
         gap5 = _mean_psnr(scores, "RDN", 5) - _mean_psnr(scores, "FBA", 5)
         drift = _mean_psnr(scores, "RDN", 12) - _mean_psnr(scores, "RDN", 5)
         need = 2.0 if kind == "static" else 0.0
@@ -183,8 +203,12 @@ def bench(
             ("Static bursts (camera shake only)", note, tables["static"]),
             ("Dynamic clips (moving objects, camera motion, shake)", note + " FBA is given ECC-registered frames.",
              tables["dynamic"]),
+            ("Temporal skips", "Standard deviation of the temporal-skip activations the next step blends in, "
+                               "after k frames (mean over the three skips and the cases above): level means a "
+                               "stable recurrence, growth means one that drifts on long sequences.", spreads),
             ("Speed", "Median seconds on this machine, including the copy back to NumPy.", speed),
         ]
         write_markdown(markdown, "Burst and video deblurring benchmark (RDN vs FBA)", command, env, sections)
     return {"command": command, **env, "targets": targets, "static": tables["static"],
-            "dynamic": tables["dynamic"], "speed": speed, "weights": weights_name}
+            "dynamic": tables["dynamic"], "temporal_skips": spreads, "speed": speed,
+            "weights": weights_name}

@@ -33,16 +33,25 @@ from .dynamic import centre_out
 MULTIPLE = 8
 
 
+def recurrence(model: Any, frames: np.ndarray) -> Iterator[tuple[Any, list[Any]]]:
+    """(estimate, temporal skips) after each observation of ``frames`` (T, H, W, 3), H and W multiples of 8.
+
+    Keras tensors with a batch axis of 1; the skips are what the next step blends in.
+    """
+    from keras import ops
+
+    estimate, previous = ops.convert_to_tensor(frames[:1]), None
+    for k in range(1, len(frames)):
+        estimate, previous = model.step(ops.convert_to_tensor(frames[k:k + 1]), estimate, previous)
+        yield estimate, previous
+
+
 def _run(model: Any, frames: np.ndarray) -> np.ndarray:
-    """Every estimate (T-1, H, W, 3) of one padded sequence (T, H, W, 3), one step at a time."""
+    """Every estimate (T-1, H, W, 3) of one sequence (T, H, W, 3) of any size, one step at a time."""
     from keras import ops
 
     padded, h, w = pad_to_multiple(frames, MULTIPLE)
-    estimate, previous, outputs = ops.convert_to_tensor(padded[:1]), None, []
-    for k in range(1, len(padded)):
-        estimate, previous = model.step(ops.convert_to_tensor(padded[k:k + 1]), estimate, previous)
-        outputs.append(ops.convert_to_numpy(estimate)[0, :h, :w])
-    return np.stack(outputs)
+    return np.stack([ops.convert_to_numpy(estimate)[0, :h, :w] for estimate, _ in recurrence(model, padded)])
 
 
 def deblur_steps(model: Any, frames: np.ndarray, tile: int | None = None, overlap: int = 32) -> np.ndarray:
