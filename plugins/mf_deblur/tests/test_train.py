@@ -83,8 +83,9 @@ def test_train_warm_starts_from_weights(mf, tmp_path, keras_name, keras):
     assert_clean_error(missing, "none.weights.h5: RDN weights not found")
 
 
-def test_freeze_norm_recalibrates_then_keeps_batch_norm_fixed(mf, tmp_path, keras_name, keras):
-    """--freeze-norm: new exact statistics (not the init's), the same whichever step is best; the convolutions train."""
+def test_recalibrated_then_frozen_batch_norm_stays_fixed(mf, tmp_path, keras_name, keras):
+    """--recalibrate-norm: new exact statistics (not the init's); --freeze-norm keeps them, whichever step is best,
+    and without recalibration keeps the init's; the convolutions still train."""
     import numpy as np
 
     from mf_deblur.rdn import build_rdn
@@ -95,28 +96,31 @@ def test_freeze_norm_recalibrates_then_keeps_batch_norm_fixed(mf, tmp_path, kera
     assert mf("train", "deblur", "-o", first, "--steps", "2", "--backend", keras_name, *ARGS).returncode == 0
     init = first / "rdn.weights.h5"
     runs = {}
-    for steps in (1, 3):
-        result = mf("train", "deblur", "-o", tmp_path / f"f{steps}", "--steps", str(steps), "--validate-every", "1",
-                    "--init", init, "--freeze-norm", "3", "--backend", keras_name, *ARGS[:4], *ARGS[6:])
+    for name, steps, extra in (("r1", 1, ("--recalibrate-norm", "3")), ("r3", 3, ("--recalibrate-norm", "3")),
+                               ("kept", 1, ())):
+        result = mf("train", "deblur", "-o", tmp_path / name, "--steps", str(steps), "--validate-every", "1",
+                    "--init", init, "--freeze-norm", *extra, "--backend", keras_name, *ARGS[:4], *ARGS[6:])
         assert result.returncode == 0, result.stderr
-        runs[steps] = load_weights(build_rdn(0.1), tmp_path / f"f{steps}" / "rdn.weights.h5", "RDN")
+        runs[name] = load_weights(build_rdn(0.1), tmp_path / name / "rdn.weights.h5", "RDN")
     start = load_weights(build_rdn(0.1), init, "RDN")
     numpy = keras.ops.convert_to_numpy
-    pairs = list(zip(*(batch_norm_layers(m) for m in (start, runs[1], runs[3]))))
-    assert len(pairs) == 32
-    for before, one, three in pairs:
-        np.testing.assert_array_equal(numpy(one.moving_mean), numpy(three.moving_mean))
-        np.testing.assert_array_equal(numpy(one.moving_variance), numpy(three.moving_variance))
+    layers = list(zip(*(batch_norm_layers(m) for m in (start, runs["r1"], runs["r3"], runs["kept"]))))
+    assert len(layers) == 32
+    for before, one, three, kept in layers:
+        for name in ("moving_mean", "moving_variance"):
+            np.testing.assert_array_equal(numpy(getattr(one, name)), numpy(getattr(three, name)))
+            np.testing.assert_array_equal(numpy(getattr(kept, name)), numpy(getattr(before, name)))
         np.testing.assert_array_equal(numpy(one.gamma), numpy(before.gamma))
         np.testing.assert_array_equal(numpy(three.beta), numpy(before.beta))
-    assert any(not np.allclose(numpy(b.moving_mean), numpy(o.moving_mean)) for b, o, _ in pairs)
-    assert not np.allclose(*(numpy(m.block.d0.conv.kernel) for m in (start, runs[1])))  # one step of training
-    card = json.loads((tmp_path / "f3" / "rdn.json").read_text())
-    assert card["config"]["freeze_norm"] == 3 and "--freeze-norm 3" in card["reproduce"]
+    assert any(not np.allclose(numpy(b.moving_mean), numpy(o.moving_mean)) for b, o, _, _ in layers)
+    assert not np.allclose(*(numpy(m.block.d0.conv.kernel) for m in (start, runs["r1"])))  # one step of training
+    card = json.loads((tmp_path / "r3" / "rdn.json").read_text())
+    assert card["config"]["recalibrate_norm"] == 3 and card["config"]["freeze_norm"] is True
+    assert "--recalibrate-norm 3 --freeze-norm --backend" in card["reproduce"]
 
-    alone = mf("train", "deblur", "-o", tmp_path / "a", "--steps", "2", "--freeze-norm", "3", "--backend",
-               keras_name, *ARGS)
-    assert_clean_error(alone, "--freeze-norm fine-tunes trained weights: pass --init")
+    for extra in (("--freeze-norm",), ("--recalibrate-norm", "3")):
+        alone = mf("train", "deblur", "-o", tmp_path / "a", "--steps", "2", *extra, "--backend", keras_name, *ARGS)
+        assert_clean_error(alone, "fine-tune trained weights: pass --init")
 
 
 def test_train_errors_are_one_line(mf, tmp_path, keras_name):

@@ -64,7 +64,8 @@ class Config:
     max_noise: float
     flat_share: float  # share of static patches that skip the texture test (photo_pool.textured_patch)
     init: str | None = None
-    freeze_norm: int = 0  # batches to recompute batch-norm statistics over before freezing them (0: off)
+    recalibrate_norm: int = 0  # batches to recompute the init's batch-norm statistics over (0: keep them)
+    freeze_norm: bool = False  # batch norm normalises with its fixed statistics in training too
 
 
 PRESETS = {
@@ -77,7 +78,7 @@ PRESETS = {
                        noise=0.005, max_noise=0.02, flat_share=0.0),
 }
 #: Config fields that command-line options override (and that a card's reproduce line must repeat).
-OVERRIDABLE = ("steps", "width", "lr", "frames", "flat_share", "init", "freeze_norm")
+OVERRIDABLE = ("steps", "width", "lr", "frames", "flat_share", "init", "recalibrate_norm", "freeze_norm")
 VALIDATION_FRAMES = 5  # validation also scores the estimate after this many frames, the thesis's length
 
 
@@ -189,10 +190,10 @@ def _warm_start(model: Any, weights: Path, width: float) -> None:
 
 def _recalibrate(model: Any, config: Config, data: list[Path], streams: list[str], workers: int, seed: int,
                  images: Path | None, videos: Path | None) -> None:
-    """Exact batch-norm statistics of the warm-started ``model`` over ``config.freeze_norm`` training batches."""
+    """Exact batch-norm statistics of the warm-started ``model`` over ``config.recalibrate_norm`` training batches."""
     batches = Batches(config, data, streams, workers, seed + RECALIBRATION_SEED, images, videos)
     try:
-        batch_norm.recalibrate(model, (next(batches)[0] for _ in itertools.count()), config.freeze_norm)
+        batch_norm.recalibrate(model, (next(batches)[0] for _ in itertools.count()), config.recalibrate_norm)
     finally:
         batches.close()
 
@@ -230,9 +231,13 @@ def train(
                                                      "6.2.1).")] = None,
     init: Annotated[Path | None, typer.Option(help="Start from these RDN weights (e.g. the shipped ones, to "
                                                    "fine-tune on your images) with a fresh optimizer.")] = None,
-    freeze_norm: Annotated[int | None, typer.Option(min=0, help="With --init: recompute the batch-norm statistics "
-                                                    "over this many batches, then freeze them, so fine-tuning "
-                                                    "trains the network exactly as inference runs it.")] = None,
+    recalibrate_norm: Annotated[int | None, typer.Option(min=1, help="With --init: first set every batch-norm "
+                                                         "layer's statistics to their exact mean over this many "
+                                                         "batches (for weights trained with batch statistics).")]
+    = None,
+    freeze_norm: Annotated[bool, typer.Option(help="With --init: batch norm keeps its statistics (and scale) "
+                                                   "fixed, so the run trains the network exactly as inference "
+                                                   "runs it.")] = False,
     validate_every: ValidateEveryOption = 250,
     validation: Annotated[int, typer.Option(min=1, help="Validation sequences of each kind (static, dynamic).")]
     = 24,
@@ -245,14 +250,14 @@ def train(
     run.check_new(resume)
     base = PRESETS[preset]
     overrides = dict(zip(OVERRIDABLE, (steps, width, lr, frames, flat_share, str(init) if init else None,
-                                       freeze_norm)))
+                                       recalibrate_norm, freeze_norm or None)))
     config = Config(**{**asdict(base), **{k: v for k, v in overrides.items() if v is not None}})
     streams = list(stream or ([] if data else ["static", "dynamic"]))
     unknown = [s for s in streams if s not in GENERATORS]
     if unknown:
         raise InputError(f"unknown --stream {unknown[0]!r}; use static or dynamic")
-    if config.freeze_norm and config.init is None:
-        raise InputError("--freeze-norm fine-tunes trained weights: pass --init WEIGHTS too")
+    if (config.freeze_norm or config.recalibrate_norm) and config.init is None:
+        raise InputError("--freeze-norm and --recalibrate-norm fine-tune trained weights: pass --init WEIGHTS too")
     keras_name = keras_backend_for(ctx)
     import_tensorflow_quietly()  # Keras's trainer imports it on PyTorch too
     import keras
@@ -263,7 +268,7 @@ def train(
     model = build_rdn(config.width)
     if init is not None and not resume:  # a resumed run loads its own checkpoint instead
         _warm_start(model, init, config.width)
-        if config.freeze_norm:
+        if config.recalibrate_norm:
             _recalibrate(model, config, data or [], streams, workers, ctx.seed, images, videos)
     if config.freeze_norm:
         batch_norm.freeze(model)  # before compiling: the optimizer sees only what stays trainable
@@ -310,6 +315,6 @@ def _card(config: Config, state: dict[str, Any], baselines: dict[str, float], pr
 def _command(config: Config, preset: Preset, keras_name: str) -> str:
     """The ``mf train deblur`` line that repeats this run: its preset and every option that changed it."""
     base = asdict(PRESETS[preset])
-    changed = "".join(f" --{key.replace('_', '-')} {value}" for key, value in asdict(config).items()
-                      if key in OVERRIDABLE and value != base[key])
+    changed = "".join(f" --{key.replace('_', '-')}" + ("" if value is True else f" {value}")
+                      for key, value in asdict(config).items() if key in OVERRIDABLE and value != base[key])
     return f"mf train deblur --preset {preset.value}{changed} --backend {keras_name}"
