@@ -12,7 +12,11 @@ is the sum over the recurrent steps of the per-step mean squared error (one
 term per observation, as figure 6.14), minimised with Adam.
 
 ``--init`` starts a new run from trained weights (fine-tuning the shipped
-model on a user's images); ``--frames`` sets the longest sequence.
+model on a user's images); ``--frames`` sets the longest sequence;
+``--recalibrate-norm`` and ``--freeze-norm`` fine-tune with exact, fixed
+batch-norm statistics (:mod:`mfcore.batch_norm`), which is how the shipped
+weights were finished: the recurrent block otherwise trains on per-step batch
+statistics that inference never sees.
 
 The run folder (checkpoints with optimizer state, ``--resume``, ``log.csv`` of
 validation PSNR, best weights ``rdn.weights.h5`` with their card ``rdn.json``)
