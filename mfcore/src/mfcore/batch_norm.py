@@ -28,12 +28,11 @@ def batch_norm_layers(model: Any) -> list[Any]:
     return [layer for layer in model._flatten_layers() if isinstance(layer, layers.BatchNormalization)]
 
 
-def recalibrate(model: Any, inputs: Iterator[Any], batches: int,
-                forward: Callable[[Any, Any], Any] | None = None) -> int:
+def recalibrate(model: Any, inputs: Iterator[Any], batches: int) -> int:
     """Set every batch-norm layer's moving mean and variance to the mean of its batch statistics.
 
-    ``batches`` inputs are drawn from ``inputs`` and run through ``forward(model, x)``
-    (default: ``model(x, training=True)``). A layer called several times per batch
+    ``batches`` inputs are drawn from ``inputs`` and run through ``model(x, training=True)``.
+    A layer called several times per batch
     (a recurrent block) averages over every call. Each layer's momentum is set per
     call to 1 - 1/n, so after n calls its moving statistics are the plain mean of
     the n batch statistics; the momentum is restored afterwards. Returns the
@@ -41,7 +40,6 @@ def recalibrate(model: Any, inputs: Iterator[Any], batches: int,
     """
     if batches < 1:
         raise ValueError(f"recalibrate needs at least one batch, got {batches}")
-    forward = forward or (lambda m, x: m(x, training=True))
     norms = [layer for layer in batch_norm_layers(model) if layer.trainable]
     saved = [(layer, layer.momentum, layer.call) for layer in norms]
     calls = {id(layer): 0 for layer in norms}
@@ -58,7 +56,7 @@ def recalibrate(model: Any, inputs: Iterator[Any], batches: int,
         for layer, _, call in saved:
             layer.call = counting(layer, call)
         for _ in range(batches):
-            forward(model, next(inputs))
+            model(next(inputs), training=True)
     finally:
         for layer, momentum, _ in saved:
             layer.momentum = momentum
