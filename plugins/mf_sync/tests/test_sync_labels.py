@@ -40,16 +40,21 @@ def test_transitive_pairs_compose_two_tours():
     assert tours.classes(3) == [[0, 1, 2]]
 
 
-def test_negatives_are_far_from_the_positive():
+def test_negatives_are_far_from_the_positive_in_frames_of_motion():
     rng = np.random.default_rng(0)
     lengths = [2000, 2000]
+    # video 0 stands still for frames 500-1499: those frames are all one place
+    travel = [np.cumsum((np.arange(2000) < 500) | (np.arange(2000) >= 1500)), np.arange(1, 2001)]
     coarse = [rng.normal(size=(200, 8)), rng.normal(size=(200, 8))]
-    sampler = TripletSampler([intra_pairs(lengths, 500, rng)], lengths, coarse, rng)
-    videos, frames = sampler(64)
-    videos, frames = videos.reshape(3, 64), frames.reshape(3, 64)
-    same = videos[2] == videos[1]
-    assert same.all()  # intra labels: negatives from the same video
-    assert (np.abs(frames[2] - frames[1]) >= FAR - 1).all()
+    sampler = TripletSampler([intra_pairs(lengths, 500, rng)], travel, coarse, rng)
+    videos, frames = sampler(256)
+    videos, frames = videos.reshape(3, 256), frames.reshape(3, 256)
+    assert (videos[2] == videos[1]).all()  # intra labels: negatives from the same video
+    for v in (0, 1):
+        pick = videos[1] == v
+        assert (np.abs(travel[v][frames[2, pick]] - travel[v][frames[1, pick]]) >= FAR).all()
+    in_stop = (videos[1] == 0) & (frames[1] >= 500) & (frames[1] < 1500)
+    assert in_stop.any() and not ((frames[2, in_stop] > 410) & (frames[2, in_stop] < 1589)).any()
 
 
 def test_jitter_changes_light_but_keeps_the_picture_and_range():

@@ -85,3 +85,22 @@ def test_same_weights_give_the_same_descriptors_on_torch_and_tensorflow(tmp_path
         outputs[i] = np.load(out)
     assert outputs[0].shape == (3, 128) and np.std(outputs[0]) > 1e-2
     np.testing.assert_allclose(outputs[1], outputs[0], atol=1e-4)
+
+
+def test_grid_of_four_rows_keeps_the_whole_feature_map_and_its_card_loads_it(keras, tmp_path):
+    import json
+
+    from mf_sync.model_io import load_descriptor_net
+    from mf_sync.network import build_network, describe
+
+    fine, coarse = build_network(0.125, grid=4), build_network(0.125, grid=2)
+    assert fine.get_layer("projection").kernel.shape[0] == 4 * coarse.get_layer("projection").kernel.shape[0]
+    frames = np.random.default_rng(0).uniform(-1, 1, (2, 64, 96, 3)).astype(np.float32)
+    path = tmp_path / "fine.weights.h5"
+    fine.save_weights(str(path))
+    (tmp_path / "fine.json").write_text(json.dumps({"width": 0.125, "dim": 128, "grid": 4}))
+    loaded, card = load_descriptor_net(None, path)
+    assert card["grid"] == 4
+    np.testing.assert_allclose(describe(loaded, frames), describe(fine, frames), atol=1e-5)
+    with pytest.raises(ValueError, match="grid"):
+        build_network(0.125, grid=3)

@@ -3,13 +3,14 @@
 Labels are positive frame pairs; every batch draws negatives for them.
 
 - **Iteration 0, intra-video**: two frames of one video at most 15 frames apart
-  are the same place; a frame of the same video at least ``FAR`` frames away is
-  not (drives stop, but not for 15 s).
+  are the same place; a frame of the same video at least ``FAR`` frames *of
+  motion* away is not (:mod:`mf_sync.motion` counts the frames in which the view
+  changed, so a stop at a light does not make a frame "far" from itself).
 - **Iteration 1+, inter-video**: the current network describes every 10th frame
   of every video; for each video pair a matching tour is sought in the
   de-correlated cost matrix (:func:`mf_sync.tour.match_tour`), and every tour
   point is a positive pair, however different the two frames look now.
-  Negatives come from the second video, ``FAR`` frames or more off the tour.
+  Negatives come from the second video, ``FAR`` frames of motion or more off the tour.
 - **Iteration 2+, transitive**: "has a matching tour" is an equivalence
   relation; videos linked through a third one get positive pairs by composing
   the two tours' frame mappings, including pairs whose own cost matrix did not
@@ -32,8 +33,8 @@ from .tour import match_tour
 
 #: Intra-video positives are at most this many frames apart (the thesis: 15).
 NEAR = 15
-#: Negatives are at least this many frames from the anchor's match.
-FAR = 450
+#: Negatives are at least this many frames of motion (3 s of driving) from the anchor's match.
+FAR = 90
 #: Coarse step of label generation (every 10th frame).
 STEP = 10
 HARD_SHARE = 0.5
@@ -150,18 +151,21 @@ def transitive_pairs(tours: Tours, videos: int) -> Pairs:
 class TripletSampler:
     """Batches of (anchor, positive, negative) indices from a mix of label kinds, with hard negatives.
 
-    ``coarse`` holds the current network's descriptors of every ``STEP``-th frame of each video;
+    ``travel`` holds each video's :func:`mf_sync.motion.travel` (frames of motion so far);
+    ``coarse`` the current network's descriptors of every ``STEP``-th frame of each video;
     hard negatives are the candidates nearest to the anchor's descriptor.
     """
 
-    def __init__(self, kinds: list[Pairs], lengths: list[int], coarse: list[np.ndarray], rng: np.random.Generator):
+    def __init__(self, kinds: list[Pairs], travel: list[np.ndarray], coarse: list[np.ndarray],
+                 rng: np.random.Generator):
         self.kinds = [k for k in kinds if len(k)]
-        self.lengths, self.coarse, self.rng = lengths, coarse, rng
+        self.travel, self.coarse, self.rng = travel, coarse, rng
+        self.lengths = [len(t) for t in travel]
 
     def _negative(self, va: int, fa: int, vb: int, fb: int) -> tuple[int, int]:
-        """A frame of video ``vb`` at least ``FAR`` frames from ``fb`` (hard with probability 0.5)."""
-        length = self.lengths[vb]
-        allowed = np.r_[np.arange(0, max(0, fb - FAR + 1)), np.arange(min(length, fb + FAR), length)]
+        """A frame of video ``vb`` at least ``FAR`` frames of motion from ``fb`` (hard with probability 0.5)."""
+        travel = self.travel[vb]
+        allowed = np.flatnonzero(np.abs(travel - travel[fb]) >= FAR)
         if not len(allowed):  # a short video: any frame of another video instead
             other = int(self.rng.choice([v for v in range(len(self.lengths)) if v != vb]))
             return other, int(self.rng.integers(self.lengths[other]))

@@ -19,6 +19,6 @@ def load_descriptor_net(ctx: RunContext | None = None, weights: Path = SHIPPED) 
     def build(card: dict[str, Any]) -> Any:
         from .network import build_network
 
-        return build_network(card_width(card, weights), int(card.get("dim", 128)))
+        return build_network(card_width(card, weights), int(card.get("dim", 128)), int(card.get("grid", 2)))
 
     return load_network(ctx, weights, build, "descriptor network", TRAIN_COMMAND, "or use --method seqslam")

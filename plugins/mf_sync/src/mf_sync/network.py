@@ -31,6 +31,8 @@ from .inputs import INPUT_SIZE
 
 #: Descriptor dimension.
 DIM = 128
+#: Rows of the pooled feature grid (columns are 1.5 times as many); the card records it.
+GRID_ROWS = 2
 #: Triplet margin of eq. 4.2 (the thesis's 0.5).
 MARGIN = 0.5
 
@@ -61,8 +63,10 @@ class UnitNorm(layers.Layer):
         return x / ops.sqrt(ops.sum(x * x, axis=-1, keepdims=True) + 1e-12)
 
 
-def build_network(width: float = 1.0, dim: int = DIM) -> keras.Model:
-    """Frames (B, 64, 96, 3) in [-1, 1] → unit descriptors (B, dim)."""
+def build_network(width: float = 1.0, dim: int = DIM, grid: int = GRID_ROWS) -> keras.Model:
+    """Frames (B, 64, 96, 3) in [-1, 1] → unit descriptors (B, dim); the 4×6 map pooled to ``grid`` rows."""
+    if grid not in (2, 4):
+        raise ValueError(f"grid must be 2 or 4 rows, got {grid}")
     inputs = keras.Input((*INPUT_SIZE, 3), name="frames")
     x = layers.Conv2D(_filters(32, width), 5, strides=2, padding="same", use_bias=False, name="stem")(inputs)
     x = layers.ReLU()(layers.BatchNormalization(name="stem_bn")(x))
@@ -70,7 +74,9 @@ def build_network(width: float = 1.0, dim: int = DIM) -> keras.Model:
         for block in range(2):
             stride = 2 if block == 0 and stage > 0 else 1
             x = _block(x, _filters(filters, width), stride, f"s{stage}b{block}")
-    x = layers.Flatten()(layers.AveragePooling2D(2, name="grid")(x))  # a 2x3 grid of the 4x6 feature map
+    if grid == 2:
+        x = layers.AveragePooling2D(2, name="grid")(x)  # a 2x3 grid of the 4x6 feature map
+    x = layers.Flatten()(x)
     x = layers.Dense(dim, name="projection")(x)
     return keras.Model(inputs, UnitNorm(name="unit")(x), name="sync_descriptor")
 

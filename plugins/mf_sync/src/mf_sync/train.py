@@ -40,6 +40,7 @@ from .bank import FrameBank, to_inputs, videos_in
 from .costs import cost_matrix, decorrelate
 from .figures import cost_image
 from .labels import STEP, Pairs, TripletSampler, Tours, find_tours, intra_pairs, transitive_pairs
+from .motion import travel as motion_travel
 from .tour import match_tour
 from .truth import Truth
 
@@ -54,6 +55,7 @@ class Config:
     lr: float
     iterations: int
     refresh: int
+    grid: int = 2
 
 
 PRESETS = {
@@ -155,10 +157,14 @@ def train(
     width: WidthOption = None,
     lr: LrOption = None,
     resume: ResumeOption = False,
+    grid: Annotated[int | None, typer.Option(help="Rows of the descriptor's feature grid: 2 (2x3) or 4 (4x6, "
+                                                  "the whole last feature map).")] = None,
 ) -> dict[str, Any]:
     """Train the frame-descriptor network by tabula-rasa iterations, with a cost-matrix picture per iteration."""
-    overrides = {"steps": steps, "width": width, "lr": lr, "iterations": iterations}
+    overrides = {"steps": steps, "width": width, "lr": lr, "iterations": iterations, "grid": grid}
     config = Config(**{**asdict(PRESETS[preset]), **{k: v for k, v in overrides.items() if v is not None}})
+    if config.grid not in (2, 4):
+        raise InputError(f"--grid must be 2 or 4, got {config.grid}")
     files = videos_in(videos)
     done = sorted(output.glob("iter*.weights.h5"))
     if done and not resume:
@@ -170,7 +176,7 @@ def train(
     from .network import build_network, triplet_loss
 
     keras.utils.set_random_seed(ctx.seed)
-    model = build_network(config.width)
+    model = build_network(config.width, grid=config.grid)
     model.compile(optimizer=keras.optimizers.Adam(config.lr), loss=triplet_loss)
     log: list[dict[str, Any]] = json.loads((output / "log.json").read_text()) if done else []
     if done:
@@ -179,8 +185,9 @@ def train(
     output.mkdir(parents=True, exist_ok=True)
     bank = FrameBank(files, quiet=ctx.json)
     truths = _truths(files)
+    travel = [motion_travel(frames) for frames in bank.frames]
     rng = np.random.default_rng(ctx.seed + len(done))
-    card = {"model": "frame-descriptor network (thesis 4.3.1)", "width": config.width, "dim": 128,
+    card = {"model": "frame-descriptor network (thesis 4.3.1)", "width": config.width, "dim": 128, "grid": config.grid,
             "preset": preset.value, "config": asdict(config), "keras_backend": keras_name,
             "videos": [f.name for f in files],
             "reproduce": f"mf train sync DIR --preset {preset.value} --backend {keras_name}"}
@@ -192,7 +199,7 @@ def train(
         coarse = coarse_descriptors(model, bank)  # for the tours and the first hard negatives alike
         kinds, tours = _labels(iteration, coarse, bank, rng)
         label_seconds = time.perf_counter() - start
-        sampler = TripletSampler(kinds, bank.lengths(), coarse, rng)
+        sampler = TripletSampler(kinds, travel, coarse, rng)
         losses = []
         with Progress(*columns, console=stderr, disable=ctx.json, transient=True) as progress:
             bar = progress.add_task(f"iteration {iteration}", total=config.steps, status="")
@@ -213,14 +220,14 @@ def train(
             entry["config"] = asdict(config)
         log.append(entry)
         weights = output / f"iter{iteration}.weights.h5"
-        save_inference_weights(model, lambda: build_network(config.width), weights,
+        save_inference_weights(model, lambda: build_network(config.width, grid=config.grid), weights,
                                {**card, "iteration": iteration, "log": log})
         _figure(model, bank, output / f"cost_iter{iteration}.png")
         with atomic_path(output / "log.json") as tmp:
             tmp.write_text(json.dumps(log, indent=1))
         _write_csv(log, output / "log.csv")
     final = output / "sync.weights.h5"
-    save_inference_weights(model, lambda: build_network(config.width), final,
+    save_inference_weights(model, lambda: build_network(config.width, grid=config.grid), final,
                            {**card, "iteration": config.iterations - 1, "log": log})
     return {"weights": str(final), "iterations": config.iterations,
             "seconds": round(sum(e["seconds"] for e in log), 1),
