@@ -46,12 +46,15 @@ def import_tensorflow_quietly() -> None:
 
 
 def keras_backend_for(ctx: RunContext | None, needed_by: str = "this network", fallback: str = "") -> str:
-    """The Keras backend name for this context (None: any installed); sets ``KERAS_BACKEND``.
+    """The Keras backend name for this context (None: the one Keras runs on, else any installed); sets
+    ``KERAS_BACKEND``.
 
     ``fallback`` ends the error message when neither PyTorch nor TensorFlow is installed
     (e.g. "or use --method fba").
     """
     wanted = ctx.backend.keras_backend if ctx is not None else None
+    if wanted is None and "keras" in sys.modules:  # no preference: keep the backend Keras already runs on
+        wanted = sys.modules["keras"].backend.backend()
     if wanted is None:
         for name in ("torch", "tensorflow"):
             backend = all_backends().get(name)
