@@ -17,8 +17,8 @@ def load_descriptor_net(ctx: RunContext | None = None, weights: Path = SHIPPED) 
     """Build the network described by the weights' card and load the weights: (model, card)."""
 
     def build(card: dict[str, Any]) -> Any:
-        from .network import build_network
+        from .network import GRID_ROWS, build_network
 
-        return build_network(card_width(card, weights), int(card.get("dim", 128)), int(card.get("grid", 2)))
+        return build_network(card_width(card, weights), int(card.get("dim", 128)), int(card.get("grid", GRID_ROWS)))
 
     return load_network(ctx, weights, build, "descriptor network", TRAIN_COMMAND, "or use --method seqslam")

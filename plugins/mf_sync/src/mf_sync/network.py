@@ -31,8 +31,9 @@ from .inputs import INPUT_SIZE
 
 #: Descriptor dimension.
 DIM = 128
-#: Rows of the pooled feature grid (columns are 1.5 times as many); the card records it.
+#: Rows of the pooled feature grid (columns are 1.5 times as many); the card records it, 2 when it does not.
 GRID_ROWS = 2
+GRIDS = (2, 4)
 #: Triplet margin of eq. 4.2 (the thesis's 0.5).
 MARGIN = 0.5
 
@@ -65,7 +66,7 @@ class UnitNorm(layers.Layer):
 
 def build_network(width: float = 1.0, dim: int = DIM, grid: int = GRID_ROWS) -> keras.Model:
     """Frames (B, 64, 96, 3) in [-1, 1] → unit descriptors (B, dim); the 4×6 map pooled to ``grid`` rows."""
-    if grid not in (2, 4):
+    if grid not in GRIDS:
         raise ValueError(f"grid must be 2 or 4 rows, got {grid}")
     inputs = keras.Input((*INPUT_SIZE, 3), name="frames")
     x = layers.Conv2D(_filters(32, width), 5, strides=2, padding="same", use_bias=False, name="stem")(inputs)

@@ -55,7 +55,7 @@ class Config:
     lr: float
     iterations: int
     refresh: int
-    grid: int = 2
+    grid: int
 
 
 PRESETS = {
@@ -164,8 +164,6 @@ def train(
     """Train the frame-descriptor network by tabula-rasa iterations, with a cost-matrix picture per iteration."""
     overrides = {"steps": steps, "width": width, "lr": lr, "iterations": iterations, "grid": grid}
     config = Config(**{**asdict(PRESETS[preset]), **{k: v for k, v in overrides.items() if v is not None}})
-    if config.grid not in (2, 4):
-        raise InputError(f"--grid must be 2 or 4, got {config.grid}")
     files = videos_in(videos)
     done = sorted(output.glob("iter*.weights.h5"))
     if done and not resume:
@@ -174,10 +172,16 @@ def train(
     import_tensorflow_quietly()
     import keras
 
-    from .network import build_network, triplet_loss
+    from .network import GRIDS, build_network, triplet_loss
+
+    if config.grid not in GRIDS:
+        raise InputError(f"--grid must be one of {GRIDS}, got {config.grid}")
+
+    def build() -> Any:
+        return build_network(config.width, grid=config.grid)
 
     keras.utils.set_random_seed(ctx.seed)
-    model = build_network(config.width, grid=config.grid)
+    model = build()
     model.compile(optimizer=keras.optimizers.Adam(config.lr), loss=triplet_loss)
     log: list[dict[str, Any]] = json.loads((output / "log.json").read_text()) if done else []
     if done:
@@ -188,8 +192,8 @@ def train(
     truths = _truths(files)
     travel = [motion_travel(frames) for frames in bank.frames]
     rng = np.random.default_rng(ctx.seed + len(done))
-    card = {"model": "frame-descriptor network (thesis 4.3.1)", "width": config.width, "dim": 128, "grid": config.grid,
-            "preset": preset.value, "config": asdict(config), "keras_backend": keras_name,
+    card = {"model": "frame-descriptor network (thesis 4.3.1)", "width": config.width, "dim": 128,
+            "grid": config.grid, "preset": preset.value, "config": asdict(config), "keras_backend": keras_name,
             "videos": [f.name for f in files],
             "reproduce": f"mf train sync DIR --preset {preset.value} --backend {keras_name}"}
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
@@ -221,14 +225,14 @@ def train(
             entry["config"] = asdict(config)
         log.append(entry)
         weights = output / f"iter{iteration}.weights.h5"
-        save_inference_weights(model, lambda: build_network(config.width, grid=config.grid), weights,
+        save_inference_weights(model, build, weights,
                                {**card, "iteration": iteration, "log": log})
         _figure(model, bank, output / f"cost_iter{iteration}.png")
         with atomic_path(output / "log.json") as tmp:
             tmp.write_text(json.dumps(log, indent=1))
         _write_csv(log, output / "log.csv")
     final = output / "sync.weights.h5"
-    save_inference_weights(model, lambda: build_network(config.width, grid=config.grid), final,
+    save_inference_weights(model, build, final,
                            {**card, "iteration": config.iterations - 1, "log": log})
     return {"weights": str(final), "iterations": config.iterations,
             "seconds": round(sum(e["seconds"] for e in log), 1),
