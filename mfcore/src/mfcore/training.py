@@ -162,12 +162,17 @@ def save_inference_weights(model: Any, build: Callable[[], Any], path: Path, car
 
 def fit(model: Any, batches: Iterator[Batch], run: Run, state: dict[str, Any], *, steps: int,
         validate: Callable[[], dict[str, float]], on_best: Callable[[], None], validate_every: int,
-        checkpoint_every: int, stop_after: int | None, label: str, quiet: bool) -> dict[str, Any]:
+        checkpoint_every: int, stop_after: int | None, label: str, quiet: bool,
+        validate_start: bool = False) -> dict[str, Any]:
     """Train ``model`` (compiled) until ``steps`` or ``stop_after`` more, validating and checkpointing.
 
     ``validate()`` returns scores (higher is better, e.g. PSNR per kind, logged as
     ``<kind>_psnr``); the best mean so far is ``state["best"]``, after which
     ``on_best()`` writes the best weights. Returns the updated state.
+
+    ``validate_start`` (for fine-tunes of trained weights) also scores the model
+    before its first step, logged as step 0: the log then shows what the run
+    gained, and if no step beats the starting weights they stay the run's best.
 
     Batches may change shape (the RDN trains on sequences of random length). Keras
     keeps one compiled train function, which TensorFlow retraces with unknown
@@ -181,6 +186,19 @@ def fit(model: Any, batches: Iterator[Batch], run: Run, state: dict[str, Any], *
     losses: list[float] = []
     functions: dict[tuple[int, ...], Any] = {}  # one compiled train function per batch shape
     stop = steps if stop_after is None else min(steps, state["step"] + stop_after)
+
+    def record(scores: dict[str, float], loss: float | None) -> None:
+        entry = {"step": state["step"], "seconds": round(done_before + time.perf_counter() - start, 1),
+                 "loss": loss, **{f"{k}_psnr": round(v, 3) for k, v in scores.items()}}
+        state["log"].append(entry)
+        run.write_log(state["log"])
+        mean = float(np.mean(list(scores.values())))
+        if state["best"] is None or mean > state["best"]["mean_psnr"]:
+            state["best"] = {"step": state["step"], "mean_psnr": round(mean, 3), **entry}
+            on_best()
+
+    if validate_start and state["step"] == 0:
+        record(validate(), None)
     with Progress(*columns, console=stderr, disable=quiet, transient=True) as progress:
         bar = progress.add_task(label, total=steps, completed=state["step"], status="")
         while state["step"] < stop:
@@ -192,16 +210,8 @@ def fit(model: Any, batches: Iterator[Batch], run: Run, state: dict[str, Any], *
             step = state["step"]
             if step % validate_every == 0 or step == steps:
                 scores = validate()
-                entry = {"step": step, "seconds": round(done_before + time.perf_counter() - start, 1),
-                         "loss": round(float(np.mean(losses)), 6),
-                         **{f"{k}_psnr": round(v, 3) for k, v in scores.items()}}
+                record(scores, round(float(np.mean(losses)), 6))
                 losses = []
-                state["log"].append(entry)
-                run.write_log(state["log"])
-                mean = float(np.mean(list(scores.values())))
-                if state["best"] is None or mean > state["best"]["mean_psnr"]:
-                    state["best"] = {"step": step, "mean_psnr": round(mean, 3), **entry}
-                    on_best()
                 progress.update(bar, status=" ".join(f"{k} {v:.2f} dB" for k, v in scores.items()))
             if step % checkpoint_every == 0 or step == stop:
                 state["seconds"] = round(done_before + time.perf_counter() - start, 1)

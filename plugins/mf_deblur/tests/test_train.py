@@ -83,6 +83,30 @@ def test_train_warm_starts_from_weights(mf, tmp_path, keras_name, keras):
     assert_clean_error(missing, "none.weights.h5: RDN weights not found")
 
 
+def test_fine_tune_that_never_beats_its_init_keeps_it(mf, tmp_path, keras_name, keras):
+    """--init scores the starting weights as step 0; a run that only gets worse (a learning rate that wrecks the
+    network) ships them unchanged, and its card says no step was trained."""
+    import numpy as np
+
+    from mf_deblur.rdn import build_rdn
+    from mfcore.keras_models import load_weights
+
+    first, wrecked = tmp_path / "first", tmp_path / "wrecked"
+    assert mf("train", "deblur", "-o", first, "--steps", "2", "--backend", keras_name, *ARGS).returncode == 0
+    init = first / "rdn.weights.h5"
+    result = mf("train", "deblur", "-o", wrecked, "--steps", "2", "--lr", "1000", "--init", init,
+                "--backend", keras_name, *ARGS[:4], "--validate-every", "1", *ARGS[6:])
+    assert result.returncode == 0, result.stderr
+    with open(wrecked / "log.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["step"] for r in rows] == ["0", "1", "2"] and rows[0]["loss"] == ""
+    assert json.loads(result.stdout)["best"]["step"] == 0
+    assert json.loads((wrecked / "rdn.json").read_text())["trained_steps"] == 0
+    before, after = (load_weights(build_rdn(0.1), path, "RDN") for path in (init, wrecked / "rdn.weights.h5"))
+    for a, b in zip(before.weights, after.weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+
+
 def test_recalibrated_then_frozen_batch_norm_stays_fixed(mf, tmp_path, keras_name, keras):
     """--recalibrate-norm: new exact statistics (not the init's); --freeze-norm keeps them, whichever step is best,
     and without recalibration keeps the init's; the convolutions still train."""
@@ -113,7 +137,10 @@ def test_recalibrated_then_frozen_batch_norm_stays_fixed(mf, tmp_path, keras_nam
         np.testing.assert_array_equal(numpy(one.gamma), numpy(before.gamma))
         np.testing.assert_array_equal(numpy(three.beta), numpy(before.beta))
     assert any(not np.allclose(numpy(b.moving_mean), numpy(o.moving_mean)) for b, o, _, _ in layers)
-    assert not np.allclose(*(numpy(m.block.d0.conv.kernel) for m in (start, runs["r1"])))  # one step of training
+    with open(tmp_path / "r1" / "log.csv") as fh:  # step 0 scores the init; the step after it trained the convolutions
+        rows = list(csv.DictReader(fh))
+    assert [r["step"] for r in rows] == ["0", "1"] and rows[0]["loss"] == "" and float(rows[1]["loss"]) > 0
+    assert rows[0]["static_psnr"] != rows[1]["static_psnr"]
     card = json.loads((tmp_path / "r3" / "rdn.json").read_text())
     assert card["config"]["recalibrate_norm"] == 3 and card["config"]["freeze_norm"] is True
     assert "--recalibrate-norm 3 --freeze-norm --backend" in card["reproduce"]

@@ -16,7 +16,9 @@ model on a user's images); ``--frames`` sets the longest sequence;
 ``--recalibrate-norm`` and ``--freeze-norm`` fine-tune with exact, fixed
 batch-norm statistics (:mod:`mfcore.batch_norm`), which is how the shipped
 weights were finished: the recurrent block otherwise trains on per-step batch
-statistics that inference never sees.
+statistics that inference never sees. A run with ``--init`` scores its starting
+weights first (step 0 of ``log.csv``), so a fine-tune that never beats them
+keeps them as its best instead of shipping something worse.
 
 The run folder (checkpoints with optimizer state, ``--resume``, ``log.csv`` of
 validation PSNR, best weights ``rdn.weights.h5`` with their card ``rdn.json``)
@@ -291,7 +293,8 @@ def train(
     try:
         state = fit(model, batches, run, state, steps=config.steps, validate=lambda: _validate(model, sets),
                     on_best=on_best, validate_every=validate_every, checkpoint_every=checkpoint_every,
-                    stop_after=stop_after, label="train rdn", quiet=ctx.json)
+                    stop_after=stop_after, label="train rdn", quiet=ctx.json,
+                    validate_start=config.init is not None)
     finally:
         batches.close()
     return {"output": str(output), "weights": str(run.best), "steps": state["step"],
