@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from mfcore.testing import assert_clean_error, keras_backend_name
+from mfcore.testing import assert_clean_error, keras_backend_name, run_mf
 
 
 ARGS = ("--width", "0.1", "--validation", "3", "--validate-every", "2", "--checkpoint-every", "2", "--stream", "static", "--json")
@@ -17,6 +17,15 @@ def keras_name():
     if name is None:
         pytest.skip("training needs PyTorch or TensorFlow")
     return name
+
+
+@pytest.fixture(scope="module")
+def init(tmp_path_factory, keras_name):
+    """Weights of a 2-step run, the starting point of the fine-tuning tests."""
+    first = tmp_path_factory.mktemp("first")
+    result = run_mf("train", "deblur", "-o", first, "--steps", "2", "--backend", keras_name, *ARGS)
+    assert result.returncode == 0, result.stderr
+    return first / "rdn.weights.h5"
 
 
 def test_train_checkpoints_logs_and_resumes(mf, tmp_path, keras_name):
@@ -52,17 +61,14 @@ def test_train_checkpoints_logs_and_resumes(mf, tmp_path, keras_name):
     assert card["trained_steps"] in (2, 4, 6) and (run / "rdn.weights.h5").is_file()
 
 
-def test_train_warm_starts_from_weights(mf, tmp_path, keras_name, keras):
+def test_train_warm_starts_from_weights(mf, tmp_path, keras_name, keras, init):
     """--init loads the weights (with lr 0 the trained layers stay theirs) and the card says how to repeat it."""
     import numpy as np
 
     from mf_deblur.rdn import build_rdn
     from mfcore.keras_models import load_weights
 
-    first, tuned = tmp_path / "first", tmp_path / "tuned"
-    result = mf("train", "deblur", "-o", first, "--steps", "2", "--backend", keras_name, *ARGS)
-    assert result.returncode == 0, result.stderr
-    init = first / "rdn.weights.h5"
+    tuned = tmp_path / "tuned"
     result = mf("train", "deblur", "-o", tuned, "--steps", "2", "--lr", "0", "--frames", "3", "--flat-share", "0.5",
                 "--init", init, "--backend", keras_name, *ARGS)
     assert result.returncode == 0, result.stderr
@@ -83,7 +89,7 @@ def test_train_warm_starts_from_weights(mf, tmp_path, keras_name, keras):
     assert_clean_error(missing, "none.weights.h5: RDN weights not found")
 
 
-def test_fine_tune_that_never_beats_its_init_keeps_it(mf, tmp_path, keras_name, keras):
+def test_fine_tune_that_never_beats_its_init_keeps_it(mf, tmp_path, keras_name, keras, init):
     """--init scores the starting weights as step 0; a run that only gets worse (a learning rate that wrecks the
     network) ships them unchanged, and its card says no step was trained."""
     import numpy as np
@@ -91,9 +97,7 @@ def test_fine_tune_that_never_beats_its_init_keeps_it(mf, tmp_path, keras_name, 
     from mf_deblur.rdn import build_rdn
     from mfcore.keras_models import load_weights
 
-    first, wrecked = tmp_path / "first", tmp_path / "wrecked"
-    assert mf("train", "deblur", "-o", first, "--steps", "2", "--backend", keras_name, *ARGS).returncode == 0
-    init = first / "rdn.weights.h5"
+    wrecked = tmp_path / "wrecked"
     result = mf("train", "deblur", "-o", wrecked, "--steps", "2", "--lr", "1000", "--init", init,
                 "--backend", keras_name, *ARGS[:4], "--validate-every", "1", *ARGS[6:])
     assert result.returncode == 0, result.stderr
@@ -107,7 +111,7 @@ def test_fine_tune_that_never_beats_its_init_keeps_it(mf, tmp_path, keras_name, 
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
 
 
-def test_recalibrated_then_frozen_batch_norm_stays_fixed(mf, tmp_path, keras_name, keras):
+def test_recalibrated_then_frozen_batch_norm_stays_fixed(mf, tmp_path, keras_name, keras, init):
     """--recalibrate-norm: new exact statistics (not the init's); --freeze-norm keeps them, whichever step is best,
     and without recalibration keeps the init's; the convolutions still train."""
     import numpy as np
@@ -116,9 +120,6 @@ def test_recalibrated_then_frozen_batch_norm_stays_fixed(mf, tmp_path, keras_nam
     from mfcore.batch_norm import batch_norm_layers
     from mfcore.keras_models import load_weights
 
-    first = tmp_path / "first"
-    assert mf("train", "deblur", "-o", first, "--steps", "2", "--backend", keras_name, *ARGS).returncode == 0
-    init = first / "rdn.weights.h5"
     runs = {}
     for name, steps, extra in (("r1", 1, ("--recalibrate-norm", "3")), ("r3", 3, ("--recalibrate-norm", "3")),
                                ("kept", 1, ())):
