@@ -15,8 +15,9 @@ term per observation, as figure 6.14), minimised with Adam.
 model on a user's images); ``--frames`` sets the longest sequence;
 ``--recalibrate-norm`` and ``--freeze-norm`` fine-tune with exact, fixed
 batch-norm statistics (:mod:`mfcore.batch_norm`), which is how the shipped
-weights were finished: the recurrent block otherwise trains on per-step batch
-statistics that inference never sees. A run with ``--init`` scores its starting
+weights were fine-tuned (then again, ``--freeze-norm`` alone, with ``--frames
+12``): the recurrent block otherwise trains on per-step batch statistics that
+inference never sees. A run with ``--init`` scores its starting
 weights first (step 0 of ``log.csv``), so a fine-tune that never beats them
 keeps them as its best instead of shipping something worse.
 
