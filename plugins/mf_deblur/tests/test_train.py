@@ -19,6 +19,12 @@ def keras_name():
     return name
 
 
+def _log(run):
+    """The rows of a run's validation log."""
+    with open(run / "log.csv") as fh:
+        return list(csv.DictReader(fh))
+
+
 @pytest.fixture(scope="module")
 def init(tmp_path_factory, keras_name):
     """Weights of a 2-step run, the starting point of the fine-tuning tests."""
@@ -51,8 +57,7 @@ def test_train_checkpoints_logs_and_resumes(mf, tmp_path, keras_name):
     assert second.returncode == 0, second.stderr
     info = json.loads(second.stdout)
     assert info["steps"] == 6 and info["finished"]
-    with open(run / "log.csv") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = _log(run)
     assert [int(r["step"]) for r in rows] == [2, 4, 6]
     # scored after all 8 frames of the preset and after the thesis's 5
     assert all(float(r[f"{kind}_psnr"]) > 10 for r in rows for kind in ("static", "static_5", "dynamic", "dynamic_5"))
@@ -101,8 +106,7 @@ def test_fine_tune_that_never_beats_its_init_keeps_it(mf, tmp_path, keras_name, 
     result = mf("train", "deblur", "-o", wrecked, "--steps", "2", "--lr", "1000", "--init", init,
                 "--backend", keras_name, *ARGS[:4], "--validate-every", "1", *ARGS[6:])
     assert result.returncode == 0, result.stderr
-    with open(wrecked / "log.csv") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = _log(wrecked)
     assert [r["step"] for r in rows] == ["0", "1", "2"] and rows[0]["loss"] == ""
     assert json.loads(result.stdout)["best"]["step"] == 0
     assert json.loads((wrecked / "rdn.json").read_text())["trained_steps"] == 0
@@ -138,8 +142,7 @@ def test_recalibrated_then_frozen_batch_norm_stays_fixed(mf, tmp_path, keras_nam
         np.testing.assert_array_equal(numpy(one.gamma), numpy(before.gamma))
         np.testing.assert_array_equal(numpy(three.beta), numpy(before.beta))
     assert any(not np.allclose(numpy(b.moving_mean), numpy(o.moving_mean)) for b, o, _, _ in layers)
-    with open(tmp_path / "r1" / "log.csv") as fh:  # step 0 scores the init; the step after it trained the convolutions
-        rows = list(csv.DictReader(fh))
+    rows = _log(tmp_path / "r1")  # step 0 scores the init; the step after it trained the convolutions
     assert [r["step"] for r in rows] == ["0", "1"] and rows[0]["loss"] == "" and float(rows[1]["loss"]) > 0
     assert rows[0]["static_psnr"] != rows[1]["static_psnr"]
     card = json.loads((tmp_path / "r3" / "rdn.json").read_text())
