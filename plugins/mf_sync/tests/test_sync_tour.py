@@ -6,7 +6,7 @@ import pytest
 from mf_sync.simulated import drive_positions
 from mf_sync.align import align_descriptors, in_long_gap
 from mf_sync.costs import cost_matrix, decorrelate
-from mf_sync.tour import match_tour
+from mf_sync.tour import connected, match_tour
 
 RATE = 3.0  # coarse frames per second: 30 fps, every 10th frame
 
@@ -58,6 +58,20 @@ def test_tour_follows_a_drive_that_crawls_through_the_overlap(places, seed):
     error = np.abs(coarse_a[tour.rows] - coarse_b[tour.cols])
     assert np.mean(error < 3.0) > 0.9
     assert np.sum((coarse_a[tour.rows] >= 300) & (coarse_a[tour.rows] < 360)) >= 15
+
+
+def test_stripes_connect_where_their_paths_meet_not_where_they_typically_run():
+    """Thesis 4.3.3: a stripe is kept if it "can be connected" to a neighbour within 2 s. Each path is free
+    near its own stripe's border, so two right paths may part at both ends of their shared columns (here:
+    a stop near the border that one path does not climb) and meet only in between."""
+    tolerance = 6.0  # 2 s at 3 coarse frames per second
+    left = np.concatenate([np.arange(20, 38) + 5.0, [25, 26, 28, 30, 31, 32, 32, 32, 32]])  # columns 20..46
+    right = np.concatenate([[3, 10, 30, 38, 40, 47, 50, 52, 54], np.arange(47, 60) + 10.0])  # columns 38..59
+    assert np.median(np.abs(left[18:] - right[:9])) > tolerance  # a typical gap too wide
+    assert connected((20, 47, left), (38, 60, right), tolerance)
+    assert connected((38, 60, right), (20, 47, left), tolerance)
+    assert not connected((20, 47, left + 40), (38, 60, right), tolerance)  # never within 2 s
+    assert not connected((0, 20, left[:20]), (38, 60, right), tolerance)  # no shared column
 
 
 @pytest.mark.parametrize("seed", [4, 5, 6])

@@ -10,9 +10,17 @@ where the thesis's Dijkstra minimises the sum: a sum favours short paths, so
 where one car is stopped or much slower the true valley runs steeply through
 many rows and a flat path through mediocre cells out-bids it; such stripes were
 rejected and tours covered only part of their overlap. Evidence that a stripe's path is a real tour
-is that it agrees with a neighbouring stripe's path, found independently, in
-their shared columns: stripes that connect to neither neighbour within
-``connect_seconds`` (2 s) are rejected.
+is that it connects to a neighbouring stripe's path, found independently: stripes
+whose path comes within ``connect_seconds`` (2 s) of neither neighbour's in their
+shared columns are rejected (:func:`connected`). "Comes within" is the thesis's
+"can be connected": the closest approach counts, not the typical gap, because
+each path is free near its stripe's borders (the thesis's figure 4.9) and the
+shared columns are all border columns of one of the two. Where a car stops near
+a border, one path misses the climb the other follows, and requiring a median
+gap within 2 s rejected both stripes: on the held-out benchmark the closest
+approach lifted the network shipped at git a813a1d from 56.6 % to 62.9 % of overlapping frames
+within ±4 and SIFT from 78.7 % to 84.5 %, with no false tour either way
+(``mf bench sync`` on the same rendered drives before and after).
 
 Overlapping stripes share cells, so their agreement alone is weak evidence: on
 two videos with nothing in common both paths can settle into the same random
@@ -88,14 +96,15 @@ def _rows_per_column(path: np.ndarray, cols: int) -> np.ndarray:
     return sums / np.maximum(counts, 1)
 
 
-def _agree(a: tuple[int, int, np.ndarray], b: tuple[int, int, np.ndarray], tolerance: float) -> bool:
-    """Whether two stripes' paths coincide (median row gap within ``tolerance``) over their shared columns."""
+def connected(a: tuple[int, int, np.ndarray], b: tuple[int, int, np.ndarray], tolerance: float) -> bool:
+    """Whether two stripes' paths, ``(first column, end column, mean row per column)``, come within
+    ``tolerance`` rows of each other in some column they share."""
     (a0, a1, rows_a), (b0, b1, rows_b) = a, b
     lo, hi = max(a0, b0), min(a1, b1)
     if hi <= lo:
         return False
     gap = np.abs(rows_a[lo - a0:hi - a0] - rows_b[lo - b0:hi - b0])
-    return bool(np.median(gap) <= tolerance)
+    return bool(gap.min() <= tolerance)
 
 
 def distinctness(costs: np.ndarray, rows: np.ndarray, cols: np.ndarray, epsilon: int) -> np.ndarray:
@@ -157,7 +166,7 @@ def match_tour(costs: np.ndarray, rate: float, stripe_seconds: float = STRIPE_SE
     accepted = []
     for k, (c0, c1, _, per_column) in enumerate(solved):
         neighbours = [solved[n] for n in (k - 1, k + 1) if 0 <= n < len(solved)]
-        accepted.append(significant[k] and any(_agree((c0, c1, per_column), (n[0], n[1], n[3]), tolerance)
+        accepted.append(significant[k] and any(connected((c0, c1, per_column), (n[0], n[1], n[3]), tolerance)
                                                for n in neighbours))
     points = []
     for k, (c0, c1, path, _) in enumerate(solved):
