@@ -64,7 +64,7 @@ def test_stripes_connect_where_their_paths_meet_not_where_they_typically_run():
     """Thesis 4.3.3: a stripe is kept if it "can be connected" to a neighbour within 2 s. Each path is free
     near its own stripe's border, so two right paths may part at both ends of their shared columns (here:
     a stop near the border that one path does not climb) and meet only in between."""
-    tolerance = 6.0  # 2 s at 3 coarse frames per second
+    tolerance = 2.0 * RATE  # 2 s
     left = np.concatenate([np.arange(20, 38) + 5.0, [25, 26, 28, 30, 31, 32, 32, 32, 32]])  # columns 20..46
     right = np.concatenate([[3, 10, 30, 38, 40, 47, 50, 52, 54], np.arange(47, 60) + 10.0])  # columns 38..59
     assert np.median(np.abs(left[18:] - right[:9])) > tolerance  # a typical gap too wide
