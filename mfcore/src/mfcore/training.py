@@ -22,13 +22,12 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from . import __version__ as mf_version
 from .atomic import atomic_path
 from .errors import InputError
 from .keras_models import card_path
-from .output import stderr
+from .progress import step_progress
 from .store import Dataset
 from .stream import SampleStream
 from .synthesizer import BoundSynthesizer, Sample
@@ -179,9 +178,6 @@ def fit(model: Any, batches: Iterator[Batch], run: Run, state: dict[str, Any], *
     dimensions once shapes vary; a model whose Python code loops over such a
     dimension then fails. So each batch shape gets its own train function.
     """
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
-               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), TimeRemainingColumn(),
-               TextColumn("{task.fields[status]}"))
     start, done_before = time.perf_counter(), state["seconds"]
     losses: list[float] = []
     functions: dict[tuple[int, ...], Any] = {}  # one compiled train function per batch shape
@@ -199,8 +195,8 @@ def fit(model: Any, batches: Iterator[Batch], run: Run, state: dict[str, Any], *
 
     if validate_start and state["step"] == 0:
         record(validate(), None)
-    with Progress(*columns, console=stderr, disable=quiet, transient=True) as progress:
-        bar = progress.add_task(label, total=steps, completed=state["step"], status="")
+    scored = ""  # the last validation, shown beside the running loss
+    with step_progress(label, steps, completed=state["step"], quiet=quiet) as progress:
         while state["step"] < stop:
             x, y = next(batches)
             model.train_function = functions.get(x.shape)
@@ -212,9 +208,10 @@ def fit(model: Any, batches: Iterator[Batch], run: Run, state: dict[str, Any], *
                 scores = validate()
                 record(scores, round(float(np.mean(losses)), 6))
                 losses = []
-                progress.update(bar, status=" ".join(f"{k} {v:.2f} dB" for k, v in scores.items()))
+                scored = " ".join(f"{k} {v:.2f} dB" for k, v in scores.items())
             if step % checkpoint_every == 0 or step == stop:
                 state["seconds"] = round(done_before + time.perf_counter() - start, 1)
                 run.save(model, state)
-            progress.update(bar, completed=step)
+            loss = f"loss {np.mean(losses[-50:]):.4f} " if losses else ""
+            progress.update(step, loss + scored)
     return state

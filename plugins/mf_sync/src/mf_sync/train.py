@@ -26,13 +26,13 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from mfcore.atomic import atomic_path
 from mfcore.errors import InputError
 from mfcore.images import write_image
 from mfcore.keras_models import import_tensorflow_quietly, keras_backend_for
 from mfcore.output import stderr
+from mfcore.progress import step_progress
 from mfcore.task import RunContext
 from mfcore.training import LrOption, Preset, ResumeOption, StepsOption, WidthOption, save_inference_weights
 
@@ -196,9 +196,6 @@ def train(
             "grid": config.grid, "preset": preset.value, "config": asdict(config), "keras_backend": keras_name,
             "videos": [f.name for f in files],
             "reproduce": f"mf train sync DIR --preset {preset.value} --backend {keras_name}"}
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
-               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), TimeRemainingColumn(),
-               TextColumn("{task.fields[status]}"))
     for iteration in range(len(done), config.iterations):
         start = time.perf_counter()
         coarse = coarse_descriptors(model, bank)  # for the tours and the first hard negatives alike
@@ -206,8 +203,7 @@ def train(
         label_seconds = time.perf_counter() - start
         sampler = TripletSampler(kinds, travel, coarse, rng)
         losses = []
-        with Progress(*columns, console=stderr, disable=ctx.json, transient=True) as progress:
-            bar = progress.add_task(f"iteration {iteration}", total=config.steps, status="")
+        with step_progress(f"iteration {iteration}", config.steps, quiet=ctx.json) as progress:
             for step in range(1, config.steps + 1):
                 if step % config.refresh == 0:
                     sampler.coarse = coarse_descriptors(model, bank)
@@ -215,7 +211,7 @@ def train(
                 losses.append(float(np.asarray(model.train_on_batch(bank.get(v, f, rng),
                                                                     np.zeros((len(v), 128), np.float32)))))
                 if step % 50 == 0:
-                    progress.update(bar, completed=step, status=f"loss {np.mean(losses[-50:]):.4f}")
+                    progress.update(step, f"loss {np.mean(losses[-50:]):.4f}")
         entry = {"iteration": iteration, "steps": config.steps, "seconds": round(time.perf_counter() - start, 1),
                  "label_seconds": round(label_seconds, 1), "loss": round(float(np.mean(losses[-200:])), 5),
                  "labels": {k.kind: len(k) for k in kinds}, "tours_found": len(tours.found),
@@ -224,6 +220,10 @@ def train(
         if iteration == 0:
             entry["config"] = asdict(config)
         log.append(entry)
+        if not ctx.json:
+            stderr.print(f"iteration {iteration}: {entry['seconds']:.0f} s ({entry['label_seconds']:.0f} s labelling), "
+                         f"{entry['tours_found']} tours, loss {entry['loss']:.4f}, "
+                         f"intra-video triplets ordered right {entry['intra_accuracy']:.1%}", highlight=False)
         weights = output / f"iter{iteration}.weights.h5"
         save_inference_weights(model, build, weights,
                                {**card, "iteration": iteration, "log": log})

@@ -1,0 +1,90 @@
+"""Progress of a long loop (training steps) that people can watch in a terminal *and* in a log file.
+
+A rich bar redraws itself in place and, being transient, leaves nothing behind;
+when stderr is not a terminal (``nohup mf train ... > run.log``, a CI job, a
+cluster scheduler) rich draws nothing at all, so an hour-long run would be
+silent until it ends. There, :func:`step_progress` writes one plain line at most
+every ``interval`` seconds and one at the end instead: the step, the elapsed
+and the estimated remaining time, and the caller's status (the loss).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from .output import stderr
+
+
+class StepProgress(Protocol):
+    """What a loop reports: how many of the steps are done, and a short status."""
+
+    def update(self, completed: int, status: str = "") -> None: ...
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+class _Bar:
+    """The terminal case: a rich bar with the status beside it."""
+
+    def __init__(self, progress: Progress, label: str, total: int, completed: int) -> None:
+        self._progress = progress
+        self._task = progress.add_task(label, total=total, completed=completed, status="")
+
+    def update(self, completed: int, status: str = "") -> None:
+        self._progress.update(self._task, completed=completed, status=status)
+
+
+class _Lines:
+    """The log-file case: a plain line when ``interval`` seconds have passed since the last one."""
+
+    def __init__(self, console: Console, label: str, total: int, completed: int, interval: float) -> None:
+        self._console, self._label, self._total, self._interval = console, label, total, interval
+        self._first, self._start = completed, time.perf_counter()
+        self._last_line = self._start
+        self.completed, self.status = completed, ""
+
+    def update(self, completed: int, status: str = "") -> None:
+        self.completed, self.status = completed, status or self.status
+        if time.perf_counter() - self._last_line >= self._interval:
+            self.write()
+
+    def write(self) -> None:
+        now = time.perf_counter()
+        self._last_line = now
+        elapsed, done = now - self._start, self.completed - self._first
+        left = f", about {_clock(elapsed / done * (self._total - self.completed))} left" if done > 0 else ""
+        status = f", {self.status}" if self.status else ""
+        self._console.print(f"{self._label}: {self.completed}/{self._total}, {_clock(elapsed)} elapsed{left}{status}",
+                            highlight=False, markup=False)
+
+
+@contextmanager
+def step_progress(label: str, total: int, *, completed: int = 0, quiet: bool = False,
+                  console: Console | None = None, interval: float = 60.0) -> Iterator[StepProgress]:
+    """Report ``completed``/``total`` steps of ``label``: a bar in a terminal, timed lines otherwise.
+
+    ``quiet`` (``--json``) reports nothing; ``interval`` is the least time between
+    two lines when the console is not a terminal (the last line is always written).
+    """
+    console = stderr if console is None else console
+    if quiet or console.is_terminal:
+        columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
+                   TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                   TextColumn("{task.fields[status]}"))
+        with Progress(*columns, console=console, disable=quiet, transient=True) as progress:
+            yield _Bar(progress, label, total, completed)
+        return
+    lines = _Lines(console, label, total, completed, interval)
+    yield lines
+    if lines.completed > completed:
+        lines.write()
