@@ -6,6 +6,7 @@ import pytest
 from mf_sync.simulated import drive_positions
 from mf_sync.align import align_descriptors, in_long_gap
 from mf_sync.costs import cost_matrix, decorrelate
+from mf_sync import tour as tour_module
 from mf_sync.tour import connected, match_tour
 
 RATE = 3.0  # coarse frames per second: 30 fps, every 10th frame
@@ -27,6 +28,36 @@ def test_decorrelation_removes_low_rank_corruption():
     # What is left correlates with the signal, not with the row and column offsets.
     assert np.corrcoef(cleaned.ravel(), signal.ravel())[0, 1] > 0.6
     assert abs(np.corrcoef(cleaned.mean(axis=1), corrupted.mean(axis=1))[0, 1]) < 0.5
+
+
+def test_decorrelation_may_overwrite_a_float32_input_with_the_same_result():
+    rng = np.random.default_rng(2)
+    costs = cost_matrix(rng.normal(size=(60, 8)).astype(np.float32), rng.normal(size=(50, 8)).astype(np.float32))
+    expected = decorrelate(costs)
+    assert not np.shares_memory(expected, costs)
+    result = decorrelate(costs, overwrite=True)
+    assert np.shares_memory(result, costs)
+    np.testing.assert_array_equal(result, expected)
+    float64 = rng.random((40, 30))
+    kept = float64.copy()
+    decorrelate(float64, overwrite=True)  # not float32: copied, the input is left alone
+    np.testing.assert_array_equal(float64, kept)
+
+
+def test_stripes_on_parallel_threads_give_the_tour_of_one_thread(places, monkeypatch):
+    """Blocks of stripes run on threads, each block's first search without a neighbour's warm start; the
+    least-mean paths, and so the tour, are the same as when one thread solves every stripe in a row."""
+    rng = np.random.default_rng(9)
+    pos_a, pos_b = drive_positions(rng, 0, 2400, stops=4), drive_positions(rng, 300, 2700, stops=4)
+    costs = decorrelate(cost_matrix(places(pos_a[::10], rng), places(pos_b[::10], rng)))
+    blocks = match_tour(costs, RATE, stripe_seconds=30.0)
+    assert blocks is not None and len(blocks.stripes) > 2 * tour_module.BLOCK_STRIPES
+    monkeypatch.setattr(tour_module, "BLOCK_STRIPES", len(blocks.stripes))
+    one = match_tour(costs, RATE, stripe_seconds=30.0)
+    assert one is not None
+    assert blocks.stripes == one.stripes
+    np.testing.assert_array_equal(blocks.rows, one.rows)
+    np.testing.assert_array_equal(blocks.cols, one.cols)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

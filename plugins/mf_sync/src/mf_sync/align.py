@@ -56,11 +56,14 @@ class Stopwatch(dict):
 
 def coarse_tour(coarse_costs: Callable[[], np.ndarray], rate: float, watch: Stopwatch) -> tuple[Tour | None,
                                                                                                  np.ndarray]:
-    """The three coarse stages, timed: cost matrix, de-correlation, tour. Returns the tour and the cleaned costs."""
+    """The three coarse stages, timed: cost matrix, de-correlation, tour. Returns the tour and the cleaned costs.
+
+    ``coarse_costs`` makes a fresh matrix: the de-correlation overwrites it.
+    """
     with watch("costs"):
         coarse = coarse_costs()
     with watch("decorrelate"):
-        decorrelated = decorrelate(coarse)
+        decorrelated = decorrelate(coarse, overwrite=True)
     with watch("tour"):
         tour = match_tour(decorrelated, rate)
     return tour, decorrelated

@@ -148,7 +148,7 @@ def tour_timing(minutes: float = 35.0, fps: float = 30.0, step: int = 10, dim: i
     a = a[: int(minutes * 60 * fps / step)]
     b = b[: int(minutes * 60 * fps / step)]
     da, db = places(a, rng), places(b, rng)
-    match_tour(decorrelate(cost_matrix(da[:200], db[:200])), fps / step)  # loads the compiled path search
+    match_tour(decorrelate(cost_matrix(da[:200], db[:200]), overwrite=True), fps / step)  # loads the compiled path search
     runs = []
     for _ in range(3):
         watch = Stopwatch()

@@ -33,12 +33,17 @@ def cost_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(out, out=out)
 
 
-def decorrelate(costs: np.ndarray, rank: int = RANK, seed: int = 0) -> np.ndarray:
-    """``C - Σ_{k<=rank} U_k Σ_k V_k*`` shifted to a minimum of 0 (eq. 4.4); float32."""
+def decorrelate(costs: np.ndarray, rank: int = RANK, seed: int = 0, overwrite: bool = False) -> np.ndarray:
+    """``C - Σ_{k<=rank} U_k Σ_k V_k*`` shifted to a minimum of 0 (eq. 4.4); float32.
+
+    ``overwrite`` lets a float32 ``costs`` that the caller no longer needs hold the result (as SciPy's
+    ``overwrite_a``): for two 35-minute videos a fresh 160 MB copy costs more than the subtraction.
+    """
     rank = min(rank, min(costs.shape) - 1)
+    residual = costs if overwrite and costs.dtype == np.float32 else np.array(costs, np.float32)
     if rank < 1:
-        return (costs - costs.min()).astype(np.float32)
-    residual = np.array(costs, np.float32)
+        residual -= residual.min()
+        return residual
     u, s, vt = randomized_svd(residual, rank, n_iter=2, random_state=seed)
     us, vt = (u * s).astype(np.float32), vt.astype(np.float32)
     for start in range(0, len(residual), BLOCK):  # no full-size temporary: 160 MB of fresh pages cost 0.7 s

@@ -104,7 +104,8 @@ def find_tours(coarse: list[np.ndarray], fps: list[float], step: int = STEP) -> 
     tours = Tours()
     for u in range(len(coarse)):
         for v in range(u + 1, len(coarse)):
-            tour = match_tour(decorrelate(cost_matrix(coarse[u], coarse[v])), min(fps[u], fps[v]) / step)
+            costs = decorrelate(cost_matrix(coarse[u], coarse[v]), overwrite=True)
+            tour = match_tour(costs, min(fps[u], fps[v]) / step)
             if tour is not None:
                 tours.found[(u, v)] = (tour.rows * step, tour.cols * step)
     return tours

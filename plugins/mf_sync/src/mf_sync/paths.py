@@ -6,7 +6,8 @@ cell is its own cost plus the cheapest of its three predecessors; one byte per
 cell remembers which, for the backtrack. The matrices are large (6,300 rows
 times 270 columns per 90-second stripe for 35-minute videos, four or five times
 per stripe for the least-mean path and the null test of :mod:`mf_sync.tour`), so the double loop is compiled:
-about two nanoseconds per cell.
+about two nanoseconds per cell. The searches release the GIL, so that
+:mod:`mf_sync.tour` solves stripes on parallel threads.
 
 ``diagonal=2`` charges a diagonal step its cell twice (symmetric dynamic time
 warping, Sakoe & Chiba): every corner-to-corner path then carries the same total
@@ -30,7 +31,7 @@ _LEFT, _DIAGONAL, _UP, _START = 0, 1, 2, 3
 MEAN_ITERATIONS = 20
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _accumulate(columns: np.ndarray, free_start: bool, diagonal: float, offset: float = 0.0,
                 reverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Accumulated costs of the last column and the move into every cell (both indexed [column, row]).
@@ -66,7 +67,7 @@ def _accumulate(columns: np.ndarray, free_start: bool, diagonal: float, offset: 
     return prev, moves
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _previous(move: int, row: int, col: int) -> tuple[int, int]:
     """The cell a move came from."""
     if move == _LEFT:
@@ -76,7 +77,7 @@ def _previous(move: int, row: int, col: int) -> tuple[int, int]:
     return row - 1, col
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _backtrack(moves: np.ndarray, row: int) -> np.ndarray:
     cols, rows = moves.shape
     path = np.empty((rows + cols, 2), np.int64)

@@ -45,8 +45,11 @@ them means there is no matching tour.
 
 from __future__ import annotations
 
+import os
 from bisect import bisect_right
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -64,6 +67,10 @@ NULL_RATIO = 0.9
 TOUR_NULL_RATIO = 0.85
 #: Stripes are never narrower than this many coarse frames.
 MIN_STRIPE = 12
+#: Stripes one thread solves in a row, each search starting at the previous stripe's least mean; blocks of
+#: them run on parallel threads. A fixed size (not one block per core) keeps the result independent of the
+#: machine's core count.
+BLOCK_STRIPES = 4
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,29 @@ def _beats_reversal(columns: np.ndarray, mean: float, ratio: float) -> bool:
     return not has_cheaper_path(columns, mean / ratio, reverse=True)
 
 
+def _solve_block(columns: np.ndarray, block: list[tuple[int, int]], null_ratio: float
+                 ) -> list[tuple[np.ndarray, bool]]:
+    """Each stripe's least-mean path and whether it passes the null test, for consecutive stripes."""
+    solved, mean = [], None
+    for c0, c1 in block:
+        path, mean = min_mean_path(columns[c0:c1], guess=mean)
+        solved.append((path, _beats_reversal(columns[c0:c1], mean, null_ratio)))
+    return solved
+
+
+def _solve_stripes(columns: np.ndarray, ranges: list[tuple[int, int]], null_ratio: float
+                   ) -> list[tuple[np.ndarray, bool]]:
+    """:func:`_solve_block` over all stripes, blocks of ``BLOCK_STRIPES`` on parallel threads (the path search
+    releases the GIL): on two cores the stripes of two 35-minute videos take half the time."""
+    blocks = [ranges[k:k + BLOCK_STRIPES] for k in range(0, len(ranges), BLOCK_STRIPES)]
+    solve = partial(_solve_block, columns, null_ratio=null_ratio)
+    workers = min(len(blocks), os.cpu_count() or 1)
+    if workers == 1:
+        return [s for block in blocks for s in solve(block)]
+    with ThreadPoolExecutor(workers) as pool:
+        return [s for solved in pool.map(solve, blocks) for s in solved]
+
+
 def match_tour(costs: np.ndarray, rate: float, stripe_seconds: float = STRIPE_SECONDS,
                connect_seconds: float = CONNECT_SECONDS, xi: float = XI, epsilon_seconds: float = EPSILON_SECONDS,
                min_seconds: float = MIN_SECONDS, null_ratio: float = NULL_RATIO,
@@ -157,11 +187,9 @@ def match_tour(costs: np.ndarray, rate: float, stripe_seconds: float = STRIPE_SE
     stripe_width = max(MIN_STRIPE, min(round(stripe_seconds * rate), width // 6))
     ranges = _stripes(width, stripe_width)
     columns = columns_of(costs)
-    solved, significant, mean = [], [], None
-    for c0, c1 in ranges:
-        path, mean = min_mean_path(columns[c0:c1], guess=mean)
-        solved.append((c0, c1, path, _rows_per_column(path, c1 - c0)))
-        significant.append(_beats_reversal(columns[c0:c1], mean, null_ratio))
+    paths = _solve_stripes(columns, ranges, null_ratio)
+    solved = [(c0, c1, path, _rows_per_column(path, c1 - c0)) for (c0, c1), (path, _) in zip(ranges, paths)]
+    significant = [ok for _, ok in paths]
     tolerance = connect_seconds * rate
     accepted = []
     for k, (c0, c1, _, per_column) in enumerate(solved):

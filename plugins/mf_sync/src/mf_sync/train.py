@@ -92,7 +92,7 @@ def _figure(model: Any, bank: FrameBank, path: Path) -> None:
     from .network import describe
 
     a, b = (describe(model, to_inputs(bank.frames[i][::STEP])) for i in (0, 1))
-    costs = decorrelate(cost_matrix(a, b))
+    costs = decorrelate(cost_matrix(a, b), overwrite=True)
     write_image(path, cost_image(costs, match_tour(costs, min(bank.fps[:2]) / STEP)))
 
 
