@@ -31,7 +31,7 @@ def test_lines_are_rate_limited_but_the_last_step_is_always_written() -> None:
         for step in range(41, 61):
             progress.update(step)
     lines = out.getvalue().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("train: 60/100,")
+    assert len(lines) == 1 and lines[0].startswith("train: 60/100,") and "left" in lines[0]
 
 
 def test_a_status_persists_until_replaced_and_no_step_means_no_line() -> None:
@@ -40,6 +40,10 @@ def test_a_status_persists_until_replaced_and_no_step_means_no_line() -> None:
         progress.update(1, "val 30.00 dB")
         progress.update(2)
     assert out.getvalue().rstrip().endswith("val 30.00 dB")
+    console, out = _console(terminal=False)
+    with step_progress("train", 5, console=console, interval=3600.0) as progress:
+        progress.update(5)
+    assert "left" not in out.getvalue()  # finished: no time left to estimate
     console, out = _console(terminal=False)
     with step_progress("train", 5, completed=5, console=console, interval=0.0):
         pass

@@ -62,7 +62,8 @@ class _Lines:
         now = time.perf_counter()
         self._last_line = now
         elapsed, done = now - self._start, self.completed - self._first
-        left = f", about {_clock(elapsed / done * (self._total - self.completed))} left" if done > 0 else ""
+        remaining = self._total - self.completed
+        left = f", about {_clock(elapsed / done * remaining)} left" if done > 0 and remaining > 0 else ""
         status = f", {self.status}" if self.status else ""
         self._console.print(f"{self._label}: {self.completed}/{self._total}, {_clock(elapsed)} elapsed{left}{status}",
                             highlight=False, markup=False)
