@@ -37,7 +37,8 @@ def decorrelate(costs: np.ndarray, rank: int = RANK, seed: int = 0, overwrite: b
     """``C - Σ_{k<=rank} U_k Σ_k V_k*`` shifted to a minimum of 0 (eq. 4.4); float32.
 
     ``overwrite`` lets a float32 ``costs`` that the caller no longer needs hold the result (as SciPy's
-    ``overwrite_a``): for two 35-minute videos a fresh 160 MB copy costs more than the subtraction.
+    ``overwrite_a``): for two 35-minute videos, skipping the fresh 160 MB copy took the stage from 0.91 s
+    to 0.30 s (``mf bench sync``).
     """
     rank = min(rank, min(costs.shape) - 1)
     residual = costs if overwrite and costs.dtype == np.float32 else np.array(costs, np.float32)
