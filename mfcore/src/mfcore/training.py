@@ -212,6 +212,6 @@ def fit(model: Any, batches: Iterator[Batch], run: Run, state: dict[str, Any], *
             if step % checkpoint_every == 0 or step == stop:
                 state["seconds"] = round(done_before + time.perf_counter() - start, 1)
                 run.save(model, state)
-            loss = f"loss {np.mean(losses[-50:]):.4f} " if losses else ""
-            progress.update(step, loss + scored)
+            loss = f"loss {np.mean(losses[-50:]):.4f}" if losses else ""
+            progress.update(step, " ".join(part for part in (loss, scored) if part))
     return state
