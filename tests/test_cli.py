@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mfcore.store import Dataset
-from mfcore.testing import assert_clean_error
+from mfcore.testing import assert_clean_error, interruptible
 
 
 def test_version_and_help(mf):
@@ -154,7 +154,8 @@ def test_ctrl_c_during_synth_leaves_no_file_and_no_workers(tmp_path):
     import psutil
 
     proc = subprocess.Popen([sys.executable, "-m", "mfcore", "synth", "data", "-o", tmp_path / "big.lmdb",
-                             "-n", "1000000", "-w", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "-n", "1000000", "-w", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
     parent = psutil.Process(proc.pid)
     deadline = time.monotonic() + 60
     while len([c for c in parent.children() if "python" in c.name().lower()]) < 2 and time.monotonic() < deadline:

@@ -9,6 +9,7 @@ import psutil
 import pytest
 
 from mfcore.stream import SampleStream, WorkerDied, WorkerError
+from mfcore.testing import interruptible
 
 sys.path.insert(0, os.path.dirname(__file__))
 import streamgen  # noqa: E402
@@ -109,7 +110,8 @@ def _alive(pid: int) -> bool:
 def test_no_orphan_processes_after_the_consumer_ends(how, tmp_path):
     script = tmp_path / "consumer.py"
     script.write_text(CONSUMER.format(here=HERE))
-    proc = subprocess.Popen([sys.executable, str(script), how], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, str(script), how], stdout=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
     pids = [int(p) for p in proc.stdout.readline().split()]
     assert len(pids) == 2
     descendants = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]

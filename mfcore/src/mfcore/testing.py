@@ -10,11 +10,13 @@
 * ``keras``: Keras 3 imported on the backend under test when it drives Keras,
   else on the first of PyTorch and TensorFlow installed (skips when neither is);
   ``keras_backend_name()`` says which, for tests that start subprocesses.
+* ``interruptible``: ``preexec_fn`` for a subprocess a test stops with Ctrl-C (SIGINT).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -22,6 +24,17 @@ from collections.abc import Callable
 import pytest
 
 from .backend import Backend
+
+
+def interruptible() -> None:
+    """Give a child process the default SIGINT handling, whatever the test run inherited.
+
+    A shell that starts a command in the background (``tox run ... &``, ``nohup``
+    in a script) sets SIGINT to ignored, children inherit that, and Python then
+    never raises ``KeyboardInterrupt``: a test that sends Ctrl-C would wait for a
+    child that cannot hear it. Pass as ``subprocess.Popen(..., preexec_fn=interruptible)``.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def backends_under_test() -> list[str]:
