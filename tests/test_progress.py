@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from mfcore.progress import step_progress
+from mfcore.progress import step_progress, tracked
 
 
 def _console(terminal: bool) -> tuple[Console, io.StringIO]:
@@ -59,3 +59,19 @@ def test_quiet_prints_nothing_and_a_terminal_gets_a_transient_bar_not_lines() ->
     with step_progress("train", 5, console=console, interval=0.0) as progress:
         progress.update(5, "loss 1")
     assert "train: 5/5," not in out.getvalue()
+
+
+def test_tracked_yields_every_item_in_order_and_logs_how_many_were_consumed() -> None:
+    console, out = _console(terminal=False)
+    items = list(tracked(iter(range(7)), "rendering drives", 7, console=console, interval=3600.0))
+    assert items == list(range(7))
+    assert out.getvalue().splitlines() == [out.getvalue().splitlines()[0]]
+    assert out.getvalue().startswith("rendering drives: 7/7, ")
+    console, out = _console(terminal=False)
+    for item in tracked(range(10), "checking", 10, console=console, interval=0.0):
+        if item == 3:
+            break
+    assert out.getvalue().splitlines()[-1].startswith("checking: 3/10, ")  # what was consumed, not the total
+    console, out = _console(terminal=False)
+    assert list(tracked(range(3), "quiet", 3, quiet=True, console=console, interval=0.0)) == [0, 1, 2]
+    assert out.getvalue() == ""

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import track
 from typer.core import TyperGroup
 
 from . import __version__
 from .backends import all_backends, broken_backends, get_backend
 from .errors import InputError, MfError
-from .output import emit, error, stderr, stdout, table
+from .output import emit, error, stdout, table
 from .plugins import registry
+from .progress import tracked
 from .report import Report
 from .store import Dataset, DatasetWriter
 from .stream import SampleStream
@@ -195,8 +195,7 @@ def synth(
     start = time.perf_counter()
     with DatasetWriter(output, metadata=metadata) as writer, \
             SampleStream(bound, workers=workers, seed=seed, count=count) as stream:
-        for index, sample in track(stream.indexed(), total=count, description=f"synth {name}",
-                                   disable=json_output, console=stderr, transient=True):
+        for index, sample in tracked(stream.indexed(), f"synth {name}", count, quiet=json_output):
             writer.put(index, sample)
     seconds = time.perf_counter() - start
     size = output.stat().st_size
@@ -246,8 +245,7 @@ def dataset_info(
     dataset = Dataset(path)
     meta = dataset.metadata
     if check:
-        for _ in track(dataset, total=len(dataset), description="checking", console=stderr, disable=json_output,
-                       transient=True):
+        for _ in tracked(dataset, "checking", len(dataset), quiet=json_output):
             pass
     emit({"dataset": str(path), "count": len(dataset), "checked": check,
           **{k: meta.get(k) for k in ("generator", "params", "seed", "workers", "version", "created")},

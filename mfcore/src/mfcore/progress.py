@@ -1,4 +1,4 @@
-"""Progress of a long loop (training steps) that people can watch in a terminal *and* in a log file.
+"""Progress of a long loop (training steps, rendering, writing a dataset) watchable in a terminal *and* a log.
 
 A rich bar redraws itself in place and, being transient, leaves nothing behind;
 when stderr is not a terminal (``nohup mf train ... > run.log``, a CI job, a
@@ -11,14 +11,16 @@ and the estimated remaining time, and the caller's status (the loss).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .output import stderr
+
+T = TypeVar("T")
 
 
 class StepProgress(Protocol):
@@ -87,5 +89,18 @@ def step_progress(label: str, total: int, *, completed: int = 0, quiet: bool = F
         return
     lines = _Lines(console, label, total, completed, interval)
     yield lines
-    if lines.completed > completed:
+    if lines.completed > completed:  # not on an error: that gets its one line alone
         lines.write()
+
+
+def tracked(items: Iterable[T], label: str, total: int, *, quiet: bool = False, console: Console | None = None,
+            interval: float = 60.0) -> Iterator[T]:
+    """Yield ``items`` (``total`` of them) while :func:`step_progress` reports how many have been consumed.
+
+    The drop-in for rich's ``track`` where a long loop (rendering drives,
+    writing a dataset) must also show in a log file.
+    """
+    with step_progress(label, total, quiet=quiet, console=console, interval=interval) as progress:
+        for done, item in enumerate(items, start=1):
+            yield item
+            progress.update(done)

@@ -10,10 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from rich.progress import track
 
 from mfcore.errors import InputError
-from mfcore.output import stderr
+from mfcore.progress import tracked
 from mfcore.video import VIDEO_SUFFIXES, iter_video, video_info
 
 from .inputs import prepare
@@ -42,8 +41,7 @@ class FrameBank:
 
     def __init__(self, videos: list[Path], quiet: bool = False) -> None:
         self.paths = videos
-        self.frames = [load_prepared(p) for p in track(videos, description="decoding videos", console=stderr,
-                                                        disable=quiet, transient=True)]
+        self.frames = [load_prepared(p) for p in tracked(videos, "decoding videos", len(videos), quiet=quiet)]
         self.fps = [video_info(p)["fps"] or 30.0 for p in videos]
 
     def __len__(self) -> int:

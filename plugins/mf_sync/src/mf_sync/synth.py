@@ -16,10 +16,9 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-from rich.progress import track
 
 from mfcore.errors import InputError
-from mfcore.output import stderr
+from mfcore.progress import tracked
 from mfcore.task import RunContext
 
 from .drives import RouteSpec, plan_drives, render_drive, write_manifest
@@ -53,7 +52,7 @@ def render_collection(output: Path, routes: int, drives: int, length: float, poo
     entries = []
     with ProcessPoolExecutor(max_workers=min(workers, len(plans), os.cpu_count() or 1)) as executor:
         jobs = [executor.submit(render_drive, plan, by_name, output, size[0], size[1], fps) for plan in plans]
-        for job in track(jobs, description="rendering drives", console=stderr, disable=quiet, transient=True):
+        for job in tracked(jobs, "rendering drives", len(jobs), quiet=quiet):
             entries.append(job.result())
     manifest = {"routes": [vars(r) for r in route_specs], "drives": entries, "fps": fps, "width": size[0],
                 "height": size[1], "seed": seed, "pool": pool}
