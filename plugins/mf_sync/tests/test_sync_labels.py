@@ -65,3 +65,18 @@ def test_jitter_changes_light_but_keeps_the_picture_and_range():
     assert np.abs(out - images).mean() > 0.02
     for image, changed in zip(images, out):  # the same picture: brightness order is mostly kept
         assert np.corrcoef(image.mean(axis=2).ravel(), changed.mean(axis=2).ravel())[0, 1] > 0.7
+
+
+def test_label_precision_counts_pairs_on_the_same_route_within_the_distance():
+    from mf_sync.labels import Pairs
+    from mf_sync.train import label_precision
+    from mf_sync.truth import Truth
+
+    truths = [Truth(np.array(["r0"] * 4), np.array([0.0, 10.0, 20.0, 30.0])),
+              Truth(np.array(["r0", "r0", "r1", "r1"]), np.array([1.0, 14.0, 20.0, 30.0]))]
+    index = np.arange(4)
+    pairs = Pairs("inter", np.zeros(4, int), index, np.ones(4, int), index)
+    # 1 m off, 4 m off, then the right positions but on another route
+    assert label_precision(pairs, truths) == 0.25
+    assert label_precision(pairs, truths, 5.0) == 0.5
+    assert label_precision(pairs, None) is None
