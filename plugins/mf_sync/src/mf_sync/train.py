@@ -212,13 +212,14 @@ def train(
                                                                     np.zeros((len(v), 128), np.float32)))))
                 if step % 50 == 0:
                     progress.update(step, f"loss {np.mean(losses[-50:]):.4f}")
+        inter = kinds[1] if len(kinds) > 1 else None
         entry = {"iteration": iteration, "steps": config.steps, "seconds": round(time.perf_counter() - start, 1),
                  "label_seconds": round(label_seconds, 1), "loss": round(float(np.mean(losses[-200:])), 5),
                  "labels": {k.kind: len(k) for k in kinds}, "tours_found": len(tours.found),
-                 "inter_label_precision": label_precision(kinds[1], truths) if len(kinds) > 1 else None,
+                 "inter_label_precision": label_precision(inter, truths) if inter is not None else None,
                  # a coarse step is 1.8 to 5.5 m of road (5.5 to 16.5 m/s, 10 frames at 30 fps): 2 m asks more
                  # than the coarse tour can resolve, 5 m tells a coarse-grid miss from a wrong place
-                 "inter_label_within_5m": label_precision(kinds[1], truths, 5.0) if len(kinds) > 1 else None,
+                 "inter_label_within_5m": label_precision(inter, truths, 5.0) if inter is not None else None,
                  "intra_accuracy": round(intra_accuracy(model, bank, ctx.seed + 99), 4)}
         if iteration == 0:
             entry["config"] = asdict(config)
