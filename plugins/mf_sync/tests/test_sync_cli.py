@@ -88,7 +88,8 @@ def test_bench_writes_its_tables(mf, tiny_drives, tiny_sync_weights, tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     methods = [row["method"] for row in report["methods"]]
-    assert methods == ["SeqSLAM-style pixels", "SIFT histograms", "network after a", "mf_sync network"]
+    assert methods == ["SeqSLAM-style pixels", "SIFT histograms", "network after a", "mf_sync network",
+                       "mf_sync network, descriptors in the band (thesis 4.3.4)"]
     text = md.read_text()
     assert "Coarse tour of two 35-minute videos" in text and "6300 x 6300" in text
     assert png.stat().st_size > 0

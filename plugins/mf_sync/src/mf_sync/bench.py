@@ -15,6 +15,10 @@ pair of drives is aligned by every method:
   tells a weak descriptor from a weak tour;
 - pairs that share no road count the false tours a method reports.
 
+The network's full-rate band reads its fine features (:mod:`mf_sync.network`);
+one more row repeats the shipped network with its descriptors in the band, as
+the thesis does, to show what the fine features add.
+
 Methods: SeqSLAM-style patch-normalised pixels and SIFT match histograms
 through the same tour matcher, and the network (shipped weights, ``--weights``,
 and one row per ``--iteration NAME=WEIGHTS``). Seconds per stage are means
@@ -49,6 +53,8 @@ from .tour import match_tour
 from .truth import Truth, alignment_errors, coarse_truth, ground_truth_ranges
 
 MIN_OVERLAP_SECONDS = 10.0
+#: The ablation row: the shipped network with the thesis's full-rate stage (descriptors in the band).
+DESCRIPTOR_BAND = "mf_sync network, descriptors in the band (thesis 4.3.4)"
 
 
 def _drive_folder(drives: Path | None, routes: int, per_route: int, length: float, seed: int, quiet: bool,
@@ -124,11 +130,13 @@ def _score(results: dict[tuple[int, int], Alignment], overlapping: list, disjoin
 
 
 def _run_method(folder: Path, names: list[str], method: Method, model: Any, overlapping: list,
-                disjoint: list) -> tuple[dict[str, Any], dict[tuple[int, int], Alignment], float]:
+                disjoint: list, descriptor_band: bool = False) -> tuple[dict[str, Any],
+                                                                       dict[tuple[int, int], Alignment], float]:
+    """One table row. ``descriptor_band``: the network's descriptors also decide the full-rate band (thesis)."""
     features, describe_seconds, frames, fps = [], 0.0, 0, 30.0
     for name in names:
         feats, fps, seconds = video_features(folder / f"{name}.mp4", method, model)
-        features.append(feats)
+        features.append(feats.descriptor_band() if descriptor_band else feats)
         describe_seconds += seconds
         frames += len(feats)
     results = {(i, j): align_features(features[i], features[j], fps) for i, j, _ in overlapping}
@@ -207,12 +215,15 @@ def bench(
             runs.append((f"network after {name}", Method.net, load_descriptor_net(ctx, path)[0]))
         card: dict[str, Any] = {}
         if with_net:
-            model, card = load_descriptor_net(ctx, weights or SHIPPED)
-            runs.append((LABELS[Method.net], Method.net, model))
+            net, card = load_descriptor_net(ctx, weights or SHIPPED)
+            runs.append((LABELS[Method.net], Method.net, net))
         rows, all_results = [], {}
         for label, method, model in runs:
             row, all_results[label], _ = _run_method(folder, names, method, model, overlapping, disjoint)
             rows.append({"method": label, **row})
+        if with_net:
+            row, _, _ = _run_method(folder, names, Method.net, net, overlapping, disjoint, descriptor_band=True)
+            rows.append({"method": DESCRIPTOR_BAND, **row})
         if figure is not None:
             _figure(overlapping[0], all_results, figure)
     timing = [tour_timing(seed=ctx.seed)]

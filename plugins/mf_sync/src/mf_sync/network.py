@@ -17,10 +17,18 @@ validation drives rendered from the training photographs, the grid's nearest
 coarse frames were right far more often than global pooling's.
 
 Frames enter as :func:`mf_sync.inputs.prepare` makes them (64×96, [-1, 1]).
+
+The network also yields *fine features* (:func:`describe_with_fine`): the
+feature grid the projection reads, before it. The descriptor is trained to be
+the same for frames up to 15 apart (the intra-video positives), so it finds the
+place but hardly the frame; the grid before the projection still changes from
+one frame to the next. The frame-accurate stage of an alignment
+(:mod:`mf_sync.fine`) reads these.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import keras
@@ -36,6 +44,8 @@ GRID_ROWS = 2
 GRIDS = (2, 4)
 #: Triplet margin of eq. 4.2 (the thesis's 0.5).
 MARGIN = 0.5
+#: Dimension of the fine features: a 35-minute video's fill 64 MB in float32 instead of 770 MB for the grid.
+FINE_DIM = 256
 
 
 def _filters(count: int, width: float) -> int:
@@ -94,3 +104,41 @@ def describe(model: keras.Model, frames: np.ndarray, batch: int = 256) -> np.nda
     """Descriptors (N, dim) float32 of prepared frames (N, 64, 96, 3), in inference mode."""
     out = [ops.convert_to_numpy(model(frames[i:i + batch], training=False)) for i in range(0, len(frames), batch)]
     return np.concatenate(out).astype(np.float32) if out else np.zeros((0, model.output_shape[-1]), np.float32)
+
+
+def with_fine_output(model: keras.Model) -> keras.Model:
+    """The descriptor network with a second output: the feature grid its projection reads (before it)."""
+    return keras.Model(model.input, [model.output, model.get_layer("projection").input])
+
+
+@lru_cache(maxsize=4)
+def _fine_projection(size: int) -> np.ndarray:
+    """A fixed Gaussian projection (size, FINE_DIM): distances survive it (Johnson-Lindenstrauss), memory shrinks."""
+    return (np.random.default_rng(0).standard_normal((size, FINE_DIM)) / np.sqrt(FINE_DIM)).astype(np.float32)
+
+
+def fine_features(grid: np.ndarray) -> np.ndarray:
+    """Unit fine features (N, FINE_DIM) from flattened feature grids (N, size) of ReLU outputs.
+
+    The square root first (power normalisation, as for bag-of-features image retrieval) keeps a few strong
+    activations from deciding every distance; chosen over the plain grid on validation drives rendered from
+    training photographs.
+    """
+    root = np.sqrt(np.maximum(grid, 0.0))
+    root /= np.linalg.norm(root, axis=1, keepdims=True) + 1e-12
+    out = root @ _fine_projection(grid.shape[1])
+    return (out / (np.linalg.norm(out, axis=1, keepdims=True) + 1e-12)).astype(np.float32)
+
+
+def describe_with_fine(two_outputs: keras.Model, frames: np.ndarray, batch: int = 256) -> tuple[np.ndarray,
+                                                                                               np.ndarray]:
+    """(descriptors (N, dim), fine features (N, FINE_DIM)) of prepared frames; ``two_outputs`` from
+    :func:`with_fine_output`."""
+    coarse, fine = [], []
+    for i in range(0, len(frames), batch):
+        descriptors, grid = two_outputs(frames[i:i + batch], training=False)
+        coarse.append(ops.convert_to_numpy(descriptors).astype(np.float32))
+        fine.append(fine_features(ops.convert_to_numpy(grid).astype(np.float32)))
+    if not coarse:
+        return np.zeros((0, two_outputs.output_shape[0][-1]), np.float32), np.zeros((0, FINE_DIM), np.float32)
+    return np.concatenate(coarse), np.concatenate(fine)
