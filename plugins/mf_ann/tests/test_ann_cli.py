@@ -42,8 +42,10 @@ def test_build_then_search_finds_the_neighbours(mf, files, backend):
 
 def test_bad_inputs_are_one_line(mf, files, tmp_path):
     index = tmp_path / "i.pqt"
-    assert mf("ann", "build", files / "base.fvecs", "-o", index, "--k1", "4", "--k2", "2", "--w", "2",
-              "--line-parts", "4", "--iterations", "2").returncode == 0
+    built = mf("ann", "build", files / "base.fvecs", "-o", index, "--k1", "4", "--k2", "2", "--w", "2",
+               "--line-parts", "4", "--iterations", "2")
+    assert built.returncode == 0, built.stderr
+    assert "indexing: 800/800" in built.stderr  # progress shows when stderr is a log file, not a terminal
     write_vecs(tmp_path / "q12.fvecs", np.zeros((3, 12), np.float32))
     nan_base = read_vecs(files / "base.fvecs").copy()
     nan_base[5, 3] = np.nan
@@ -74,3 +76,15 @@ def test_demo_section_scores_pqt_against_brute_force(mf, tmp_path):
     assert rows["exact re-ranking, 1024 candidates"]["R@10"] >= rows["line re-ranking, 1024 candidates"]["R@1"]
     assert rows["exact, 4096 candidates, priority-queue bins"]["R@10"] >= 0.8
     assert "Nearest-neighbour search (PQT)" in (tmp_path / "report" / "index.html").read_text()
+
+
+def test_dataset_reports_each_phase_in_a_log_and_writes_its_files(mf, tmp_path):
+    result = mf("ann", "dataset", "gist", "-o", tmp_path, "--base", "400", "--queries", "100", "--gt-k", "5",
+                "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert [line.split(",")[0] for line in lines] == ["gist base descriptors (jobs): 2/2",
+                                                      "gist query descriptors (jobs): 1/1", "ground truth: 1/1"]
+    assert read_vecs(tmp_path / "gist_base.fvecs").shape == (400, 960)
+    truth = read_vecs(tmp_path / "gist_groundtruth.ivecs")
+    assert truth.shape == (100, 5) and truth.max() < 400

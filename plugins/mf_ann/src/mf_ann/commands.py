@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
-from rich.progress import Progress
 
 from mfcore.atomic import check_writable_dir
 from mfcore.errors import InputError
-from mfcore.output import stderr
+from mfcore.progress import StepProgress, step_progress
 from mfcore.task import RunContext
 
 from . import datasets
@@ -37,8 +37,31 @@ class DatasetName(str, Enum):
     gist = "gist"
 
 
-def _progress(ctx: RunContext) -> Progress:
-    return Progress(console=stderr, transient=True, disable=ctx.json)
+class _PhaseProgress:
+    """A ``progress(done, total)`` callback for work in phases (base vectors, then queries): one
+    :func:`step_progress` per phase, opened when its first report comes (a count that starts over is the next
+    phase), so the work shows in a terminal and in a log file alike."""
+
+    def __init__(self, labels: list[str], quiet: bool) -> None:
+        self._labels, self._quiet = labels, quiet
+        self._phase, self._done = -1, 0
+        self._stack = ExitStack()
+        self._bar: StepProgress | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None or done <= self._done:
+            self._stack.close()
+            self._phase += 1
+            label = self._labels[min(self._phase, len(self._labels) - 1)]
+            self._bar = self._stack.enter_context(step_progress(label, total, quiet=self._quiet))
+        self._done = done
+        self._bar.update(done)
+
+    def __enter__(self) -> _PhaseProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
 
 
 def build(
@@ -63,11 +86,10 @@ def build(
     start = time.perf_counter()
     index.train(vectors, sample=train_sample, iterations=iterations, seed=ctx.seed)
     trained = time.perf_counter()
-    with _progress(ctx) as progress:
-        task = progress.add_task("indexing", total=len(vectors))
+    with step_progress("indexing", len(vectors), quiet=ctx.json) as progress:
         for first in range(0, len(vectors), batch):
             index.add(vectors[first : first + batch], ids=np.arange(first, min(first + batch, len(vectors))))
-            progress.update(task, advance=min(batch, len(vectors) - first))
+            progress.update(min(first + batch, len(vectors)))
     index.save(output)
     sizes = index.bin_sizes()
     return {"index": str(output), "vectors": index.ntotal, "dim": index.dim,
@@ -139,13 +161,12 @@ def dataset(
     except OSError as exc:
         raise InputError(f"cannot create {output}: {exc.strerror}") from exc
     start = time.perf_counter()
-    with _progress(ctx) as progress:
-        task = progress.add_task(f"{name.value} descriptors", total=None)
-        vectors = datasets.GENERATORS[name.value](
-            base, queries, seed=ctx.seed, workers=workers,
-            progress=lambda done, total: progress.update(task, completed=done, total=total))
-        progress.update(task, description="ground truth", completed=0, total=None)
+    with _PhaseProgress([f"{name.value} base descriptors (jobs)", f"{name.value} query descriptors (jobs)"],
+                        ctx.json) as progress:
+        vectors = datasets.GENERATORS[name.value](base, queries, seed=ctx.seed, workers=workers, progress=progress)
+    with step_progress("ground truth", 1, quiet=ctx.json) as done:
         truth = datasets.ground_truth(vectors.base, vectors.queries, min(gt_k, base))
+        done.update(1)
     files = {
         "base": write_vecs(output / f"{name.value}_base.fvecs", vectors.base),
         "queries": write_vecs(output / f"{name.value}_query.fvecs", vectors.queries),
