@@ -89,7 +89,7 @@ def test_bench_writes_its_tables(mf, tiny_drives, tiny_sync_weights, tmp_path):
     report = json.loads(result.stdout)
     methods = [row["method"] for row in report["methods"]]
     assert methods == ["SeqSLAM-style pixels", "SIFT histograms", "network after a", "mf_sync network",
-                       "mf_sync network, descriptors in the band (thesis 4.3.4)"]
+                       "mf_sync network on its descriptors (thesis)"]
     text = md.read_text()
     assert "Coarse tour of two 35-minute videos" in text and "6300 x 6300" in text
     assert png.stat().st_size > 0

@@ -19,31 +19,37 @@ def test_descriptors_are_unit_length_and_batch_independent(keras):
     np.testing.assert_allclose(describe(model, frames[2:3]), out[2:3], atol=1e-5)
 
 
-def test_fine_features_match_a_float64_reference(keras):
-    from mf_sync.network import FINE_DIM, _fine_projection, fine_features
+def test_place_features_match_a_float64_reference(keras):
+    from mf_sync.network import PLACE_DIM, _place_projection, place_features
 
     grid = np.maximum(np.random.default_rng(3).normal(size=(6, 96)), 0)
     root = np.sqrt(grid) / np.linalg.norm(np.sqrt(grid), axis=1, keepdims=True)
-    reference = root @ _fine_projection(96).astype(np.float64)
+    reference = root @ _place_projection(96).astype(np.float64)
     reference /= np.linalg.norm(reference, axis=1, keepdims=True)
-    out = fine_features(grid.astype(np.float32))
-    assert out.shape == (6, FINE_DIM) and out.dtype == np.float32
+    out = place_features(grid.astype(np.float32))
+    assert out.shape == (6, PLACE_DIM) and out.dtype == np.float32
     np.testing.assert_allclose(out, reference, atol=1e-5)
     # the projection is fixed: the same features on every call, machine and backend
-    np.testing.assert_array_equal(fine_features(grid.astype(np.float32)), out)
+    np.testing.assert_array_equal(place_features(grid.astype(np.float32)), out)
 
 
-def test_describe_with_fine_gives_the_descriptors_and_per_frame_fine_features(keras):
-    from mf_sync.network import FINE_DIM, build_network, describe, describe_with_fine, with_fine_output
+def test_place_features_read_the_grid_the_projection_reads(keras):
+    from mf_sync.network import PLACE_DIM, build_network, describe_places, grid_network, place_features
 
     model = build_network(0.125, grid=4)
     frames = np.random.default_rng(4).uniform(-1, 1, (7, 64, 96, 3)).astype(np.float32)
-    descriptors, fine = describe_with_fine(with_fine_output(model), frames, batch=3)
-    np.testing.assert_allclose(descriptors, describe(model, frames), atol=1e-5)
-    assert fine.shape == (7, FINE_DIM)
-    np.testing.assert_allclose(np.linalg.norm(fine, axis=1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(describe_with_fine(with_fine_output(model), frames[4:5])[1], fine[4:5], atol=1e-5)
-    assert not np.allclose(fine[0], fine[1], atol=1e-3)  # different frames, different fine features
+    grids = grid_network(model)
+    places = describe_places(grids, frames, batch=3)
+    assert places.shape == (7, PLACE_DIM)
+    np.testing.assert_allclose(np.linalg.norm(places, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(describe_places(grids, frames[4:5]), places[4:5], atol=1e-5)
+    # the grid times the projection's weights is the descriptor before its unit length
+    grid = keras.ops.convert_to_numpy(grids(frames, training=False))
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in model.get_layer("projection").weights)
+    raw = grid @ kernel + bias
+    np.testing.assert_allclose(raw / np.linalg.norm(raw, axis=1, keepdims=True),
+                               keras.ops.convert_to_numpy(model(frames, training=False)), atol=1e-4)
+    np.testing.assert_allclose(place_features(grid), places, atol=1e-5)
 
 
 def test_triplet_loss_matches_float64_reference(keras):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mf_sync.simulated import PlaceDescriptors, drive_positions
+from mf_sync.simulated import drive_positions
 from mf_sync.align import align_descriptors, in_long_gap
 from mf_sync.costs import cost_matrix, decorrelate
 from mf_sync import tour as tour_module
@@ -132,21 +132,3 @@ def test_frames_inside_long_tour_gaps_are_flagged():
     assert not in_long_gap(frames, tour_frames, longest=180).any()
     assert not in_long_gap(np.arange(5), np.array([2]), longest=1).any()
 
-
-def test_fine_vectors_decide_the_full_rate_band():
-    """Descriptors that blur 20 m of road find the place; sharper fine vectors then find the frame."""
-    rng = np.random.default_rng(9)
-    pos_a, pos_b = drive_positions(rng, 0, 500), drive_positions(rng, 100, 600)
-    blurred, sharp = PlaceDescriptors(seed=1, scale=20.0), PlaceDescriptors(seed=2, scale=1.0)
-    coarse_a, coarse_b = blurred(pos_a, rng, noise=0.1), blurred(pos_b, rng, noise=0.1)
-    fine_a, fine_b = sharp(pos_a, rng, noise=0.3), sharp(pos_b, rng, noise=0.3)
-
-    def metres(result):
-        return np.abs(pos_a[result.frames_a] - np.interp(result.frames_b, np.arange(len(pos_b)), pos_b))
-
-    alone = align_descriptors(coarse_a, coarse_b, fps=30.0)
-    with_fine = align_descriptors(coarse_a, coarse_b, fps=30.0, fine_a=fine_a, fine_b=fine_b)
-    assert alone.found and with_fine.found
-    assert np.array_equal(with_fine.tour.rows, alone.tour.rows)  # the coarse tour is the descriptors' alone
-    assert np.mean(metres(with_fine) < 1.0) > 0.8
-    assert np.median(metres(with_fine)) < 0.5 * np.median(metres(alone))

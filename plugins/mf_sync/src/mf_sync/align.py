@@ -101,14 +101,8 @@ def in_long_gap(frames: np.ndarray, tour_frames: np.ndarray, longest: float) -> 
     return (hi - lo > longest) & (frames > lo) & (frames < hi)
 
 
-def align_descriptors(desc_a: np.ndarray, desc_b: np.ndarray, fps: float, step: int = STEP,
-                      fine_a: np.ndarray | None = None, fine_b: np.ndarray | None = None) -> Alignment:
-    """Align two videos given full-rate descriptors of every frame (Euclidean costs).
-
-    ``fine_a``/``fine_b``, when given, are per-frame vectors for the full-rate band instead of the descriptors
-    (the network's fine features: the descriptor finds the place, they tell neighbouring frames apart).
-    """
-    fine_a, fine_b = (desc_a, desc_b) if fine_a is None or fine_b is None else (fine_a, fine_b)
+def align_descriptors(desc_a: np.ndarray, desc_b: np.ndarray, fps: float, step: int = STEP) -> Alignment:
+    """Align two videos given full-rate descriptors of every frame (Euclidean costs)."""
     return align_costs(lambda: cost_matrix(desc_a[::step], desc_b[::step]),
-                       lambda a0, a1, b0, b1: cost_matrix(fine_a[a0:a1 + 1], fine_b[b0:b1 + 1]), len(desc_b), fps,
+                       lambda a0, a1, b0, b1: cost_matrix(desc_a[a0:a1 + 1], desc_b[b0:b1 + 1]), len(desc_b), fps,
                        step)

@@ -23,7 +23,7 @@ from mfcore.errors import InputError
 from mfcore.task import RunContext
 
 from .bank import videos_in
-from .methods import Method, align_features, coarse_vectors, video_features
+from .methods import Method, align_features, video_features
 from .model_io import SHIPPED, load_descriptor_net
 
 STEP = 10
@@ -85,8 +85,8 @@ def collection(
         raise InputError(f"{reference}: the snippet from {start:g} s holds {max(0, last - first)} frames, too few")
     snippet = ref[first:last]
     features = [video_features(f, method, model)[0] for f in files]
-    index, owners, frames = build_index([coarse_vectors(f[::STEP]) for f in features])
-    found = candidates(index, owners, frames, coarse_vectors(snippet[::STEP]))
+    index, owners, frames = build_index([f[::STEP] for f in features])
+    found = candidates(index, owners, frames, snippet[::STEP])
     rows, summary = [], []
     for video, (share, centre) in sorted(found.items()):
         span = len(snippet)

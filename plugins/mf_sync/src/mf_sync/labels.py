@@ -6,7 +6,7 @@ Labels are positive frame pairs; every batch draws negatives for them.
   are the same place; a frame of the same video at least ``FAR`` frames *of
   motion* away is not (:mod:`mf_sync.motion` counts the frames in which the view
   changed, so a stop at a light does not make a frame "far" from itself).
-- **Iteration 1+, inter-video**: the current network describes every 10th frame
+- **Iteration 1+, inter-video**: the current network describes every 10th frame (place features)
   of every video; for each video pair a matching tour is sought in the
   de-correlated cost matrix (:func:`mf_sync.tour.match_tour`), and every tour
   point is a positive pair, however different the two frames look now.
@@ -100,7 +100,7 @@ class Tours:
 
 
 def find_tours(coarse: list[np.ndarray], fps: list[float], step: int = STEP) -> Tours:
-    """Matching tours between every pair of videos from their coarse descriptors (every ``step``-th frame)."""
+    """Matching tours between every pair of videos from their coarse features (every ``step``-th frame)."""
     tours = Tours()
     for u in range(len(coarse)):
         for v in range(u + 1, len(coarse)):

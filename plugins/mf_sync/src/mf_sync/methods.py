@@ -1,7 +1,7 @@
 """The frame representations ``mf run sync`` and ``mf bench sync`` compare, read from videos as streams.
 
-- ``net``: the learned descriptor network (the thesis's method; shipped weights or ``--weights``): its
-  descriptors for the coarse tour, its fine features for the full-rate band (:class:`NetFeatures`);
+- ``net``: the learned descriptor network (the thesis's method; shipped weights or ``--weights``), compared
+  on its place features (:func:`mf_sync.network.describe_places`);
 - ``seqslam``: patch-normalised thumbnails (:mod:`mf_sync.seqslam`);
 - ``sift``: SIFT match-histogram costs (:mod:`mf_sync.sift`).
 
@@ -12,7 +12,6 @@ videos never sit in memory.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -40,32 +39,6 @@ class Method(str, Enum):
 LABELS = {Method.net: "mf_sync network", Method.seqslam: "SeqSLAM-style pixels", Method.sift: "SIFT histograms"}
 
 
-@dataclass(frozen=True)
-class NetFeatures:
-    """The network's view of a video: descriptors (N, dim) and fine features (N, FINE_DIM) of every frame.
-
-    Sliced like an array (``features[lo:hi]``, ``features[::10]``) and as long as the video.
-    """
-
-    descriptors: np.ndarray
-    fine: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.descriptors)
-
-    def __getitem__(self, index: slice) -> NetFeatures:
-        return NetFeatures(self.descriptors[index], self.fine[index])
-
-    def descriptor_band(self) -> NetFeatures:
-        """The thesis's full-rate stage (4.3.4): the descriptors decide the band too (for comparison)."""
-        return NetFeatures(self.descriptors, self.descriptors)
-
-
-def coarse_vectors(features: Any) -> np.ndarray:
-    """The vectors a method compares places with: descriptors of the network, the arrays of the others."""
-    return features.descriptors if isinstance(features, NetFeatures) else features
-
-
 def _batches(path: Path, size: int) -> Any:
     chunk: list[np.ndarray] = []
     for frame in iter_video(path):
@@ -77,8 +50,13 @@ def _batches(path: Path, size: int) -> Any:
         yield np.stack(chunk)
 
 
-def video_features(path: Path, method: Method, model: Any = None) -> tuple[Any, float, float]:
-    """(features, frames per second, seconds spent) of a whole video; one line when it has under 2 frames."""
+def video_features(path: Path, method: Method, model: Any = None, descriptors: bool = False) -> tuple[Any, float,
+                                                                                                   float]:
+    """(features, frames per second, seconds spent) of a whole video; one line when it has under 2 frames.
+
+    ``descriptors``: the network's unit descriptors instead of its place features (the thesis's matching,
+    for comparison).
+    """
     fps = video_info(path)["fps"] or 30.0
     start = time.perf_counter()
     if method is Method.sift:
@@ -88,12 +66,14 @@ def video_features(path: Path, method: Method, model: Any = None) -> tuple[Any, 
                 features.add(frame)
         count = len(features)
     elif method is Method.net:
-        from .network import describe_with_fine, with_fine_output
+        from .network import describe, describe_places, grid_network
 
-        two_outputs = with_fine_output(model)
-        parts = [describe_with_fine(two_outputs, prepare(chunk)) for chunk in _batches(path, BATCH)]
-        empty = np.zeros((0, 1), np.float32)
-        features = NetFeatures(*(np.concatenate(p) for p in zip(*parts))) if parts else NetFeatures(empty, empty)
+        if descriptors:
+            parts = [describe(model, prepare(chunk)) for chunk in _batches(path, BATCH)]
+        else:
+            grids = grid_network(model)
+            parts = [describe_places(grids, prepare(chunk)) for chunk in _batches(path, BATCH)]
+        features = np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
         count = len(features)
     else:
         parts = [seqslam_descriptors(chunk) for chunk in _batches(path, BATCH)]
@@ -110,6 +90,4 @@ def align_features(a: Any, b: Any, fps: float, step: int = 10) -> Alignment:
         return align_costs(lambda: sift_costs(a.descriptors[::step], b.descriptors[::step]),
                            lambda a0, a1, b0, b1: sift_costs(a.descriptors[a0:a1 + 1], b.descriptors[b0:b1 + 1]),
                            len(b), fps, step)
-    if isinstance(a, NetFeatures):
-        return align_descriptors(a.descriptors, b.descriptors, fps, step, a.fine, b.fine)
     return align_descriptors(a, b, fps, step)

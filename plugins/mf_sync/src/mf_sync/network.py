@@ -1,9 +1,9 @@
 """The frame-descriptor network (thesis 4.3.1), defined once in Keras 3.
 
 A ResNet-style encoder (a strided 5×5 stem, four stages of two basic residual
-blocks with batch norm, stride 2 between stages), its 4×6 feature map averaged
-to a 2×3 grid, and a dense projection of the grid to a ``dim``-dimensional
-descriptor on the unit sphere, so
+blocks with batch norm, stride 2 between stages), its 4×6 feature map (with
+``grid=2`` averaged to 2×3), and a dense projection of the grid to a
+``dim``-dimensional descriptor on the unit sphere, so
 that the Euclidean distance of eq. 4.1 lies in [0, 2] and the triplet margin of
 0.5 means the same thing at every training stage. The thesis starts from an
 ImageNet-trained ResNet-50 and 1000-d descriptors; with no downloads allowed,
@@ -18,12 +18,16 @@ coarse frames were right far more often than global pooling's.
 
 Frames enter as :func:`mf_sync.inputs.prepare` makes them (64×96, [-1, 1]).
 
-The network also yields *fine features* (:func:`describe_with_fine`): the
-feature grid the projection reads, before it. The descriptor is trained to be
-the same for frames up to 15 apart (the intra-video positives), so it finds the
-place but hardly the frame; the grid before the projection still changes from
-one frame to the next. The frame-accurate stage of an alignment
-(:mod:`mf_sync.fine`) reads these.
+Videos are matched on the network's *place features* (:func:`describe_places`),
+not on its descriptors: the feature grid the projection reads, square-rooted,
+unit-length and projected to 256-d. The projection is the head the triplet
+loss trains through; like the projection heads of contrastive learning (Chen
+et al. 2020, SimCLR) it specialises in its training task, which here makes a
+descriptor the same for frames up to 15 apart and fits the training routes'
+looks. The grid before it still tells neighbouring frames apart and recognised
+held-out places more often (docs/benchmarks/sync.md keeps a row matched on the
+descriptors, as in the thesis). Training's hard negatives still use the
+descriptors: they are what the loss sees.
 """
 
 from __future__ import annotations
@@ -44,8 +48,8 @@ GRID_ROWS = 2
 GRIDS = (2, 4)
 #: Triplet margin of eq. 4.2 (the thesis's 0.5).
 MARGIN = 0.5
-#: Dimension of the fine features: a 35-minute video's fill 64 MB in float32 instead of 770 MB for the grid.
-FINE_DIM = 256
+#: Dimension of the place features: a 35-minute video's fill 64 MB in float32 instead of 770 MB for the grid.
+PLACE_DIM = 256
 
 
 def _filters(count: int, width: float) -> int:
@@ -106,19 +110,19 @@ def describe(model: keras.Model, frames: np.ndarray, batch: int = 256) -> np.nda
     return np.concatenate(out).astype(np.float32) if out else np.zeros((0, model.output_shape[-1]), np.float32)
 
 
-def with_fine_output(model: keras.Model) -> keras.Model:
-    """The descriptor network with a second output: the feature grid its projection reads (before it)."""
-    return keras.Model(model.input, [model.output, model.get_layer("projection").input])
+def grid_network(model: keras.Model) -> keras.Model:
+    """The descriptor network cut before its projection: frames → flattened feature grids."""
+    return keras.Model(model.input, model.get_layer("projection").input)
 
 
 @lru_cache(maxsize=4)
-def _fine_projection(size: int) -> np.ndarray:
-    """A fixed Gaussian projection (size, FINE_DIM): distances survive it (Johnson-Lindenstrauss), memory shrinks."""
-    return (np.random.default_rng(0).standard_normal((size, FINE_DIM)) / np.sqrt(FINE_DIM)).astype(np.float32)
+def _place_projection(size: int) -> np.ndarray:
+    """A fixed Gaussian projection (size, PLACE_DIM): distances survive it (Johnson-Lindenstrauss), memory shrinks."""
+    return (np.random.default_rng(0).standard_normal((size, PLACE_DIM)) / np.sqrt(PLACE_DIM)).astype(np.float32)
 
 
-def fine_features(grid: np.ndarray) -> np.ndarray:
-    """Unit fine features (N, FINE_DIM) from flattened feature grids (N, size) of ReLU outputs.
+def place_features(grid: np.ndarray) -> np.ndarray:
+    """Unit place features (N, PLACE_DIM) from flattened feature grids (N, size) of ReLU outputs.
 
     The square root first (power normalisation, as for bag-of-features image retrieval) keeps a few strong
     activations from deciding every distance; chosen over the plain grid on validation drives rendered from
@@ -126,19 +130,12 @@ def fine_features(grid: np.ndarray) -> np.ndarray:
     """
     root = np.sqrt(np.maximum(grid, 0.0))
     root /= np.linalg.norm(root, axis=1, keepdims=True) + 1e-12
-    out = root @ _fine_projection(grid.shape[1])
+    out = root @ _place_projection(grid.shape[1])
     return (out / (np.linalg.norm(out, axis=1, keepdims=True) + 1e-12)).astype(np.float32)
 
 
-def describe_with_fine(two_outputs: keras.Model, frames: np.ndarray, batch: int = 256) -> tuple[np.ndarray,
-                                                                                               np.ndarray]:
-    """(descriptors (N, dim), fine features (N, FINE_DIM)) of prepared frames; ``two_outputs`` from
-    :func:`with_fine_output`."""
-    coarse, fine = [], []
-    for i in range(0, len(frames), batch):
-        descriptors, grid = two_outputs(frames[i:i + batch], training=False)
-        coarse.append(ops.convert_to_numpy(descriptors).astype(np.float32))
-        fine.append(fine_features(ops.convert_to_numpy(grid).astype(np.float32)))
-    if not coarse:
-        return np.zeros((0, two_outputs.output_shape[0][-1]), np.float32), np.zeros((0, FINE_DIM), np.float32)
-    return np.concatenate(coarse), np.concatenate(fine)
+def describe_places(grids: keras.Model, frames: np.ndarray, batch: int = 256) -> np.ndarray:
+    """Place features (N, PLACE_DIM) of prepared frames; ``grids`` is :func:`grid_network` of the network."""
+    out = [place_features(ops.convert_to_numpy(grids(frames[i:i + batch], training=False)).astype(np.float32))
+           for i in range(0, len(frames), batch)]
+    return np.concatenate(out) if out else np.zeros((0, PLACE_DIM), np.float32)

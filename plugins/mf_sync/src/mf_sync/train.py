@@ -73,6 +73,14 @@ def coarse_descriptors(model: Any, bank: FrameBank) -> list[np.ndarray]:
     return [describe(model, inputs) for inputs in bank.every(STEP)]
 
 
+def coarse_places(model: Any, bank: FrameBank) -> list[np.ndarray]:
+    """The network's place features of every ``STEP``-th frame of every video: what tours are sought in."""
+    from .network import describe_places, grid_network
+
+    grids = grid_network(model)
+    return [describe_places(grids, inputs) for inputs in bank.every(STEP)]
+
+
 def _truths(videos: list[Path]) -> list[Truth] | None:
     files = [v.with_name(v.stem + ".truth.csv") for v in videos]
     return [Truth.read(f) for f in files] if all(f.is_file() for f in files) else None
@@ -89,9 +97,10 @@ def label_precision(pairs: Pairs, truths: list[Truth] | None, metres: float = 2.
 
 def _figure(model: Any, bank: FrameBank, path: Path) -> None:
     """Cost matrix of the first two videos with the network as it is now, and its tour."""
-    from .network import describe
+    from .network import describe_places, grid_network
 
-    a, b = (describe(model, to_inputs(bank.frames[i][::STEP])) for i in (0, 1))
+    grids = grid_network(model)
+    a, b = (describe_places(grids, to_inputs(bank.frames[i][::STEP])) for i in (0, 1))
     costs = decorrelate(cost_matrix(a, b), overwrite=True)
     write_image(path, cost_image(costs, match_tour(costs, min(bank.fps[:2]) / STEP)))
 
@@ -111,13 +120,13 @@ def intra_accuracy(model: Any, bank: FrameBank, seed: int, count: int = 256) -> 
     return float(np.mean(((a - p) ** 2).sum(1) < ((a - n) ** 2).sum(1)))
 
 
-def _labels(iteration: int, coarse: list[np.ndarray], bank: FrameBank,
-            rng: np.random.Generator) -> tuple[list[Pairs], Tours]:
-    """The label kinds of an iteration, from the previous network's ``coarse`` descriptors."""
+def _labels(iteration: int, model: Any, bank: FrameBank, rng: np.random.Generator) -> tuple[list[Pairs], Tours]:
+    """The label kinds of an iteration; tours are sought in the previous network's place features, as
+    ``mf run sync`` seeks them."""
     intra = intra_pairs(bank.lengths(), 50_000, rng)
     if iteration == 0:
         return [intra], Tours()
-    tours = find_tours(coarse, bank.fps)
+    tours = find_tours(coarse_places(model, bank), bank.fps)
     kinds = [intra, tours.pairs()]
     if iteration >= 2:
         kinds.append(transitive_pairs(tours, len(bank)))
@@ -198,8 +207,8 @@ def train(
             "reproduce": f"mf train sync DIR --preset {preset.value} --backend {keras_name}"}
     for iteration in range(len(done), config.iterations):
         start = time.perf_counter()
-        coarse = coarse_descriptors(model, bank)  # for the tours and the first hard negatives alike
-        kinds, tours = _labels(iteration, coarse, bank, rng)
+        kinds, tours = _labels(iteration, model, bank, rng)
+        coarse = coarse_descriptors(model, bank)  # the first hard negatives
         label_seconds = time.perf_counter() - start
         sampler = TripletSampler(kinds, travel, coarse, rng)
         losses = []
