@@ -145,8 +145,15 @@ def _run_method(folder: Path, names: list[str], method: Method, model: Any, over
     return row, results, fps
 
 
-def tour_timing(minutes: float = 35.0, fps: float = 30.0, step: int = 10, dim: int = 128, seed: int = 0) -> dict:
-    """Seconds to the coarse tour of two ``minutes``-long videos given (simulated) descriptors (median of 3)."""
+def tour_timing(minutes: float = 35.0, fps: float = 30.0, step: int = 10, dim: int | None = None,
+                seed: int = 0) -> dict:
+    """Seconds to the coarse tour of two ``minutes``-long videos given (simulated) features (median of 3).
+
+    ``dim`` defaults to the place features' (:data:`mf_sync.network.PLACE_DIM`), what videos are matched on.
+    """
+    from .network import PLACE_DIM
+
+    dim = PLACE_DIM if dim is None else dim
     rng = np.random.default_rng(seed)
     places = PlaceDescriptors(seed, dim)
     speed = 11.0  # m/s on average: a 35-minute drive covers about 23 km
@@ -165,7 +172,7 @@ def tour_timing(minutes: float = 35.0, fps: float = 30.0, step: int = 10, dim: i
         runs.append((sum(watch.values()), dict(watch), tour))
     _, times, tour = sorted(runs, key=lambda r: r[0])[1]  # the median of three runs
     error = np.abs(a[tour.rows] - b[tour.cols]) if tour is not None else np.array([np.inf])
-    return {"matrix": f"{len(a)} x {len(b)}", **{f"{k} (s)": round(v, 3) for k, v in times.items()},
+    return {"matrix": f"{len(a)} x {len(b)}", "dim": dim, **{f"{k} (s)": round(v, 3) for k, v in times.items()},
             "total (s)": round(sum(times.values()), 3), "tour points": 0 if tour is None else len(tour),
             "within 2 coarse frames": f"{np.mean(error <= 2 * speed * step / fps):.1%}"}
 
@@ -248,8 +255,8 @@ def bench(
                                              "panel per method in table order; red: the tour found, green: "
                                              "ground truth.")
         sections = [("Targets", "", targets), ("Alignment of held-out drives", note + picture, rows),
-                    ("Coarse tour of two 35-minute videos", "Simulated 128-d descriptors of two 35-minute drives "
-                     "at 30 fps (every 10th frame), overlapping by 90 %.", timing)]
+                    ("Coarse tour of two 35-minute videos", f"Simulated {timing[0]['dim']}-d place features of two "
+                     "35-minute drives at 30 fps (every 10th frame), overlapping by 90 %.", timing)]
         write_markdown(markdown, "Video synchronisation benchmark", command, env, sections)
     return {"command": command, **env, "targets": targets, "methods": rows, "timing": timing,
             "weights": weights_name}

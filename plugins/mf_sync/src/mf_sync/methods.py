@@ -65,18 +65,15 @@ def video_features(path: Path, method: Method, model: Any = None, descriptors: b
             for frame in chunk:
                 features.add(frame)
         count = len(features)
-    elif method is Method.net:
-        from .network import describe, describe_places, grid_network
-
-        if descriptors:
-            parts = [describe(model, prepare(chunk)) for chunk in _batches(path, BATCH)]
-        else:
-            grids = grid_network(model)
-            parts = [describe_places(grids, prepare(chunk)) for chunk in _batches(path, BATCH)]
-        features = np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
-        count = len(features)
     else:
-        parts = [seqslam_descriptors(chunk) for chunk in _batches(path, BATCH)]
+        if method is Method.net:
+            from .network import describe, describe_places, grid_network
+
+            grids = None if descriptors else grid_network(model)
+            parts = [describe(model, prepare(chunk)) if grids is None else describe_places(grids, prepare(chunk))
+                     for chunk in _batches(path, BATCH)]
+        else:
+            parts = [seqslam_descriptors(chunk) for chunk in _batches(path, BATCH)]
         features = np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
         count = len(features)
     if count < 2:
