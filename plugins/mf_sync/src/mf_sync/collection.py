@@ -32,7 +32,7 @@ MIN_VOTES = 0.3
 
 
 def build_index(coarse: list[np.ndarray]) -> tuple[Any, np.ndarray, np.ndarray]:
-    """A PQT index over every video's coarse descriptors; also (video, coarse frame) of each indexed vector."""
+    """A PQT index over every video's coarse features; also (video, coarse frame) of each indexed vector."""
     from mf_ann.index import PQTIndex
 
     vectors = np.concatenate(coarse).astype(np.float32)
