@@ -6,7 +6,9 @@ import io
 
 from rich.console import Console
 
-from mfcore.progress import step_progress, tracked
+import pytest
+
+from mfcore.progress import PhaseProgress, step_progress, tracked
 
 
 def _console(terminal: bool) -> tuple[Console, io.StringIO]:
@@ -75,3 +77,19 @@ def test_tracked_yields_every_item_in_order_and_logs_how_many_were_consumed() ->
     console, out = _console(terminal=False)
     assert list(tracked(range(3), "quiet", 3, quiet=True, console=console, interval=0.0)) == [0, 1, 2]
     assert out.getvalue() == ""
+
+
+def test_phases_get_a_closing_line_each_and_an_error_leaves_the_open_one_unclosed() -> None:
+    console, out = _console(terminal=False)
+    with PhaseProgress(["base", "queries"], console=console, interval=3600.0) as progress:
+        for done in range(1, 4):
+            progress(done, 10)  # the base phase stops early, at 3 of 10
+        for done in range(1, 3):
+            progress(done, 2)
+    assert [line.split(",")[0] for line in out.getvalue().splitlines()] == ["base: 3/10", "queries: 2/2"]
+
+    console, out = _console(terminal=False)
+    with pytest.raises(ValueError), PhaseProgress(["base"], console=console, interval=3600.0) as progress:
+        progress(1, 5)
+        raise ValueError("bad input")
+    assert out.getvalue() == ""  # the error gets its one line alone

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from typing import Protocol, TypeVar
+from contextlib import ExitStack, contextmanager
+from typing import Any, Protocol, TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -104,3 +104,36 @@ def tracked(items: Iterable[T], label: str, total: int, *, quiet: bool = False, 
         for done, item in enumerate(items, start=1):
             yield item
             progress.update(done)
+
+
+class PhaseProgress:
+    """A ``progress(done, total)`` callback for work reported in phases (base vectors, then queries).
+
+    One :func:`step_progress` per phase, labelled from ``labels`` in order and opened at the phase's first
+    report: a count that does not grow starts the next phase. A phase may end early (a generator that has
+    enough); it still closes with its last line. Use it as a context manager: an error ends the open phase
+    without a closing line, as in :func:`step_progress`.
+    """
+
+    def __init__(self, labels: list[str], *, quiet: bool = False, console: Console | None = None,
+                 interval: float = 60.0) -> None:
+        self._labels, self._quiet, self._console, self._interval = labels, quiet, console, interval
+        self._phase, self._done = -1, 0
+        self._stack = ExitStack()
+        self._bar: StepProgress | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None or done <= self._done:
+            self._stack.close()
+            self._phase += 1
+            label = self._labels[min(self._phase, len(self._labels) - 1)]
+            self._bar = self._stack.enter_context(step_progress(label, total, quiet=self._quiet,
+                                                                console=self._console, interval=self._interval))
+        self._done = done
+        self._bar.update(done)
+
+    def __enter__(self) -> PhaseProgress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stack.__exit__(*exc)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from contextlib import ExitStack
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +12,7 @@ import typer
 
 from mfcore.atomic import check_writable_dir
 from mfcore.errors import InputError
-from mfcore.progress import StepProgress, step_progress
+from mfcore.progress import PhaseProgress, step_progress
 from mfcore.task import RunContext
 
 from . import datasets
@@ -35,33 +34,6 @@ class Proposal(str, Enum):
 class DatasetName(str, Enum):
     sift = "sift"
     gist = "gist"
-
-
-class _PhaseProgress:
-    """A ``progress(done, total)`` callback for work in phases (base vectors, then queries): one
-    :func:`step_progress` per phase, opened when its first report comes (a count that starts over is the next
-    phase), so the work shows in a terminal and in a log file alike."""
-
-    def __init__(self, labels: list[str], quiet: bool) -> None:
-        self._labels, self._quiet = labels, quiet
-        self._phase, self._done = -1, 0
-        self._stack = ExitStack()
-        self._bar: StepProgress | None = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self._bar is None or done <= self._done:
-            self._stack.close()
-            self._phase += 1
-            label = self._labels[min(self._phase, len(self._labels) - 1)]
-            self._bar = self._stack.enter_context(step_progress(label, total, quiet=self._quiet))
-        self._done = done
-        self._bar.update(done)
-
-    def __enter__(self) -> _PhaseProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stack.close()
 
 
 def build(
@@ -161,8 +133,8 @@ def dataset(
     except OSError as exc:
         raise InputError(f"cannot create {output}: {exc.strerror}") from exc
     start = time.perf_counter()
-    with _PhaseProgress([f"{name.value} base descriptors (jobs)", f"{name.value} query descriptors (jobs)"],
-                        ctx.json) as progress:
+    with PhaseProgress([f"{name.value} base descriptors (jobs)", f"{name.value} query descriptors (jobs)"],
+                       quiet=ctx.json) as progress:
         vectors = datasets.GENERATORS[name.value](base, queries, seed=ctx.seed, workers=workers, progress=progress)
     with step_progress("ground truth", 1, quiet=ctx.json) as done:
         truth = datasets.ground_truth(vectors.base, vectors.queries, min(gt_k, base))
