@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import io
 
-from rich.console import Console
-
 import pytest
+from rich.console import Console
 
 from mfcore.progress import PhaseProgress, step_progress, tracked
 

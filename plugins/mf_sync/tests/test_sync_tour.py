@@ -131,4 +131,3 @@ def test_frames_inside_long_tour_gaps_are_flagged():
     assert np.array_equal(np.flatnonzero(flagged), np.arange(21, 200))
     assert not in_long_gap(frames, tour_frames, longest=180).any()
     assert not in_long_gap(np.arange(5), np.array([2]), longest=1).any()
-
