@@ -73,12 +73,12 @@ def coarse_descriptors(model: Any, bank: FrameBank) -> list[np.ndarray]:
     return [describe(model, inputs) for inputs in bank.every(STEP)]
 
 
-def coarse_places(model: Any, bank: FrameBank) -> list[np.ndarray]:
-    """The network's place features of every ``STEP``-th frame of every video: what tours are sought in."""
+def places_of(model: Any, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """The network's place features (what tours are sought in) of each array of prepared frames."""
     from .network import describe_places, grid_network
 
     grids = grid_network(model)
-    return [describe_places(grids, inputs) for inputs in bank.every(STEP)]
+    return [describe_places(grids, frames) for frames in inputs]
 
 
 def _truths(videos: list[Path]) -> list[Truth] | None:
@@ -97,10 +97,7 @@ def label_precision(pairs: Pairs, truths: list[Truth] | None, metres: float = 2.
 
 def _figure(model: Any, bank: FrameBank, path: Path) -> None:
     """Cost matrix of the first two videos with the network as it is now, and its tour."""
-    from .network import describe_places, grid_network
-
-    grids = grid_network(model)
-    a, b = (describe_places(grids, to_inputs(bank.frames[i][::STEP])) for i in (0, 1))
+    a, b = places_of(model, [to_inputs(bank.frames[i][::STEP]) for i in (0, 1)])
     costs = decorrelate(cost_matrix(a, b), overwrite=True)
     write_image(path, cost_image(costs, match_tour(costs, min(bank.fps[:2]) / STEP)))
 
@@ -126,7 +123,7 @@ def _labels(iteration: int, model: Any, bank: FrameBank, rng: np.random.Generato
     intra = intra_pairs(bank.lengths(), 50_000, rng)
     if iteration == 0:
         return [intra], Tours()
-    tours = find_tours(coarse_places(model, bank), bank.fps)
+    tours = find_tours(places_of(model, bank.every(STEP)), bank.fps)
     kinds = [intra, tours.pairs()]
     if iteration >= 2:
         kinds.append(transitive_pairs(tours, len(bank)))
