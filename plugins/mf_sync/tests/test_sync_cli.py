@@ -58,7 +58,13 @@ def test_network_alignment_and_portable_cli(mf, tiny_drives, tiny_sync_weights, 
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["method"] == "net" and set(summary["seconds"]) >= {"describe", "costs", "tour", "fine"}
+    assert summary["band"] == "fused"
     frames_a, frames_b = read_alignment(tmp_path / "a.csv")
+    assert np.mean(np.abs(frames_b - frames_a) <= 1) > 0.95
+    result = mf("run", "sync", video, video, "-o", tmp_path / "b.csv", "--weights", tiny_sync_weights, "--band",
+                "net", "--json")
+    assert result.returncode == 0 and json.loads(result.stdout)["band"] == "net", result.stderr
+    frames_a, frames_b = read_alignment(tmp_path / "b.csv")
     assert np.mean(np.abs(frames_b - frames_a) <= 1) > 0.95
 
 
@@ -89,6 +95,7 @@ def test_bench_writes_its_tables(mf, tiny_drives, tiny_sync_weights, tmp_path):
     report = json.loads(result.stdout)
     methods = [row["method"] for row in report["methods"]]
     assert methods == ["SeqSLAM-style pixels", "SIFT histograms", "network after a", "mf_sync network",
+                       "mf_sync network, SIFT votes in the band (mf run sync)",
                        "mf_sync network on its descriptors (thesis)"]
     text = md.read_text()
     assert "Coarse tour of two 35-minute videos" in text and "6300 x 6300" in text

@@ -17,7 +17,9 @@ pair of drives is aligned by every method:
 
 The network is compared on its place features (:mod:`mf_sync.network`); one
 more row repeats the shipped network on its descriptors, as the thesis
-matches, to show what the place features add.
+matches, to show what the place features add, and one with SIFT votes added
+to the costs of its full-rate band (:mod:`mf_sync.fused`, what ``mf run sync``
+does by default). The targets read the network's own row.
 
 Methods: SeqSLAM-style patch-normalised pixels and SIFT match histograms
 through the same tour matcher, and the network (shipped weights, ``--weights``,
@@ -55,6 +57,8 @@ from .truth import Truth, alignment_errors, coarse_truth, ground_truth_ranges
 MIN_OVERLAP_SECONDS = 10.0
 #: The ablation row: the shipped network matched on its descriptors, as the thesis matches (4.3.3, 4.3.4).
 ON_DESCRIPTORS = "mf_sync network on its descriptors (thesis)"
+#: The shipped network with SIFT votes in its full-rate band (``mf run sync``'s default).
+FUSED = "mf_sync network, SIFT votes in the band (mf run sync)"
 
 
 def _drive_folder(drives: Path | None, routes: int, per_route: int, length: float, seed: int, quiet: bool,
@@ -130,17 +134,22 @@ def _score(results: dict[tuple[int, int], Alignment], overlapping: list, disjoin
 
 
 def _run_method(folder: Path, names: list[str], method: Method, model: Any, overlapping: list,
-                disjoint: list, descriptors: bool = False) -> tuple[dict[str, Any],
-                                                                    dict[tuple[int, int], Alignment], float]:
-    """One table row. ``descriptors``: the network matched on its descriptors (the thesis's way)."""
+                disjoint: list, descriptors: bool = False, fused: bool = False
+                ) -> tuple[dict[str, Any], dict[tuple[int, int], Alignment], float]:
+    """One table row. ``descriptors``: the network matched on its descriptors (the thesis's way); ``fused``:
+    SIFT votes in the full-rate band (SIFT streamed from the videos: its seconds count in the fine stage)."""
     features, describe_seconds, frames, fps = [], 0.0, 0, 30.0
     for name in names:
         feats, fps, seconds = video_features(folder / f"{name}.mp4", method, model, descriptors)
         features.append(feats)
         describe_seconds += seconds
         frames += len(feats)
-    results = {(i, j): align_features(features[i], features[j], fps) for i, j, _ in overlapping}
-    results.update({(i, j): align_features(features[i], features[j], fps) for i, j in disjoint})
+    def align(i: int, j: int) -> Alignment:
+        videos = (folder / f"{names[i]}.mp4", folder / f"{names[j]}.mp4") if fused else None
+        return align_features(features[i], features[j], fps, videos=videos)
+
+    results = {(i, j): align(i, j) for i, j, _ in overlapping}
+    results.update({(i, j): align(i, j) for i, j in disjoint})
     row = _score(results, overlapping, disjoint, frames, describe_seconds, fps)
     return row, results, fps
 
@@ -229,6 +238,8 @@ def bench(
             row, all_results[label], _ = _run_method(folder, names, method, model, overlapping, disjoint)
             rows.append({"method": label, **row})
         if with_net:
+            row, _, _ = _run_method(folder, names, Method.net, net, overlapping, disjoint, fused=True)
+            rows.append({"method": FUSED, **row})
             row, _, _ = _run_method(folder, names, Method.net, net, overlapping, disjoint, descriptors=True)
             rows.append({"method": ON_DESCRIPTORS, **row})
         if figure is not None:

@@ -20,7 +20,7 @@ from mfcore.task import RunContext
 from mfcore.video import iter_video, write_video
 
 from .align import Alignment
-from .methods import Method, align_features, video_features
+from .methods import Band, Method, align_features, video_features
 from .model_io import SHIPPED, load_descriptor_net
 
 NO_TOUR_EXIT = 3
@@ -67,6 +67,9 @@ def run(
     method: Annotated[Method, typer.Option(help="Frame representation: the network (default), seqslam or sift.")]
     = Method.net,
     weights: Annotated[Path, typer.Option(help="Descriptor network weights (with their card).")] = SHIPPED,
+    band: Annotated[Band, typer.Option(help="With the network: cost the full-rate band around its tour with SIFT "
+                                            "votes added (fused, more precise frames) or the network alone (net, "
+                                            "as the thesis).")] = Band.fused,
 ) -> dict[str, Any]:
     """Synchronise two videos of the same route: frame mapping with confidence (exit 3: no matching tour)."""
     check_writable_dir(output)
@@ -75,7 +78,8 @@ def run(
     model = load_descriptor_net(ctx, weights)[0] if method is Method.net else None
     features_a, fps_a, seconds_a = video_features(video_a, method, model)
     features_b, fps_b, seconds_b = video_features(video_b, method, model)
-    result = align_features(features_a, features_b, min(fps_a, fps_b))
+    fused = method is Method.net and band is Band.fused
+    result = align_features(features_a, features_b, min(fps_a, fps_b), videos=(video_a, video_b) if fused else None)
     seconds = {"describe": round(seconds_a + seconds_b, 3), **{k: round(v, 3) for k, v in result.seconds.items()}}
     if not result.found:
         emit({"result": "no matching tour found", "method": method.value, "seconds": seconds}, ctx.json)
@@ -85,6 +89,8 @@ def run(
                "a_range": [int(result.frames_a[0]), int(result.frames_a[-1])],
                "b_range": [int(round(result.frames_b[0])), int(round(result.frames_b[-1]))],
                "mean_confidence": round(float(np.mean(result.confidence)), 3), "seconds": seconds}
+    if method is Method.net:
+        summary["band"] = band.value
     if render is not None:
         summary["render"] = str(render_side_by_side(render, video_a, video_b, result, fps_a))
     return summary

@@ -5,6 +5,10 @@
 - ``seqslam``: patch-normalised thumbnails (:mod:`mf_sync.seqslam`);
 - ``sift``: SIFT match-histogram costs (:mod:`mf_sync.sift`).
 
+With the network, the full-rate band around its tour is costed by ``Band``:
+``fused`` (default) adds SIFT match votes to the network's distances
+(:mod:`mf_sync.fused`), ``net`` uses the network alone, as the thesis does.
+
 Videos are read frame by frame and only the features are kept, so long, large
 videos never sit in memory.
 """
@@ -24,7 +28,7 @@ from mfcore.video import iter_video, video_info
 from .align import Alignment, align_costs, align_descriptors
 from .inputs import prepare
 from .seqslam import seqslam_descriptors
-from .sift import SiftFrames, sift_costs
+from .sift import SiftFrames, SiftStream, sift_costs
 
 #: Frames described per network call.
 BATCH = 128
@@ -34,6 +38,11 @@ class Method(str, Enum):
     net = "net"
     seqslam = "seqslam"
     sift = "sift"
+
+
+class Band(str, Enum):
+    fused = "fused"
+    net = "net"
 
 
 LABELS = {Method.net: "mf_sync network", Method.seqslam: "SeqSLAM-style pixels", Method.sift: "SIFT histograms"}
@@ -81,8 +90,17 @@ def video_features(path: Path, method: Method, model: Any = None, descriptors: b
     return features, fps, time.perf_counter() - start
 
 
-def align_features(a: Any, b: Any, fps: float, step: int = 10) -> Alignment:
-    """Align two videos' features of one method."""
+def align_features(a: Any, b: Any, fps: float, step: int = 10,
+                   videos: tuple[Path, Path] | None = None) -> Alignment:
+    """Align two videos' features of one method.
+
+    ``videos``: the two videos the network's place features ``a`` and ``b`` came from, to cost the full-rate
+    band with SIFT votes added (:func:`mf_sync.fused.align_fused`); without them the features alone cost it.
+    """
+    if videos is not None:
+        from .fused import align_fused
+
+        return align_fused(a, b, SiftStream(videos[0]).window, SiftStream(videos[1]).window, fps, step)
     if isinstance(a, SiftFrames):
         return align_costs(lambda: sift_costs(a.descriptors[::step], b.descriptors[::step]),
                            lambda a0, a1, b0, b1: sift_costs(a.descriptors[a0:a1 + 1], b.descriptors[b0:b1 + 1]),

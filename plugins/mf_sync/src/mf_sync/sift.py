@@ -7,12 +7,23 @@ its nearest neighbour when it passes Lowe's ratio test. The cost of a pair is
 one minus the votes over the A frame's keypoint count: 0 when every keypoint
 found its match in that frame, 1 when none did. The same tour matcher then
 reads these costs.
+
+:class:`SiftStream` serves the SIFT descriptors of a window of frames that
+only moves forward, reading the video once: the network's full-rate band
+(:mod:`mf_sync.fused`) needs SIFT only around its tour, and a whole
+35-minute video's descriptors would fill gigabytes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import cv2
 import numpy as np
+
+from mfcore.errors import InputError
+from mfcore.video import iter_video
 
 FEATURES = 200
 RATIO = 0.8
@@ -26,12 +37,58 @@ class SiftFrames:
         self.descriptors: list[np.ndarray] = []
 
     def add(self, frame: np.ndarray) -> None:
-        grey = cv2.cvtColor(np.clip(frame * 255 + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
-        _, desc = self.sift.detectAndCompute(grey, None)
-        self.descriptors.append(np.zeros((0, 128), np.float32) if desc is None else desc.astype(np.float32))
+        self.descriptors.append(describe_frame(self.sift, frame))
 
     def __len__(self) -> int:
         return len(self.descriptors)
+
+    def window(self, first: int, last: int) -> list[np.ndarray]:
+        """Descriptors of frames ``first`` to ``last`` (inclusive), as :meth:`SiftStream.window`."""
+        return self.descriptors[first:last + 1]
+
+
+def describe_frame(sift: cv2.SIFT, frame: np.ndarray) -> np.ndarray:
+    """SIFT descriptors (n, 128) float32 of one RGB frame in [0, 1]."""
+    grey = cv2.cvtColor(np.clip(frame * 255 + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    _, desc = sift.detectAndCompute(grey, None)
+    return np.zeros((0, 128), np.float32) if desc is None else desc.astype(np.float32)
+
+
+class SiftStream:
+    """SIFT descriptors of a video's frames, extracted when a window first asks for them.
+
+    Windows must not move back: frames before the last window's first are dropped, so memory holds one
+    window (a gap of the tour spans a few hundred frames) instead of the video. Frames no window asks for
+    are decoded but not described.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sift = cv2.SIFT_create(nfeatures=FEATURES)
+        self.frames: Iterator[np.ndarray] = iter_video(path)
+        self.first = 0  # frame index of cached[0]
+        self.read = 0  # frames taken from the video so far
+        self.cached: list[np.ndarray] = []
+
+    def window(self, first: int, last: int) -> list[np.ndarray]:
+        """Descriptors of frames ``first`` to ``last`` (inclusive; fewer at the video's end)."""
+        if first < self.first:
+            raise ValueError(f"SIFT window moved back to frame {first} after frame {self.first}")
+        drop = min(first - self.first, len(self.cached))
+        del self.cached[:drop]
+        self.first += drop
+        while self.read <= last:
+            frame = next(self.frames, None)
+            if frame is None:
+                break
+            self.read += 1
+            if self.read - 1 < first:  # skipped: no window will ask for it again
+                self.first = self.read
+                continue
+            self.cached.append(describe_frame(self.sift, frame))
+        if not self.cached and self.read <= first:
+            raise InputError(f"{self.path}: no frame {first} (the video has {self.read} frames)")
+        return self.cached[first - self.first:last - self.first + 1]
 
 
 def sift_costs(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:

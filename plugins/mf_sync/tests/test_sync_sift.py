@@ -1,0 +1,36 @@
+"""SIFT for the full-rate band: streamed windows equal whole-video extraction; the fused band costs."""
+
+import numpy as np
+import pytest
+
+from mf_sync.fused import SIFT_WEIGHT, fused_costs
+from mf_sync.methods import Method, video_features
+from mf_sync.sift import SiftStream, sift_costs
+
+
+def test_stream_windows_equal_the_whole_videos_descriptors_and_never_go_back(tiny_drives):
+    video = tiny_drives / "h0_d0.mp4"
+    whole, _, _ = video_features(video, Method.sift)
+    stream = SiftStream(video)
+    for first, last in ((0, 4), (3, 9), (9, 9), (30, 41), (35, 50)):
+        window = stream.window(first, last)
+        assert len(window) == last - first + 1
+        for got, want in zip(window, whole.window(first, last)):
+            np.testing.assert_array_equal(got, want)
+    assert stream.first == 35 and len(stream.cached) == 16  # frames before the last window are dropped
+    with pytest.raises(ValueError, match="moved back"):
+        stream.window(34, 40)
+    end = len(whole)
+    assert len(stream.window(end - 3, end + 5)) == 3  # the video ends inside the window
+
+
+def test_fused_costs_add_weighted_sift_costs_to_place_distances():
+    rng = np.random.default_rng(0)
+    places_a, places_b = rng.standard_normal((6, 16)), rng.standard_normal((9, 16))
+    sift_a = [rng.random((int(rng.integers(0, 30)), 128), np.float32) for _ in range(6)]
+    sift_b = [rng.random((int(rng.integers(5, 30)), 128), np.float32) for _ in range(9)]
+    got = fused_costs(places_a, places_b, sift_a, sift_b)
+    distances = np.linalg.norm(places_a[:, None, :] - places_b[None, :, :], axis=-1)
+    want = distances + SIFT_WEIGHT * sift_costs(sift_a, sift_b)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    assert got.shape == (6, 9) and got.dtype == np.float32
