@@ -68,7 +68,7 @@ def test_network_alignment_and_portable_cli(mf, tiny_drives, tiny_sync_weights, 
     assert np.mean(np.abs(frames_b - frames_a) <= 1) > 0.95
 
 
-def test_collection_finds_the_reference_drive_again(mf, tiny_drives, tmp_path):
+def test_collection_finds_the_reference_drive_again(mf, tiny_drives, tiny_sync_weights, tmp_path):
     folder = tmp_path / "collection"
     folder.mkdir()
     for name in ("h0_d0", "h0_d1", "h1_d0"):
@@ -80,6 +80,13 @@ def test_collection_finds_the_reference_drive_again(mf, tiny_drives, tmp_path):
     assert result.returncode == 0, result.stderr
     matches = {m["video"]: m for m in json.loads(result.stdout)["matches"]}
     assert matches["copy.mp4"]["aligned"]  # the reference itself, under another name
+    with open(out, newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["video"] == "copy.mp4"]
+    assert np.mean([abs(int(r["frame_reference"]) - int(r["frame_video"])) <= 1 for r in rows]) > 0.95
+    result = mf("sync", "collection", folder, "--reference", tiny_drives / "h1_d1.mp4", "--weights",
+                tiny_sync_weights, "--start", "1", "-o", out, "--json")  # the network, SIFT in the band
+    assert result.returncode == 0, result.stderr
+    assert {m["video"]: m for m in json.loads(result.stdout)["matches"]}["copy.mp4"]["aligned"]
     with open(out, newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if r["video"] == "copy.mp4"]
     assert np.mean([abs(int(r["frame_reference"]) - int(r["frame_video"])) <= 1 for r in rows]) > 0.95

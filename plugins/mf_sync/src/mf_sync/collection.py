@@ -5,7 +5,8 @@ Coarse descriptors (every 10th frame) of the whole collection go into an
 snippet asks for its nearest neighbours; a video that answers for a good share
 of the snippet, around a consistent place, is a candidate, and the snippet is
 aligned to the window of that video around its answers with the full pipeline
-(tour, full-rate band, smoothing). The index keeps this cheap for large
+(tour, full-rate band, smoothing; with the network, SIFT votes in the band by
+default, as ``mf run sync``). The index keeps this cheap for large
 collections: only candidates are aligned, and only within their windows.
 """
 
@@ -22,9 +23,12 @@ from mfcore.atomic import atomic_path, check_writable_dir
 from mfcore.errors import InputError
 from mfcore.task import RunContext
 
+from .align import Alignment
 from .bank import videos_in
-from .methods import Method, align_features, video_features
+from .fused import align_fused
+from .methods import Band, Method, align_features, video_features
 from .model_io import SHIPPED, load_descriptor_net
+from .sift import SiftStream
 
 STEP = 10
 #: A video is a candidate when at least this share of the snippet's coarse frames find it among their neighbours.
@@ -60,6 +64,14 @@ def candidates(index: Any, owners: np.ndarray, frames: np.ndarray, queries: np.n
             if len(f) >= MIN_VOTES * len(queries)}
 
 
+def _align_fused(a: np.ndarray, b: np.ndarray, video_a: tuple[Path, int], video_b: tuple[Path, int],
+                 fps: float) -> Alignment:
+    """:func:`mf_sync.fused.align_fused` of two stretches of videos, given as (video, first frame)."""
+    stream_a, stream_b = SiftStream(video_a[0]), SiftStream(video_b[0])
+    return align_fused(a, b, lambda f, last: stream_a.window(f + video_a[1], last + video_a[1]),
+                       lambda f, last: stream_b.window(f + video_b[1], last + video_b[1]), fps, STEP)
+
+
 def collection(
     ctx: RunContext,
     folder: Annotated[Path, typer.Argument(help="Folder of videos to search.")],
@@ -71,6 +83,8 @@ def collection(
     seconds: Annotated[float | None, typer.Option(min=1.0, help="Snippet length (s; default: to the end).")] = None,
     method: Annotated[Method, typer.Option(help="Frame representation: net (default) or seqslam.")] = Method.net,
     weights: Annotated[Path, typer.Option(help="Descriptor network weights (with their card).")] = SHIPPED,
+    band: Annotated[Band, typer.Option(help="With the network: SIFT votes in the full-rate band (fused) or the "
+                                            "network alone (net); as `mf run sync`.")] = Band.fused,
 ) -> dict[str, Any]:
     """Find the videos of a collection that show the reference snippet and align each of them to it."""
     if method is Method.sift:
@@ -91,7 +105,10 @@ def collection(
     for video, (share, centre) in sorted(found.items()):
         span = len(snippet)
         lo, hi = max(0, centre * STEP - 2 * span), min(len(features[video]), centre * STEP + 2 * span)
-        result = align_features(snippet, features[video][lo:hi], fps, STEP)
+        if method is Method.net and band is Band.fused:
+            result = _align_fused(snippet, features[video][lo:hi], (reference, first), (files[video], lo), fps)
+        else:
+            result = align_features(snippet, features[video][lo:hi], fps, STEP)
         entry = {"video": files[video].name, "votes": round(share, 2), "aligned": result.found}
         if result.found:
             rows += [(files[video].name, int(a) + first, int(round(b)) + lo, b + lo, c)
