@@ -15,7 +15,7 @@ def test_stream_windows_equal_the_whole_videos_descriptors_and_never_go_back(tin
     for first, last in ((0, 4), (3, 9), (9, 9), (30, 41), (35, 50)):
         window = stream.window(first, last)
         assert len(window) == last - first + 1
-        for got, want in zip(window, whole.window(first, last)):
+        for got, want in zip(window, whole.descriptors[first:last + 1]):
             np.testing.assert_array_equal(got, want)
     assert stream.first == 35 and len(stream.cached) == 16  # frames before the last window are dropped
     with pytest.raises(ValueError, match="moved back"):

@@ -144,6 +144,7 @@ def _run_method(folder: Path, names: list[str], method: Method, model: Any, over
         features.append(feats)
         describe_seconds += seconds
         frames += len(feats)
+
     def align(i: int, j: int) -> Alignment:
         videos = (folder / f"{names[i]}.mp4", folder / f"{names[j]}.mp4") if fused else None
         return align_features(features[i], features[j], fps, videos=videos)

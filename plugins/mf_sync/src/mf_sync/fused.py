@@ -20,7 +20,8 @@ training photographs (``mf synth sync --pool train --length 500``: 3 routes x
 71.0 % of overlapping frames, with SIFT votes in its band 76.3 % and 76.6 %
 (within ±1: 46.6 → 50.8 %, 39.4 → 49.7 %). In a throwaway sweep on the same
 drives, weights 0.5 and 4 and a per-box rescaling of both costs to [0, 1] did
-no better than 2 over both sets, and SIFT costs alone in the band did worse on one set.
+no better than 2 over both sets, and SIFT costs alone in the band did worse on
+one set.
 """
 
 from __future__ import annotations

@@ -42,10 +42,6 @@ class SiftFrames:
     def __len__(self) -> int:
         return len(self.descriptors)
 
-    def window(self, first: int, last: int) -> list[np.ndarray]:
-        """Descriptors of frames ``first`` to ``last`` (inclusive), as :meth:`SiftStream.window`."""
-        return self.descriptors[first:last + 1]
-
 
 def describe_frame(sift: cv2.SIFT, frame: np.ndarray) -> np.ndarray:
     """SIFT descriptors (n, 128) float32 of one RGB frame in [0, 1]."""
