@@ -25,3 +25,14 @@ def test_frame_mapping_is_monotone_and_covers_every_frame_of_a():
     assert np.all(np.diff(mapped) >= 0)
     reference = np.array([path[path[:, 0] == f, 1].mean() for f in frames])
     assert np.mean(np.abs(mapped - reference)) < 2.0
+
+
+def test_frame_mapping_stays_within_the_frames_of_b_the_path_spans():
+    rng = np.random.default_rng(2)
+    # A drives on while B stands still at both ends: the smoother overshoots the ends of B unless held.
+    steps = rng.choice([(1, 0), (0, 1), (1, 1)], size=400, p=[0.2, 0.2, 0.6])
+    steps[:40] = steps[-40:] = (1, 0)
+    path = np.vstack([[0, 5], 5 * np.eye(2, dtype=int)[1] + np.cumsum(steps, axis=0)])
+    frames, mapped = frame_mapping(path)
+    assert mapped.min() >= path[0, 1] and mapped.max() <= path[-1, 1]
+    assert np.all(np.diff(mapped) >= 0) and frames[-1] == path[-1, 0]

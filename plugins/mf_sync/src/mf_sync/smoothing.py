@@ -4,7 +4,9 @@ A path through a cost matrix moves in unit steps and stalls (one video waits
 while the other plays): played back as it is, the second video jumps and
 stutters. Both frame coordinates are smoothed along the path with a
 constant-velocity Kalman filter and a Rauch-Tung-Striebel backward pass, then
-made non-decreasing again, and the mapping is read off at every frame of A.
+made non-decreasing again, and the mapping is read off at every frame of A,
+within the B frames the path spans: near a stop at either end the smoother
+overshoots (``mf run sync`` once mapped frames of A to B frame -2).
 """
 
 from __future__ import annotations
@@ -50,4 +52,4 @@ def frame_mapping(path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     b = np.maximum.accumulate(rts_smooth(path[:, 1].astype(np.float64)))
     frames = np.arange(int(path[0, 0]), int(path[-1, 0]) + 1)
     a = a + np.arange(len(a)) * 1e-9  # strictly increasing for interpolation; stalls keep their mean
-    return frames, np.interp(frames, a, b)
+    return frames, np.clip(np.interp(frames, a, b), path[0, 1], path[-1, 1])
