@@ -1,11 +1,12 @@
 """SIFT for the full-rate band: streamed windows equal whole-video extraction; the fused band costs."""
 
+import cv2
 import numpy as np
 import pytest
 
 from mf_sync.fused import SIFT_WEIGHT, fused_costs
 from mf_sync.methods import Method, video_features
-from mf_sync.sift import SiftStream, sift_costs
+from mf_sync.sift import FEATURES, SiftStream, describe_frame, sift_costs
 
 
 def test_stream_windows_equal_the_whole_videos_descriptors_and_never_go_back(tiny_drives):
@@ -34,3 +35,14 @@ def test_fused_costs_add_weighted_sift_costs_to_place_distances():
     want = distances + SIFT_WEIGHT * sift_costs(sift_a, sift_b)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     assert got.shape == (6, 9) and got.dtype == np.float32
+
+
+def test_descriptors_are_kept_as_bytes_without_loss(tiny_drives):
+    from mfcore.video import read_video
+
+    frame = read_video(tiny_drives / "h0_d1.mp4")[7]
+    grey = cv2.cvtColor(np.clip(frame * 255 + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    _, reference = cv2.SIFT_create(nfeatures=FEATURES).detectAndCompute(grey, None)
+    got = describe_frame(cv2.SIFT_create(nfeatures=FEATURES), frame)
+    assert got.dtype == np.uint8 and len(got) > 10
+    np.testing.assert_array_equal(got.astype(np.float32), reference)

@@ -44,10 +44,14 @@ class SiftFrames:
 
 
 def describe_frame(sift: cv2.SIFT, frame: np.ndarray) -> np.ndarray:
-    """SIFT descriptors (n, 128) float32 of one RGB frame in [0, 1]."""
+    """SIFT descriptors (n, 128) of one RGB frame in [0, 1], as uint8.
+
+    OpenCV's float descriptors hold whole numbers up to 255, so bytes lose nothing and take a quarter of the
+    memory: a frame's 200 keypoints need 25 KB instead of 100 KB (a 35-minute video, 1.6 GB instead of 6.4).
+    """
     grey = cv2.cvtColor(np.clip(frame * 255 + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
     _, desc = sift.detectAndCompute(grey, None)
-    return np.zeros((0, 128), np.float32) if desc is None else desc.astype(np.float32)
+    return np.zeros((0, 128), np.uint8) if desc is None else desc.astype(np.uint8)
 
 
 class SiftStream:
@@ -94,13 +98,13 @@ def sift_costs(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
     if len(owners) < 2:
         return costs
     matcher = cv2.FlannBasedMatcher({"algorithm": 1, "trees": 4}, {"checks": 32})
-    matcher.add([np.concatenate(b)])
+    matcher.add([np.concatenate(b).astype(np.float32)])  # FLANN's k-d trees read float32
     matcher.train()
     for i, desc in enumerate(a):
         if len(desc) == 0:
             continue
         votes = np.zeros(len(b))
-        for pair in matcher.knnMatch(desc, k=2):
+        for pair in matcher.knnMatch(desc.astype(np.float32), k=2):
             if len(pair) == 2 and pair[0].distance < RATIO * pair[1].distance:
                 votes[owners[pair[0].trainIdx]] += 1
         costs[i] = 1.0 - votes / len(desc)
