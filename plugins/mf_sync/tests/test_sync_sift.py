@@ -28,13 +28,16 @@ def test_stream_windows_equal_the_whole_videos_descriptors_and_never_go_back(tin
 def test_fused_costs_add_weighted_sift_costs_to_place_distances():
     rng = np.random.default_rng(0)
     places_a, places_b = rng.standard_normal((6, 16)), rng.standard_normal((9, 16))
-    sift_a = [rng.random((int(rng.integers(0, 30)), 128), np.float32) for _ in range(6)]
-    sift_b = [rng.random((int(rng.integers(5, 30)), 128), np.float32) for _ in range(9)]
+    sift_a = [rng.integers(0, 256, (int(rng.integers(0, 30)), 128)).astype(np.uint8) for _ in range(6)]
+    # Frame j of B holds copies of some keypoints of frame j % 6 of A: those votes are certain (distance 0),
+    # so the costs are not all 1 and do not depend on FLANN's random trees.
+    sift_b = [np.vstack([sift_a[j % 6][:j], rng.integers(0, 256, (5, 128)).astype(np.uint8)]) for j in range(9)]
     got = fused_costs(places_a, places_b, sift_a, sift_b)
     distances = np.linalg.norm(places_a[:, None, :] - places_b[None, :, :], axis=-1)
     want = distances + SIFT_WEIGHT * sift_costs(sift_a, sift_b)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     assert got.shape == (6, 9) and got.dtype == np.float32
+    assert (want < distances + SIFT_WEIGHT).sum() >= 5  # SIFT votes count in six pairs
 
 
 def test_descriptors_are_kept_as_bytes_without_loss(tiny_drives):
