@@ -23,7 +23,6 @@ from mfcore.atomic import atomic_path, check_writable_dir
 from mfcore.errors import InputError
 from mfcore.task import RunContext
 
-from .align import Alignment
 from .bank import videos_in
 from .fused import align_fused
 from .methods import Band, Method, align_features, video_features
@@ -64,14 +63,6 @@ def candidates(index: Any, owners: np.ndarray, frames: np.ndarray, queries: np.n
             if len(f) >= MIN_VOTES * len(queries)}
 
 
-def _align_fused(a: np.ndarray, b: np.ndarray, video_a: tuple[Path, int], video_b: tuple[Path, int],
-                 fps: float) -> Alignment:
-    """:func:`mf_sync.fused.align_fused` of two stretches of videos, given as (video, first frame)."""
-    stream_a, stream_b = SiftStream(video_a[0]), SiftStream(video_b[0])
-    return align_fused(a, b, lambda f, last: stream_a.window(f + video_a[1], last + video_a[1]),
-                       lambda f, last: stream_b.window(f + video_b[1], last + video_b[1]), fps, STEP)
-
-
 def collection(
     ctx: RunContext,
     folder: Annotated[Path, typer.Argument(help="Folder of videos to search.")],
@@ -106,7 +97,8 @@ def collection(
         span = len(snippet)
         lo, hi = max(0, centre * STEP - 2 * span), min(len(features[video]), centre * STEP + 2 * span)
         if method is Method.net and band is Band.fused:
-            result = _align_fused(snippet, features[video][lo:hi], (reference, first), (files[video], lo), fps)
+            result = align_fused(snippet, features[video][lo:hi], SiftStream(reference, first).window,
+                                 SiftStream(files[video], lo).window, fps, STEP)
         else:
             result = align_features(snippet, features[video][lo:hi], fps, STEP)
         entry = {"video": files[video].name, "votes": round(share, 2), "aligned": result.found}

@@ -59,11 +59,11 @@ class SiftStream:
 
     Windows must not move back: frames before the last window's first are dropped, so memory holds one
     window (a gap of the tour spans a few hundred frames) instead of the video. Frames no window asks for
-    are decoded but not described.
+    are decoded but not described. ``start``: window frames count from this frame of the video (a stretch).
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, start: int = 0) -> None:
+        self.path, self.start = path, start
         self.sift = cv2.SIFT_create(nfeatures=FEATURES)
         self.frames: Iterator[np.ndarray] = iter_video(path)
         self.first = 0  # frame index of cached[0]
@@ -72,6 +72,7 @@ class SiftStream:
 
     def window(self, first: int, last: int) -> list[np.ndarray]:
         """Descriptors of frames ``first`` to ``last`` (inclusive; fewer at the video's end)."""
+        first, last = first + self.start, last + self.start
         if first < self.first:
             raise ValueError(f"SIFT window moved back to frame {first} after frame {self.first}")
         drop = min(first - self.first, len(self.cached))
