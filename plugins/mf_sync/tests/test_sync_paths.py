@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from mf_sync.paths import banded_min_path, columns_of, has_cheaper_path, min_mean_path, min_path
+from mf_sync.paths import banded_min_path, columns_of, free_end_path, has_cheaper_path, min_mean_path, min_path
 
 
 def brute_force(costs: np.ndarray, free_start: bool, diagonal: float = 1.0) -> np.ndarray:
-    """Accumulated costs of the last column by the textbook double loop (eq. 4.5; diagonal steps weighted)."""
+    """Accumulated costs of every cell by the textbook double loop (eq. 4.5; diagonal steps weighted)."""
     rows, cols = costs.shape
     acc = np.full((rows, cols), np.inf)
     for j in range(cols):
@@ -20,7 +20,7 @@ def brute_force(costs: np.ndarray, free_start: bool, diagonal: float = 1.0) -> n
                 diag = acc[i - 1, j - 1] + (diagonal - 1) * costs[i, j] if i else np.inf
                 best = min(acc[i, j - 1], diag, acc[i - 1, j] if i else np.inf)
             acc[i, j] = costs[i, j] + best
-    return acc[:, -1]
+    return acc
 
 
 @pytest.mark.parametrize("free_start", [True, False])
@@ -30,7 +30,7 @@ def test_min_path_is_optimal_and_monotone(free_start, diagonal):
     for _ in range(150):
         costs = rng.random(tuple(rng.integers(1, 10, 2)))
         path, total = min_path(costs, free_start, diagonal=diagonal)
-        reference = brute_force(costs, free_start, diagonal)
+        reference = brute_force(costs, free_start, diagonal)[:, -1]
         assert total == pytest.approx(reference.min(), abs=1e-5)  # float32 costs
         steps = np.diff(path, axis=0)
         weights = np.r_[1.0, np.where(steps.sum(axis=1) == 2, diagonal, 1.0)]
@@ -87,7 +87,7 @@ def test_min_path_to_a_given_end_row():
     costs = rng.random((9, 7))
     path, total = min_path(costs, free_start=False, end_row=8)
     assert tuple(path[0]) == (0, 0) and tuple(path[-1]) == (8, 6)
-    assert total >= brute_force(costs, False).min()
+    assert total >= brute_force(costs, False)[:, -1].min()
 
 
 def test_min_path_follows_a_planted_valley_with_a_stop():
@@ -135,3 +135,23 @@ def test_banded_min_path_equals_the_dense_path_with_the_band_cut_out(diagonal):
 def test_banded_min_path_rejects_ends_outside_the_band():
     with pytest.raises(ValueError):
         banded_min_path(np.zeros(6), np.array([0, 1]), np.array([2, 3]), start=3, end=3)
+
+
+def test_free_end_path_ends_at_the_cheapest_cell_reachable_from_the_corner():
+    rng = np.random.default_rng(5)
+    stayed = 0
+    for _ in range(200):
+        costs = rng.random(tuple(rng.integers(1, 10, 2))) - 0.55
+        path = free_end_path(costs, diagonal=2.0)
+        # Column-major accumulation from the corner equals the row-major one; the corner itself is not charged.
+        best = (brute_force(costs, False, 2.0) - costs[0, 0]).min()
+        assert tuple(path[0]) == (0, 0)
+        if best >= 0:
+            assert len(path) == 1
+            stayed += 1
+            continue
+        steps = np.diff(path, axis=0)
+        assert ((steps >= 0) & (steps <= 1)).all() and (steps.sum(axis=1) >= 1).all()
+        weights = np.where(steps.sum(axis=1) == 2, 2.0, 1.0)
+        assert (weights * costs[path[1:, 0], path[1:, 1]]).sum() == pytest.approx(best)
+    assert 0 < stayed < 200

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .costs import cost_matrix, decorrelate
+from .ends import lead_in, lead_out
 from .fine import CostBox, refine
 from .smoothing import frame_mapping
 from .tour import Tour, match_tour
@@ -67,11 +68,12 @@ def coarse_tour(coarse_costs: Callable[[], np.ndarray], rate: float, watch: Stop
     return tour, decorrelated
 
 
-def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, length_b: int, fps: float,
-                step: int = STEP) -> Alignment:
+def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, lengths: tuple[int, int], fps: float,
+                step: int = STEP, free_ends: bool = False) -> Alignment:
     """Align two videos from their coarse cost matrix (every ``step``-th frame) and full-rate cost boxes.
 
-    ``length_b`` is the number of frames of video B (the columns).
+    ``lengths`` are the frame counts of videos A (the rows) and B (the columns). ``free_ends``: the path runs
+    on past the tour's ends while frames still match (:mod:`mf_sync.ends`).
     """
     watch = Stopwatch()
     tour, decorrelated = coarse_tour(coarse_costs, fps / step, watch)
@@ -79,7 +81,12 @@ def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, length_b: 
         empty = np.zeros(0)
         return Alignment(empty.astype(np.int64), empty, empty, None, decorrelated, dict(watch))
     with watch("fine"):
-        path = refine(tour, step, box, length_b)
+        anchor = (int(tour.rows[0]) * step, int(tour.cols[0]) * step)
+        head = lead_in(anchor, box, fps) if free_ends else None  # first: SIFT windows only move forward
+        path = refine(tour, step, box, lengths[1])
+        if head is not None:
+            tail = lead_out((int(path[-1, 0]), int(path[-1, 1])), box, lengths, fps)
+            path = np.vstack([head[:-1], path, tail[1:]])
         frames_a, frames_b = frame_mapping(path)
         confidence = np.interp(frames_a, tour.rows * step, tour.confidence)
         confidence[in_long_gap(frames_a, tour.rows * step, MAX_GAP_SECONDS * fps)] = 0.0
@@ -104,5 +111,5 @@ def in_long_gap(frames: np.ndarray, tour_frames: np.ndarray, longest: float) -> 
 def align_descriptors(desc_a: np.ndarray, desc_b: np.ndarray, fps: float, step: int = STEP) -> Alignment:
     """Align two videos given full-rate descriptors of every frame (Euclidean costs)."""
     return align_costs(lambda: cost_matrix(desc_a[::step], desc_b[::step]),
-                       lambda a0, a1, b0, b1: cost_matrix(desc_a[a0:a1 + 1], desc_b[b0:b1 + 1]), len(desc_b), fps,
-                       step)
+                       lambda a0, a1, b0, b1: cost_matrix(desc_a[a0:a1 + 1], desc_b[b0:b1 + 1]),
+                       (len(desc_a), len(desc_b)), fps, step)

@@ -55,4 +55,4 @@ def align_fused(places_a: np.ndarray, places_b: np.ndarray, sift_a: SiftWindow, 
     return align_costs(lambda: cost_matrix(places_a[::step], places_b[::step]),
                        lambda a0, a1, b0, b1: fused_costs(places_a[a0:a1 + 1], places_b[b0:b1 + 1],
                                                           sift_a(a0, a1), sift_b(b0, b1)),
-                       len(places_b), fps, step)
+                       (len(places_a), len(places_b)), fps, step, free_ends=True)

@@ -104,5 +104,5 @@ def align_features(a: Any, b: Any, fps: float, step: int = 10,
     if isinstance(a, SiftFrames):
         return align_costs(lambda: sift_costs(a.descriptors[::step], b.descriptors[::step]),
                            lambda a0, a1, b0, b1: sift_costs(a.descriptors[a0:a1 + 1], b.descriptors[b0:b1 + 1]),
-                           len(b), fps, step)
+                           (len(a), len(b)), fps, step)
     return align_descriptors(a, b, fps, step)

@@ -213,3 +213,23 @@ def banded_min_path(costs: np.ndarray, lo: np.ndarray, hi: np.ndarray, start: in
     acc, moves = _accumulate_band(np.asarray(costs, np.float64), offsets, lo, hi, int(start), float(diagonal))
     total = float(acc[offsets[-1] + end - lo[-1]])
     return _backtrack_band(moves, offsets, lo, int(end)), total
+
+
+def free_end_path(costs: np.ndarray, diagonal: float = 1.0) -> np.ndarray:
+    """The monotone path from the corner (0, 0) that ends wherever its accumulated cost is lowest.
+
+    The corner is where a known path already ends, so its own cost is not counted; the result is the
+    corner alone when every continuation adds up to a positive total. With costs measured against a
+    threshold (negative where cells match), this is the free end of a local alignment (Smith-Waterman):
+    the path runs on while the cells it adds still match. Returns the (n, 2) path of (row, column).
+    """
+    costs = np.asarray(costs, np.float64)
+    rows, cols = costs.shape
+    lo, hi = np.zeros(rows, np.int64), np.full(rows, cols - 1, np.int64)
+    offsets = band_offsets(lo, hi)
+    acc, moves = _accumulate_band(costs.ravel(), offsets, lo, hi, 0, float(diagonal))
+    end = int(np.argmin(acc))
+    if acc[end] - costs[0, 0] >= 0:
+        return np.zeros((1, 2), np.int64)
+    row, col = divmod(end, cols)
+    return _backtrack_band(moves, offsets[:row + 1], lo[:row + 1], col)
