@@ -6,7 +6,7 @@ import pytest
 
 from mf_sync.fused import SIFT_WEIGHT, fused_costs
 from mf_sync.methods import Method, video_features
-from mf_sync.sift import FEATURES, SiftStream, describe_frame, sift_costs
+from mf_sync.sift import FEATURES, MATCH_DISTANCE, SiftStream, describe_frame, match_costs
 
 
 def test_stream_windows_equal_the_whole_videos_descriptors_and_never_go_back(tiny_drives):
@@ -25,19 +25,38 @@ def test_stream_windows_equal_the_whole_videos_descriptors_and_never_go_back(tin
     assert len(stream.window(end - 3, end + 5)) == 3  # the video ends inside the window
 
 
-def test_fused_costs_add_weighted_sift_costs_to_place_distances():
+def test_fused_costs_add_weighted_match_costs_to_place_distances():
     rng = np.random.default_rng(0)
     places_a, places_b = rng.standard_normal((6, 16)), rng.standard_normal((9, 16))
     sift_a = [rng.integers(0, 256, (int(rng.integers(0, 30)), 128)).astype(np.uint8) for _ in range(6)]
-    # Frame j of B holds copies of some keypoints of frame j % 6 of A: those votes are certain (distance 0),
+    # Frame j of B holds copies of some keypoints of frame j % 6 of A: those matches are certain (distance 0),
     # so the costs are not all 1 and do not depend on FLANN's random trees.
     sift_b = [np.vstack([sift_a[j % 6][:j], rng.integers(0, 256, (5, 128)).astype(np.uint8)]) for j in range(9)]
     got = fused_costs(places_a, places_b, sift_a, sift_b)
     distances = np.linalg.norm(places_a[:, None, :] - places_b[None, :, :], axis=-1)
-    want = distances + SIFT_WEIGHT * sift_costs(sift_a, sift_b)
+    want = distances + SIFT_WEIGHT * match_costs(sift_a, sift_b)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     assert got.shape == (6, 9) and got.dtype == np.float32
-    assert (want < distances + SIFT_WEIGHT).sum() >= 5  # SIFT votes count in six pairs
+    assert (want < distances + SIFT_WEIGHT).sum() >= 5  # SIFT matches count in six pairs
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_keypoint_counts_for_every_b_frame_that_shows_its_point(seed):
+    """Near copies of A's keypoints planted in several B frames each, among random descriptors: every frame
+    with a copy counts it (one vote would pick one of them), random descriptors never match."""
+    rng = np.random.default_rng(seed)
+    sift_a = [rng.integers(0, 256, (int(rng.integers(3, 12)), 128)).astype(np.uint8) for _ in range(5)]
+    shows = rng.random((5, 12, 7)) < 0.3  # shows[i, k, j]: B frame j holds a copy of keypoint k of A frame i
+    sift_b = []
+    for j in range(7):
+        copies = [d[k] for i, d in enumerate(sift_a) for k in range(len(d)) if shows[i, k, j]]
+        noise = rng.integers(-2, 3, (len(copies), 128))
+        near = np.clip(np.asarray(copies, np.int64).reshape(-1, 128) + noise, 0, 255)
+        sift_b.append(np.vstack([near, rng.integers(0, 256, (20, 128))]).astype(np.uint8))
+    want = np.array([[1 - shows[i, :len(d), j].mean() for j in range(7)] for i, d in enumerate(sift_a)])
+    np.testing.assert_allclose(match_costs(sift_a, sift_b), want, atol=1e-6)
+    # Random descriptors lie far apart: about 800 against the matches' limit.
+    assert np.linalg.norm(sift_a[0][0].astype(float) - sift_b[0][-1].astype(float)) > MATCH_DISTANCE
 
 
 def test_descriptors_are_kept_as_bytes_without_loss(tiny_drives):

@@ -32,7 +32,7 @@ import numpy as np
 
 from .align import STEP, Alignment, align_costs
 from .costs import cost_matrix
-from .sift import sift_costs
+from .sift import match_costs
 
 #: Weight of the SIFT cost against the place-feature distance in the band.
 SIFT_WEIGHT = 2.0
@@ -45,7 +45,7 @@ def fused_costs(places_a: np.ndarray, places_b: np.ndarray, sift_a: list[np.ndar
                 sift_b: list[np.ndarray]) -> np.ndarray:
     """Band costs of two runs of frames: place-feature distances plus ``SIFT_WEIGHT`` times SIFT costs."""
     costs = cost_matrix(places_a, places_b)
-    costs += SIFT_WEIGHT * sift_costs(sift_a, sift_b)
+    costs += SIFT_WEIGHT * match_costs(sift_a, sift_b)
     return costs
 
 
