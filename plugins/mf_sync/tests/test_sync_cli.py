@@ -102,7 +102,7 @@ def test_bench_writes_its_tables(mf, tiny_drives, tiny_sync_weights, tmp_path):
     report = json.loads(result.stdout)
     methods = [row["method"] for row in report["methods"]]
     assert methods == ["SeqSLAM-style pixels", "SIFT histograms", "network after a", "mf_sync network",
-                       "mf_sync network, SIFT votes in the band (mf run sync)",
+                       "mf_sync network, SIFT matches in the band (mf run sync)",
                        "mf_sync network on its descriptors (thesis)"]
     text = md.read_text()
     assert "Coarse tour of two 35-minute videos" in text and "6300 x 6300" in text

@@ -17,7 +17,7 @@ pair of drives is aligned by every method:
 
 The network is compared on its place features (:mod:`mf_sync.network`); one
 more row repeats the shipped network on its descriptors, as the thesis
-matches, to show what the place features add, and one with SIFT votes added
+matches, to show what the place features add, and one with SIFT matches added
 to the costs of its full-rate band (:mod:`mf_sync.fused`, what ``mf run sync``
 does by default). The targets read the network's own row.
 
@@ -57,8 +57,8 @@ from .truth import Truth, alignment_errors, coarse_truth, ground_truth_ranges
 MIN_OVERLAP_SECONDS = 10.0
 #: The ablation row: the shipped network matched on its descriptors, as the thesis matches (4.3.3, 4.3.4).
 ON_DESCRIPTORS = "mf_sync network on its descriptors (thesis)"
-#: The shipped network with SIFT votes in its full-rate band (``mf run sync``'s default).
-FUSED = "mf_sync network, SIFT votes in the band (mf run sync)"
+#: The shipped network with SIFT matches in its full-rate band (``mf run sync``'s default).
+FUSED = "mf_sync network, SIFT matches in the band (mf run sync)"
 
 
 def _drive_folder(drives: Path | None, routes: int, per_route: int, length: float, seed: int, quiet: bool,
@@ -137,7 +137,7 @@ def _run_method(folder: Path, names: list[str], method: Method, model: Any, over
                 disjoint: list, descriptors: bool = False, fused: bool = False
                 ) -> tuple[dict[str, Any], dict[tuple[int, int], Alignment], float]:
     """One table row. ``descriptors``: the network matched on its descriptors (the thesis's way); ``fused``:
-    SIFT votes in the full-rate band (SIFT streamed from the videos: its seconds count in the fine stage)."""
+    SIFT matches in the full-rate band (SIFT streamed from the videos: its seconds count in the fine stage)."""
     features, describe_seconds, frames, fps = [], 0.0, 0, 30.0
     for name in names:
         feats, fps, seconds = video_features(folder / f"{name}.mp4", method, model, descriptors)

@@ -5,7 +5,7 @@ Coarse descriptors (every 10th frame) of the whole collection go into an
 snippet asks for its nearest neighbours; a video that answers for a good share
 of the snippet, around a consistent place, is a candidate, and the snippet is
 aligned to the window of that video around its answers with the full pipeline
-(tour, full-rate band, smoothing; with the network, SIFT votes in the band by
+(tour, full-rate band, smoothing; with the network, SIFT matches in the band by
 default, as ``mf run sync``). The index keeps this cheap for large
 collections: only candidates are aligned, and only within their windows.
 """
@@ -74,7 +74,7 @@ def collection(
     seconds: Annotated[float | None, typer.Option(min=1.0, help="Snippet length (s; default: to the end).")] = None,
     method: Annotated[Method, typer.Option(help="Frame representation: net (default) or seqslam.")] = Method.net,
     weights: Annotated[Path, typer.Option(help="Descriptor network weights (with their card).")] = SHIPPED,
-    band: Annotated[Band, typer.Option(help="With the network: SIFT votes in the full-rate band (fused) or the "
+    band: Annotated[Band, typer.Option(help="With the network: SIFT matches in the full-rate band (fused) or the "
                                             "network alone (net); as `mf run sync`.")] = Band.fused,
 ) -> dict[str, Any]:
     """Find the videos of a collection that show the reference snippet and align each of them to it."""

@@ -68,7 +68,7 @@ def run(
     = Method.net,
     weights: Annotated[Path, typer.Option(help="Descriptor network weights (with their card).")] = SHIPPED,
     band: Annotated[Band, typer.Option(help="With the network: cost the full-rate band around its tour with SIFT "
-                                            "votes added (fused, more precise frames) or the network alone (net, "
+                                            "matches added (fused, more precise frames) or the network alone (net, "
                                             "as the thesis).")] = Band.fused,
 ) -> dict[str, Any]:
     """Synchronise two videos of the same route: frame mapping with confidence (exit 3: no matching tour)."""

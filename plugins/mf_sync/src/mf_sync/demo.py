@@ -54,7 +54,7 @@ def _demo(ctx: RunContext, folder: Path, drives: Path) -> DemoSection:
     note = "" if model is not None else " (no network: install mf-backend-torch)"
     html = ("<p>Two drives rendered along one route of held-out photographs, each with its own speed profile, "
             "season, light and weather, aligned by each method" + note + f" on the <b>{ctx.backend.name}</b> "
-            "backend (the network with SIFT votes in its full-rate band, as <code>mf run sync</code> runs it) and "
+            "backend (the network with SIFT matches in its full-rate band, as <code>mf run sync</code> runs it) and "
             "scored against the rendered ground truth (share of overlapping frames within ±1 and ±4 frames).</p>"
             + "<div>" + "".join(cells) + "</div>"
             + table(("method", "tour found", "within ±1", "within ±4"), rows))

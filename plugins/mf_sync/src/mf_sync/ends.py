@@ -13,7 +13,7 @@ not show) plus ``MARGIN``: the path runs on only through pairs clearly cheaper
 than a non-match. A box less than ``MIN_WIDTH_SECONDS`` of B wide (B ends) has
 too few non-matches for that median, and the end stays.
 
-Only the band with SIFT votes (:mod:`mf_sync.fused`) runs on, with its costs'
+Only the band with SIFT matches (:mod:`mf_sync.fused`) runs on, with its costs'
 margin: on the validation drives (see there) it aligned 76.3 → 80.2 % and
 76.7 → 77.4 % of overlapping frames within ±4 while the share of mapped frames
 that are right held (67.7 → 67.4 %, 71.9 → 71.8 %). The network's distances

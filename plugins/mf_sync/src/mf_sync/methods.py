@@ -6,8 +6,8 @@
 - ``sift``: SIFT match-histogram costs (:mod:`mf_sync.sift`).
 
 With the network, the full-rate band around its tour is costed by ``Band``:
-``fused`` (default) adds SIFT match votes to the network's distances
-(:mod:`mf_sync.fused`), ``net`` uses the network alone, as the thesis does.
+``fused`` (default) adds SIFT match costs to the network's distances and
+lets the path run on past the tour's ends (:mod:`mf_sync.fused`), ``net`` uses the network alone, as the thesis does.
 
 Videos are read frame by frame and only the features are kept, so long, large
 videos never sit in memory.
@@ -95,7 +95,7 @@ def align_features(a: Any, b: Any, fps: float, step: int = 10,
     """Align two videos' features of one method.
 
     ``videos``: the two videos the network's place features ``a`` and ``b`` came from, to cost the full-rate
-    band with SIFT votes added (:func:`mf_sync.fused.align_fused`); without them the features alone cost it.
+    band with SIFT matches added (:func:`mf_sync.fused.align_fused`); without them the features alone cost it.
     """
     if videos is not None:
         from .fused import align_fused
