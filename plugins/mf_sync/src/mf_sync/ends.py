@@ -2,8 +2,7 @@
 
 A coarse tour point must be distinct (thesis 4.3.3: its ±ε neighbours ξ times
 costlier), and a stripe whose path is not clearly better than its reversed
-twin is dropped, so tours often stop short of the true overlap: on validation
-drives about 8 % of overlapping frames lay outside the tour's span. Past each
+twin is dropped, so tours often stop short of the true overlap. Past each
 end, a box of ``REACH_SECONDS`` of A and twice that of B (speeds differ) is
 costed; the path continues from the tour's end with the band's moves and
 weights and stops where its accumulated score is lowest
@@ -14,12 +13,14 @@ than a non-match. A box less than ``MIN_WIDTH_SECONDS`` of B wide (B ends) has
 too few non-matches for that median, and the end stays.
 
 Only the band with SIFT matches (:mod:`mf_sync.fused`) runs on, with its costs'
-margin: on the validation drives (see there) it aligned 76.3 → 80.2 % and
-76.7 → 77.4 % of overlapping frames within ±4 while the share of mapped frames
-that are right held (67.7 → 67.4 %, 71.9 → 71.8 %). The network's distances
-alone are too flat along the road: extending on them in the same throwaway
-trial mapped frames past the true overlap (mapped right fell by 3 to 9
-points for a like gain).
+margin: on the validation drives (see there) the ends took the share of
+overlapping frames within ±4 from 76.3 to 80.3 % and from 76.6 to 77.0 %, while
+the share of mapped frames that are right went from 68.2 to 68.2 % and from
+78.0 to 76.9 % (``mf bench sync --drives DIR --no-baselines``, SIFT votes in
+the band). The network's distances alone are too flat along the road: in a
+throwaway trial on the same drives, running on through them mapped frames past
+the true overlap for a like gain, and margins of 0.15 and 0.4 did no better
+than 0.25 with SIFT matches.
 """
 
 from __future__ import annotations
