@@ -59,6 +59,14 @@ def test_a_keypoint_counts_for_every_b_frame_that_shows_its_point(seed):
     assert np.linalg.norm(sift_a[0][0].astype(float) - sift_b[0][-1].astype(float)) > MATCH_DISTANCE
 
 
+def test_match_costs_of_frames_with_few_or_no_keypoints():
+    rng = np.random.default_rng(4)
+    a = [rng.integers(0, 256, (3, 128)).astype(np.uint8), np.zeros((0, 128), np.uint8)]
+    b = [a[0][:1].copy(), np.zeros((0, 128), np.uint8), a[0][1:3].copy()]  # 3 descriptors in all: under 12
+    np.testing.assert_allclose(match_costs(a, b), [[2 / 3, 1, 1 / 3], [1, 1, 1]], atol=1e-6)
+    assert (match_costs(a, [np.zeros((0, 128), np.uint8)]) == 1).all()
+
+
 def test_descriptors_are_kept_as_bytes_without_loss(tiny_drives):
     from mfcore.video import read_video
 

@@ -7,7 +7,8 @@
 
 With the network, the full-rate band around its tour is costed by ``Band``:
 ``fused`` (default) adds SIFT match costs to the network's distances and
-lets the path run on past the tour's ends (:mod:`mf_sync.fused`), ``net`` uses the network alone, as the thesis does.
+lets the path run on past the tour's ends (:mod:`mf_sync.fused`); ``net``
+uses the network alone, as the thesis does.
 
 Videos are read frame by frame and only the features are kept, so long, large
 videos never sit in memory.

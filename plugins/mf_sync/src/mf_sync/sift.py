@@ -130,13 +130,15 @@ def match_costs(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
     """
     costs = np.ones((len(a), len(b)), np.float32)
     counts_a, counts_b = np.array([len(d) for d in a], np.int64), np.array([len(d) for d in b], np.int64)
-    if counts_b.sum() < NEIGHBOURS or counts_a.sum() == 0:
+    neighbours = min(NEIGHBOURS, int(counts_b.sum()))
+    if neighbours == 0 or counts_a.sum() == 0:
         return costs
     index = cv2.flann_Index(np.concatenate(b).astype(np.float32), {"algorithm": 1, "trees": 4})
-    nearest, squared = index.knnSearch(np.concatenate(a).astype(np.float32), NEIGHBOURS, params={"checks": 64})
-    distances = np.sqrt(np.maximum(squared, 0))
+    nearest, squared = index.knnSearch(np.concatenate(a).astype(np.float32), neighbours, params={"checks": 64})
+    distances = np.sqrt(np.maximum(squared, 0)).reshape(-1, neighbours)
+    nearest = nearest.reshape(-1, neighbours)
     close = (distances <= MATCH_RATIO * distances[:, :1]) & (distances <= MATCH_DISTANCE)
-    keypoint = np.repeat(np.arange(len(close)), NEIGHBOURS)[close.ravel()]
+    keypoint = np.repeat(np.arange(len(close)), neighbours)[close.ravel()]
     frame_b = np.repeat(np.arange(len(b)), counts_b)[nearest.ravel()[close.ravel()]]
     matched = np.unique(keypoint * len(b) + frame_b)  # a keypoint counts once per B frame
     frame_a = np.repeat(np.arange(len(a)), counts_a)[matched // len(b)]
