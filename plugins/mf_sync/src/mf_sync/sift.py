@@ -97,10 +97,15 @@ class SiftStream:
         return self.cached[first - self.first:last - self.first + 1]
 
 
+def frame_of_each(frames: list[np.ndarray]) -> np.ndarray:
+    """Per descriptor of the frames' concatenated descriptors, the index of the frame that owns it."""
+    return np.repeat(np.arange(len(frames)), np.array([len(d) for d in frames], np.int64))
+
+
 def sift_costs(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
     """(len(a), len(b)) costs in [0, 1] from SIFT descriptor lists of two frame sequences."""
     costs = np.ones((len(a), len(b)), np.float32)
-    owners = np.concatenate([np.full(len(d), j) for j, d in enumerate(b)]) if b else np.zeros(0, int)
+    owners = frame_of_each(b)
     if len(owners) < 2:
         return costs
     matcher = cv2.FlannBasedMatcher({"algorithm": 1, "trees": 4}, {"checks": 32})
@@ -129,9 +134,9 @@ def match_costs(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
     precise than votes did.
     """
     costs = np.ones((len(a), len(b)), np.float32)
-    counts_a, counts_b = np.array([len(d) for d in a], np.int64), np.array([len(d) for d in b], np.int64)
-    neighbours = min(NEIGHBOURS, int(counts_b.sum()))
-    if neighbours == 0 or counts_a.sum() == 0:
+    owners_a, owners_b = frame_of_each(a), frame_of_each(b)
+    neighbours = min(NEIGHBOURS, len(owners_b))
+    if neighbours == 0 or len(owners_a) == 0:
         return costs
     index = cv2.flann_Index(np.concatenate(b).astype(np.float32), {"algorithm": 1, "trees": 4})
     nearest, squared = index.knnSearch(np.concatenate(a).astype(np.float32), neighbours, params={"checks": 64})
@@ -139,10 +144,10 @@ def match_costs(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
     nearest = nearest.reshape(-1, neighbours)
     close = (distances <= MATCH_RATIO * distances[:, :1]) & (distances <= MATCH_DISTANCE)
     keypoint = np.repeat(np.arange(len(close)), neighbours)[close.ravel()]
-    frame_b = np.repeat(np.arange(len(b)), counts_b)[nearest.ravel()[close.ravel()]]
+    frame_b = owners_b[nearest.ravel()[close.ravel()]]
     matched = np.unique(keypoint * len(b) + frame_b)  # a keypoint counts once per B frame
-    frame_a = np.repeat(np.arange(len(a)), counts_a)[matched // len(b)]
-    shares = np.zeros(costs.shape)
-    np.add.at(shares, (frame_a, matched % len(b)), 1.0)
-    costs -= (shares / np.maximum(counts_a, 1)[:, None]).astype(np.float32)
+    pairs = owners_a[matched // len(b)] * len(b) + matched % len(b)
+    shares = np.bincount(pairs, minlength=costs.size).reshape(costs.shape)
+    keypoints = np.array([max(len(d), 1) for d in a])
+    costs -= (shares / keypoints[:, None]).astype(np.float32)
     return costs
