@@ -38,3 +38,14 @@ def test_featureless_frames_give_a_clear_error():
     frames = np.zeros((2, 64, 64, 3), np.float32)
     with pytest.raises(InputError, match="could not align frame 1 to frame 0 with features"):
         align_to_first(frames, "features")
+
+
+def test_a_frame_that_does_not_register_stays_as_it_is_unless_strict():
+    frames = moved_burst()
+    flat = np.full_like(frames[0], 0.5)  # nothing to register
+    mixed = np.concatenate([frames, flat[None]])
+    with pytest.raises(InputError, match="could not align frame 4 to frame 0 with features"):
+        align_to_first(mixed, "features")
+    aligned = align_to_first(mixed, "features", strict=False)
+    np.testing.assert_array_equal(aligned[4], flat)
+    np.testing.assert_allclose(aligned[:4], align_to_first(frames, "features"), atol=1e-6)

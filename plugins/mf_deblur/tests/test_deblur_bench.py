@@ -2,6 +2,8 @@
 
 import json
 
+import numpy as np
+
 from mfcore.images import read_image
 from mfcore.testing import keras_backend_name
 
@@ -13,9 +15,12 @@ def test_bench_deblur_scores_every_method_and_frame_count(mf, tiny_weights, tmp_
                 "--markdown", table, "--strip", strip, "--kernels", sheet, "--backend", keras_backend_name(), "--json")
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
+    rdn = {"static": ["RDN, frames as given", "RDN, sharpest first (mf run deblur)"],
+           "dynamic": ["RDN, frames as given", "RDN, ECC-registered (mf run deblur)"]}
     for kind in ("static", "dynamic"):
         rows = {row["method"]: row for row in info[kind]}
-        assert set(rows) == {"mean", "FBA", "RDN", "target frame alone"}
+        lucky = {"sharpest frame alone"} if kind == "static" else set()
+        assert set(rows) == {"mean", "FBA", *rdn[kind], "target frame alone"} | lucky
         for row in rows.values():
             assert [k for k in row if k != "method"] == [f"{k} frames PSNR / SSIM" for k in (2, 3, 5, 8, 12)]
         # fusing twelve shaken frames beats the target frame alone on static bursts
@@ -23,7 +28,9 @@ def test_bench_deblur_scores_every_method_and_frame_count(mf, tiny_weights, tmp_
         alone = float(rows["target frame alone"]["2 frames PSNR / SSIM"].split(" / ")[0])
         if kind == "static":
             assert fba > alone
-    assert [t["data"] for t in info["targets"]] == ["static", "dynamic"]
+    assert [(t["data"], t["RDN"]) for t in info["targets"]] == [(k, r) for k in rdn for r in rdn[k]]
+    for target in info["targets"]:  # one case has no standard error
+        float(target["RDN - FBA at 5 frames (dB)"])
     spreads = info["temporal_skips"]
     assert [s["data"] for s in spreads] == ["static", "dynamic"]
     assert all(list(s)[1:] == [f"{k} frames" for k in (2, 3, 5, 8, 12)] for s in spreads)
@@ -33,3 +40,10 @@ def test_bench_deblur_scores_every_method_and_frame_count(mf, tiny_weights, tmp_
     assert "## Targets" in text and "## Static bursts" in text and "## Temporal skips" in text and "![strip](strip.png)" in text
     assert read_image(strip).shape == (2 * 48 + 4, 6 * 48 + 5 * 4, 3)
     assert read_image(sheet).shape[0] > 48
+
+
+def test_differences_are_paired_means_with_their_standard_error():
+    from mf_deblur.bench import _paired
+
+    mean, text = _paired(np.array([31.0, 30.0, 35.0]), np.array([30.0, 28.0, 32.0]))
+    assert mean == 2.0 and text == "2.00 ± 0.58"  # differences 1, 2, 3: sd 1, over sqrt(3)

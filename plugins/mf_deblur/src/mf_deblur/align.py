@@ -51,8 +51,12 @@ def feature_homography(reference: np.ndarray, image: np.ndarray) -> np.ndarray:
     return homography.astype(np.float32)
 
 
-def align_to_first(frames: np.ndarray, method: str = "ecc") -> np.ndarray:
-    """Warp every frame of an (N, H, W, C) burst onto frame 0's pixel grid."""
+def align_to_first(frames: np.ndarray, method: str = "ecc", strict: bool = True) -> np.ndarray:
+    """Warp every frame of an (N, H, W, C) burst onto frame 0's pixel grid.
+
+    A frame that cannot be registered is an error, or, with ``strict`` off, stays as
+    it is: one hard frame (a cut, a flat sky) must not stop a whole video.
+    """
     if method == "none":
         return frames
     if method not in METHODS:
@@ -65,6 +69,9 @@ def align_to_first(frames: np.ndarray, method: str = "ecc") -> np.ndarray:
         try:
             homography = estimate(reference, frame)
         except cv2.error as exc:
+            if not strict:
+                aligned.append(frame)
+                continue
             message = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no convergence"
             raise InputError(f"could not align frame {i} to frame 0 with {method}: {message}") from exc
         warped = cv2.warpPerspective(frame, homography, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
