@@ -2,7 +2,8 @@
 
 The library API, importable without Keras (the network's module imports it on use):
 ``fba`` (Fourier Burst Accumulation), ``deblur`` (the Recurrent Deblur Network on a
-sequence, target first), ``load_rdn`` (the shipped or your own weights), and the
+sequence, target first), ``sharpest_first`` (a burst in the order ``mf run deblur``
+gives the network), ``load_rdn`` (the shipped or your own weights), and the
 synthesisers ``gp_kernel``, ``synthesize_burst`` and ``blur_from_video``.
 """
 
@@ -12,5 +13,6 @@ from .inference import deblur
 from .kernels import gp_kernel
 from .model_io import load_rdn
 from .motion_blur import blur_from_video
+from .order import sharpest_first
 
-__all__ = ["blur_from_video", "deblur", "fba", "gp_kernel", "load_rdn", "synthesize_burst"]
+__all__ = ["blur_from_video", "deblur", "fba", "gp_kernel", "load_rdn", "sharpest_first", "synthesize_burst"]
