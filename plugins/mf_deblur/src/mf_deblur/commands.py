@@ -94,8 +94,8 @@ def run(
 
     Bursts are sorted sharpest first by default (:mod:`mf_deblur.order`): the
     RDN restores the sharpest frame. Video frames are registered to the frame
-    being restored by default: on validation clips the RDN then gains from 12
-    frames over 5 instead of losing (see ``docs/benchmarks/deblur.md``).
+    being restored by default: on held-out clips the RDN then gains from 12
+    frames over 5 instead of losing (``docs/benchmarks/deblur.md``).
     """
     video = len(frames) == 1 and _is_video(frames[0])
     suffixes = VIDEO_SUFFIXES if video else IMAGE_SUFFIXES
