@@ -63,27 +63,17 @@ RDN_ROWS = {"static": ("RDN, frames as given", "RDN, sharpest first (mf run debl
             "dynamic": ("RDN, frames as given", "RDN, ECC-registered (mf run deblur)")}
 
 
-def _rdn_inputs(frames: np.ndarray, kind: str) -> dict[str, dict[int, np.ndarray]]:
-    """Per RDN row and frame count k, the sequence the network is given (target first).
+def _prepared(frames: np.ndarray, kind: str) -> dict[int, np.ndarray]:
+    """Per frame count k, the first k frames as ``mf run deblur`` prepares them (target first).
 
-    Static bursts: the first k frames, then the same sorted sharpest first (as
-    :mod:`mf_deblur.order`; the target frame changes with k). Dynamic clips: the
-    frames, then registered to the target by ECC, as ``mf run deblur`` does for
-    videos (a frame that does not register stays as it is).
+    Static bursts: sorted sharpest first (:mod:`mf_deblur.order`; the target
+    changes with k). Dynamic clips: registered to the target by ECC, once for all
+    k, as for videos (a frame that does not register stays as it is).
     """
-    given, product = RDN_ROWS[kind]
-    inputs = {given: {k: frames[:k] for k in FRAME_COUNTS}}
     if kind == "static":
-        inputs[product] = {k: sharpest_first(frames[:k]) for k in FRAME_COUNTS}
-    else:
-        registered = align_to_first(frames, "ecc", strict=False)
-        inputs[product] = {k: registered[:k] for k in FRAME_COUNTS}
-    return inputs
-
-
-def _fba(frames: np.ndarray, kind: str) -> np.ndarray:
-    """FBA of the frames; dynamic frames are registered to the target first (FBA assumes aligned frames)."""
-    return np.clip(fba(align_to_first(frames, "ecc", strict=False) if kind == "dynamic" else frames), 0, 1)
+        return {k: sharpest_first(frames[:k]) for k in FRAME_COUNTS}
+    registered = align_to_first(frames, "ecc", strict=False)
+    return {k: registered[:k] for k in FRAME_COUNTS}
 
 
 def _rdn(model: Any, sequences: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
@@ -105,17 +95,20 @@ def _score(model: Any, cases: list[dict[str, np.ndarray]], kind: str) -> tuple[d
     example: dict[str, np.ndarray] = {}
     for i, case in enumerate(cases):
         sharp, frames = case["sharp"], case["blurred"]
-        estimates = {row: _rdn(model, sequences) for row, sequences in _rdn_inputs(frames, kind).items()}
+        prepared = _prepared(frames, kind)
+        given, product = RDN_ROWS[kind]
+        estimates = {given: _rdn(model, {k: frames[:k] for k in FRAME_COUNTS}), product: _rdn(model, prepared)}
         scores["target frame alone"][1].append((psnr(sharp, frames[0]), ssim(sharp, frames[0])))
         for k in FRAME_COUNTS:
-            fused = _fba(frames[:k], kind)
+            # FBA assumes aligned frames: dynamic clips get the registered ones (order does not matter to it)
+            fused = np.clip(fba(prepared[k] if kind == "dynamic" else frames[:k]), 0, 1)
             images = {"mean": frames[:k].mean(axis=0), "FBA": fused, **{row: e[k] for row, e in estimates.items()}}
             if kind == "static":
-                images["sharpest frame alone"] = sharpest_first(frames[:k])[0]
+                images["sharpest frame alone"] = prepared[k][0]
             for method, image in images.items():
                 scores[method][k].append((psnr(sharp, image), ssim(sharp, image)))
             if i == 0 and k in (5, 12):
-                example[f"FBA {k}"], example[f"RDN {k}"] = fused, images[RDN_ROWS[kind][-1]]
+                example[f"FBA {k}"], example[f"RDN {k}"] = fused, images[product]
         if i == 0:
             example["sharp"], example["target frame"] = sharp, frames[0]
     return scores, example
