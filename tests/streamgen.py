@@ -29,3 +29,12 @@ class DatasetPicker:
         index = int(rng.integers(len(self.dataset)))
         sample = self.dataset[index]
         return {"index": np.int64(index), "x": sample["x"][::-1].copy()}
+
+
+def sleepy(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    time.sleep(1.0)
+    return counter(rng)
+
+
+def huge(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {"value": np.zeros(1 << 20, np.uint8)}

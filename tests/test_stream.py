@@ -139,3 +139,100 @@ def test_workers_read_an_lmdb_dataset_the_parent_has_open(tmp_path):
     assert len(samples) == 40
     for sample in samples:
         np.testing.assert_array_equal(sample["x"], np.full((4,), sample["index"], np.float32))
+
+
+def test_the_channel_is_a_socket_in_a_folder_only_this_user_can_enter():
+    with SampleStream(streamgen.counter, workers=1, count=3) as stream:
+        assert stream.address.startswith("ipc://")
+        folder = os.path.dirname(stream.address.removeprefix("ipc://"))
+        info = os.stat(folder)
+        assert info.st_uid == os.getuid() and info.st_mode & 0o777 == 0o700
+        assert len(list(stream)) == 3
+    assert not os.path.exists(folder)  # removed with the stream
+
+
+@pytest.mark.skipif(not hasattr(os, "setuid") or os.getuid() != 0, reason="needs root to act as another user")
+def test_another_local_user_cannot_reach_the_socket():
+    with SampleStream(streamgen.sleepy, workers=1, count=1) as stream:
+        path = stream.address.removeprefix("ipc://")
+        pid = os.fork()
+        if pid == 0:  # the other user: nobody
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                os.stat(path)
+            except PermissionError:
+                os._exit(0)
+            except BaseException:
+                os._exit(2)
+            os._exit(1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, "another user could reach the stream's socket"
+
+
+def _forge(address: str, header: object, payload: bytes = b"") -> None:
+    import msgpack
+    import zmq
+
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.PUSH)
+    sock.setsockopt(zmq.LINGER, 2000)
+    sock.connect(address)
+    raw = header if isinstance(header, bytes) else msgpack.packb(header)
+    sock.send_multipart([raw, payload])
+    sock.close()
+    ctx.term()
+
+
+@pytest.mark.parametrize(("header", "payload", "message"), [
+    ((0, 5, 0), None, "from worker 5, but this run has 2"),
+    ((0, 0, 3), None, "sequence number 3, expected 0"),
+    ((1, 1, 0), b"", "reported done after 0 of its 2 samples"),
+    ((7, 0, 0), b"", "unknown kind 7"),
+    (b"\xc1not msgpack", b"", "unreadable header"),
+    (("0", 0, 0), b"", "malformed header"),
+    ((0, 0, 0), b"MFS1\x00\x00\x00\x00garbage", "undecodable sample 0"),
+])
+def test_a_message_that_does_not_fit_the_run_ends_it_with_one_clear_error(header, payload, message):
+    from mfcore import serialize
+    from mfcore.stream import StreamError
+
+    if payload is None:
+        payload = serialize.encode({"value": np.zeros((3, 4), np.float32)})
+    with SampleStream(streamgen.sleepy, workers=2, count=4) as stream:
+        _forge(stream.address, header, payload)
+        with pytest.raises(StreamError, match=message):
+            list(stream)
+
+
+def test_a_stopped_worker_is_reported_as_stalled():
+    from mfcore.stream import WorkerStalled
+
+    with SampleStream(streamgen.slow, workers=2, hwm=2, beat_s=0.2, stall_s=2.0) as stream:
+        it = iter(stream)
+        next(it)
+        victim = stream.pids[1]
+        os.kill(victim, signal.SIGSTOP)
+        try:
+            start = time.monotonic()
+            with pytest.raises(WorkerStalled, match=f"worker 1 \\(pid {victim}\\) has sent nothing"):
+                for _ in it:
+                    assert time.monotonic() - start < 30
+            assert time.monotonic() - start < 10
+        finally:
+            os.kill(victim, signal.SIGCONT)
+
+
+def test_a_slow_consumer_is_not_mistaken_for_a_stalled_worker():
+    with SampleStream(streamgen.counter, workers=2, count=6, hwm=1, beat_s=0.2, stall_s=1.0) as stream:
+        got = []
+        for sample in stream:
+            got.append(sample)
+            time.sleep(0.6)  # 3.6 s away from the stream in all, longer than stall_s
+    assert len(got) == 6
+
+
+def test_a_sample_over_the_size_cap_is_the_workers_error():
+    with pytest.raises(WorkerError, match="exceeds the stream's cap of 1000 bytes"):
+        with SampleStream(streamgen.huge, workers=1, count=2, max_message_bytes=1000) as stream:
+            list(stream)
