@@ -1,11 +1,12 @@
 import multiprocessing as mp
 import os
+import stat
 
 import lmdb
 import numpy as np
 import pytest
 
-from mfcore.errors import DatasetError
+from mfcore.errors import DatasetError, InputError
 from mfcore.store import Dataset, DatasetWriter
 
 
@@ -129,3 +130,45 @@ def test_dataset_opened_in_parent_is_readable_in_children(tmp_path, method):
     assert queue.get(timeout=60) == sum(range(100))
     proc.join(30)
     assert proc.exitcode == 0
+
+
+def _leftovers(folder):
+    return sorted(p.name for p in folder.iterdir() if ".tmp" in p.name)
+
+
+def test_the_temporary_file_is_new_private_and_not_a_planted_link(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    for pid in range(os.getpid() - 5, os.getpid() + 5):  # the old, predictable temporary names
+        os.symlink(victim, tmp_path / f".d.lmdb.{pid}.tmp")
+    writer = DatasetWriter(tmp_path / "d.lmdb")
+    info = os.lstat(writer.tmp)
+    assert stat.S_ISREG(info.st_mode) and info.st_mode & 0o777 == 0o600 and info.st_uid == os.getuid()
+    writer.append({"x": np.zeros(3, np.float32)})
+    writer.close()
+    assert victim.read_text() == "keep me"
+    assert stat.S_ISREG(os.lstat(tmp_path / "d.lmdb").st_mode) and len(Dataset(tmp_path / "d.lmdb")) == 1
+
+
+@pytest.mark.parametrize("kind", ["symlink", "folder", "fifo"])
+def test_a_non_regular_file_is_never_replaced(tmp_path, kind):
+    target = tmp_path / "d.lmdb"
+    if kind == "symlink":
+        os.symlink(tmp_path / "elsewhere.lmdb", target)
+    elif kind == "folder":
+        target.mkdir()
+    else:
+        os.mkfifo(target)
+    with pytest.raises(InputError, match="not a regular file; mf will not replace it"):
+        DatasetWriter(target)
+    assert _leftovers(tmp_path) == [] and not (tmp_path / "elsewhere.lmdb").exists()
+
+
+def test_a_failed_close_leaves_no_temporary_file(tmp_path):
+    target = tmp_path / "d.lmdb"
+    writer = DatasetWriter(target)
+    writer.append({"x": np.zeros(3, np.float32)})
+    target.mkdir()  # something takes the name while the dataset is written
+    with pytest.raises(InputError, match="it is a folder"):
+        writer.close()
+    assert _leftovers(tmp_path) == [] and target.is_dir()

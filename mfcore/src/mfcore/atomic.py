@@ -1,9 +1,16 @@
-"""Write files so that a reader never sees half of one: temporary name, then rename."""
+"""Write files so that a reader never sees half of one: temporary name, then rename.
+
+The temporary file is created exclusively (``mkstemp``: a random name opened
+with ``O_CREAT | O_EXCL``), so nobody who can write to the folder can make mf
+write through a planted symlink, and the final name is only ever taken over
+when it is a regular file: mf never replaces a folder, a device or a link.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,12 +19,44 @@ from .errors import InputError
 
 
 def check_writable_dir(path: Path) -> None:
-    """Fail early, with one line, when ``path``'s folder cannot receive the output."""
+    """Fail early, with one line, when ``path`` cannot be written: its folder is missing or
+    unwritable, or ``path`` exists and is not a regular file."""
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"cannot write {path}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"cannot write {path}: folder {parent} is not writable")
+    check_replaceable(path)
+
+
+def check_replaceable(path: Path) -> None:
+    """Refuse to take over ``path`` unless it is absent or a regular file (not a link, folder, device...)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(mode):
+        kind = ("a folder" if stat.S_ISDIR(mode) else "a symbolic link" if stat.S_ISLNK(mode)
+                else "a device, pipe or socket")
+        raise InputError(f"cannot write {path}: it is {kind}, not a regular file; mf will not replace it")
+
+
+def temporary_beside(path: Path) -> Path:
+    """A new, empty file beside ``path`` (same folder, so the final rename is atomic), created exclusively.
+
+    The suffixes of ``path`` are kept so that writers that pick a format by
+    extension still work; the file is mode 0600 until :func:`publish`.
+    """
+    suffixes = "".join(path.suffixes)  # all of them: "x.weights.h5" writers check the whole ending
+    stem = path.name[: len(path.name) - len(suffixes)] if suffixes else path.name
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{stem}.tmp.", suffix=suffixes, dir=path.parent or ".")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    os.close(fd)
+    return Path(name)
 
 
 def _umask() -> int:
@@ -26,28 +65,40 @@ def _umask() -> int:
     return mask
 
 
+def publish(tmp: Path, path: Path) -> None:
+    """Give ``tmp`` the usual file mode and rename it over ``path``; on failure remove ``tmp``.
+
+    An ``OSError`` (full disk, a folder put in the way meanwhile) becomes a one-line
+    :class:`InputError`, and ``path`` is left as it was.
+    """
+    try:
+        check_replaceable(path)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual mode
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
 
     On any exception the temporary file is removed and ``path`` is left untouched;
-    an ``OSError`` (full disk, a folder in the way) becomes a one-line :class:`InputError`.
-    The suffixes are kept so that writers that pick a format by extension still work.
+    an ``OSError`` becomes a one-line :class:`InputError`.
     """
     final = Path(path)
     check_writable_dir(final)
-    suffixes = "".join(final.suffixes)  # all of them: "x.weights.h5" writers check the whole ending
-    stem = final.name[: len(final.name) - len(suffixes)] if suffixes else final.name
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.tmp.", suffix=suffixes, dir=final.parent or ".")
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = temporary_beside(final)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual mode
-        os.replace(tmp, final)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         if isinstance(exc, OSError):
             raise InputError(f"cannot write {final}: {exc.strerror or exc}") from exc
         raise
+    publish(tmp, final)

@@ -24,7 +24,7 @@ import lmdb
 import numpy as np
 
 from . import serialize
-from .atomic import check_writable_dir
+from .atomic import check_writable_dir, publish, temporary_beside
 from .errors import DatasetError
 
 META_KEY = b"__mf_meta__"
@@ -48,7 +48,7 @@ class DatasetWriter:
                  map_size: int = 64 << 20) -> None:
         self.path = Path(path)
         check_writable_dir(self.path)
-        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self.tmp = temporary_beside(self.path)  # exclusive: a planted symlink cannot redirect the write
         self.metadata = dict(metadata or {})
         self.count = 0
         self.shapes: dict[str, dict[str, object]] | None = None
@@ -57,8 +57,13 @@ class DatasetWriter:
         self._in_order = True
         self._pending: list[tuple[bytes, bytes]] = []
         self._pending_bytes = 0
-        self._env = lmdb.open(str(self.tmp), subdir=False, map_size=map_size, lock=False, sync=False,
-                              metasync=False, meminit=False, map_async=True)
+        try:
+            self._env = lmdb.open(str(self.tmp), subdir=False, map_size=map_size, lock=False, sync=False,
+                                  metasync=False, meminit=False, map_async=True)
+        except lmdb.Error as exc:
+            self.tmp.unlink()
+            raise DatasetError(f"cannot write {self.path}: {exc}") from exc
+        self._closed = False
 
     def append(self, sample: Mapping[str, np.ndarray]) -> None:
         """Store ``sample`` at the next index."""
@@ -99,7 +104,14 @@ class DatasetWriter:
             self._pending_bytes = 0
 
     def close(self) -> Path:
-        """Write the metadata record, sync, and move the file into place."""
+        """Write the metadata record, sync, and move the file into place; on any failure, :meth:`abort`."""
+        try:
+            return self._finish()
+        except BaseException:
+            self.abort()
+            raise
+
+    def _finish(self) -> Path:
         self._flush()
         if self.count != self._next:
             raise DatasetError(f"{self.path}: {self.count} samples written but indices reach {self._next - 1}")
@@ -115,11 +127,15 @@ class DatasetWriter:
         self._put_all([(META_KEY, json.dumps(meta).encode())], append=False)
         self._env.sync(True)
         self._env.close()
-        os.replace(self.tmp, self.path)
+        self._closed = True
+        publish(self.tmp, self.path)
         return self.path
 
     def abort(self) -> None:
-        self._env.close()
+        """Drop the temporary file; the final name is left as it was."""
+        if not self._closed:
+            self._env.close()
+            self._closed = True
         with contextlib.suppress(FileNotFoundError):
             self.tmp.unlink()
 
