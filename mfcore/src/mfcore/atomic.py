@@ -102,3 +102,16 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             raise InputError(f"cannot write {final}: {exc.strerror or exc}") from exc
         raise
     publish(tmp, final)
+
+
+def output_folder(path: Path, what: str = "output folder") -> Path:
+    """Create ``path`` (and its parents) for outputs; a file in the way or no permission is one line."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"cannot use {path} as the {what}: it exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the {what} {path}: {exc.strerror or exc}") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write into the {what} {path}: permission denied")
+    return path

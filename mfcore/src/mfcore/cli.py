@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from typer.core import TyperGroup
 from . import __version__
 from .backends import all_backends, broken_backends, get_backend
 from .errors import InputError, MfError
-from .output import emit, error, stdout, table
+from .output import emit, error, print_table, stdout
 from .plugins import registry
 from .progress import tracked
 from .report import Report
@@ -130,7 +131,7 @@ def plugins_list(json_output: JsonOption = False) -> None:
         "tasks (backends)": "; ".join(f"{t['name']} ({', '.join(t['backends'])})" for t in r["tasks"]),
         "generators": r["generators"], "status": r["error"] and f"broken: {r['error']}" or "ok",
     } for r in rows]
-    stdout.print(table(view, title="mf plugins"))
+    print_table(view, title="mf plugins")
 
 
 def backends_list(json_output: JsonOption = False) -> None:
@@ -153,7 +154,7 @@ def backends_list(json_output: JsonOption = False) -> None:
         emit({"backends": rows}, True)
         return
     view = [{**r, "available": "yes" if r["available"] else "no"} for r in rows]
-    stdout.print(table(view, title="mf backends"))
+    print_table(view, title="mf backends")
 
 
 def synth(
@@ -199,8 +200,8 @@ def synth(
             writer.put(index, sample)
     seconds = time.perf_counter() - start
     size = output.stat().st_size
-    emit({"dataset": str(output), "generator": name, "count": count, "workers": workers,
-          "seconds": round(seconds, 3), "samples_per_s": round(count / seconds, 1),
+    emit({"dataset": str(output), "generator": name, "count": writer.count, "workers": workers,
+          "seconds": round(seconds, 3), "samples_per_s": round(writer.count / seconds, 1),
           "megabytes": round(size / 1e6, 2)}, json_output)
 
 
@@ -314,20 +315,38 @@ def build_app() -> typer.Typer:
     return app
 
 
+_signalled: list[int] = []
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C (temporary files removed, workers reaped); only the last line differs."""
+    _signalled.append(signum)
+    raise KeyboardInterrupt
+
+
+def _stopped() -> int:
+    """Print why the run stopped early; return its exit status (128 + the signal number)."""
+    if _signalled:
+        error("terminated")
+        return 128 + _signalled[-1]
+    error("interrupted")
+    return 130
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``mf`` script."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("MF_DEBUG") == "1"
     args = [a for a in args if a != "--debug"] or ["--help"]
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         command = typer.main.get_command(build_app())
         result = command.main(args=args, prog_name="mf", standalone_mode=False)
         code = result if isinstance(result, int) else 0
         if code == 130:  # Typer turns Ctrl-C inside a command into Exit(130)
-            error("interrupted")
+            code = _stopped()
     except (KeyboardInterrupt, typer.Abort):
-        error("interrupted")
-        code = 130
+        code = _stopped()
     except (MfError, typer.TyperException) as exc:
         if debug:
             raise

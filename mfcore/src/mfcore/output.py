@@ -1,4 +1,9 @@
-"""Printing command results: rich text for people, JSON for scripts (``--json``)."""
+"""Printing command results: rich text for people, JSON for scripts (``--json``).
+
+Values are never read as rich markup (a file named ``y[red]z.png`` is printed as
+it is), and without a terminal (``mf demo > log.txt``) tables are printed plain,
+every cell whole, one line per record, instead of squeezed into 80 columns.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
@@ -32,12 +38,33 @@ def to_json(value: Any) -> str:
 
 def table(rows: Sequence[Mapping[str, Any]], title: str | None = None) -> Table:
     out = Table(title=title, show_lines=False)
-    columns = list(dict.fromkeys(k for row in rows for k in row))
+    columns = _columns(rows)
     for column in columns:
-        out.add_column(column)
+        out.add_column(Text(column))
     for row in rows:
-        out.add_row(*(_cell(row.get(c)) for c in columns))
+        out.add_row(*(Text(_cell(row.get(c))) for c in columns))
     return out
+
+
+def _columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    return list(dict.fromkeys(k for row in rows for k in row))
+
+
+def plain_table(rows: Sequence[Mapping[str, Any]], title: str | None = None) -> str:
+    """The rows as text columns separated by two spaces, no cell cut short: for files and pipes."""
+    columns = _columns(rows)
+    cells = [columns] + [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in cells]
+    return "\n".join(([f"{title}:"] if title else []) + lines)
+
+
+def print_table(rows: Sequence[Mapping[str, Any]], title: str | None = None) -> None:
+    """A rich table at a terminal, :func:`plain_table` otherwise."""
+    if stdout.is_terminal:
+        stdout.print(table(rows, title=title))
+    else:
+        print(plain_table(rows, title=title))
 
 
 def _cell(value: Any) -> str:
@@ -60,9 +87,11 @@ def emit(result: Mapping[str, Any], as_json: bool) -> None:
         return
     for key, value in result.items():
         if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-            stdout.print(table(value, title=key))
+            print_table(value, title=key)
+        elif stdout.is_terminal:
+            stdout.print(Text.assemble((key, "bold"), f": {_cell(value)}"), highlight=False)
         else:
-            stdout.print(f"[bold]{key}[/bold]: {_cell(value)}", highlight=False)
+            print(f"{key}: {_cell(value)}")
 
 
 def error(message: str) -> None:

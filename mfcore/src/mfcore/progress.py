@@ -81,9 +81,10 @@ def step_progress(label: str, total: int, *, completed: int = 0, quiet: bool = F
     """
     console = stderr if console is None else console
     if quiet or console.is_terminal:
-        columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
+        # Labels and statuses may hold file names: shown as they are, never read as markup.
+        columns = (TextColumn("{task.description}", style="progress.description", markup=False), BarColumn(),
                    TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                   TextColumn("{task.fields[status]}"))
+                   TextColumn("{task.fields[status]}", markup=False))
         with Progress(*columns, console=console, disable=quiet, transient=True) as progress:
             yield _Bar(progress, label, total, completed)
         return

@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_path
-from .errors import InputError
+from .atomic import atomic_path, output_folder
 from .images import write_image
 from .task import DemoSection
 
@@ -51,12 +50,7 @@ class Report:
 
     def __init__(self, folder: Path, title: str, meta: Mapping[str, Any] | None = None) -> None:
         self.folder = Path(folder)
-        if self.folder.exists() and not self.folder.is_dir():
-            raise InputError(f"{self.folder}: exists and is not a folder")
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(f"cannot create report folder {self.folder}: {exc.strerror}") from exc
+        output_folder(self.folder, "report folder")
         self.title = title
         self.meta = dict(meta or {})
         self.sections: list[DemoSection] = []

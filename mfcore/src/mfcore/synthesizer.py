@@ -45,7 +45,21 @@ class Synthesizer:
                 f"generator {self.qualified_name} has no parameter(s) {', '.join(sorted(unknown))}; "
                 f"known: {', '.join(sorted(self.params)) or 'none'}"
             )
+        for key, value in overrides.items():
+            _check_type(self.qualified_name, key, value, self.params[key])
         return BoundSynthesizer(self.fn, {**self.params, **overrides})
+
+
+def _check_type(generator: str, key: str, value: Any, default: Any) -> None:
+    """A parameter keeps the type of its default (an int is also a float); ``None`` defaults take anything."""
+    if default is None:
+        return
+    kind = type(default)
+    ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
+    ok = ok or kind is float and isinstance(value, int) and not isinstance(value, bool)
+    if not ok:
+        raise InputError(f"generator {generator}: parameter {key} must be {kind.__name__} like its default "
+                         f"{default!r}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -61,8 +75,16 @@ class BoundSynthesizer:
     def check(self, seed: int, name: str) -> None:
         """Draw one sample here, before any worker starts: bad parameters fail as one clear line."""
         try:
-            self(np.random.default_rng(seed))
+            sample = self(np.random.default_rng(seed))
         except MfError:
             raise
         except Exception as exc:
             raise MfError(f"generator {name} failed on its first sample: {type(exc).__name__}: {exc}") from exc
+        for key, value in sample.items():
+            array = np.asarray(value)
+            if array.size == 0 and array.ndim:
+                raise InputError(f"generator {name} made an empty {key!r} of shape {array.shape} with parameters "
+                                 f"{dict(self.params)}: check the sizes you set")
+            if array.dtype.kind in "fc" and not np.isfinite(array).all():
+                raise InputError(f"generator {name} made non-finite values in {key!r} with parameters "
+                                 f"{dict(self.params)}")

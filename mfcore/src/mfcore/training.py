@@ -24,7 +24,7 @@ import numpy as np
 import typer
 
 from . import __version__ as mf_version
-from .atomic import atomic_path
+from .atomic import atomic_path, output_folder
 from .errors import InputError
 from .keras_models import card_path
 from .progress import step_progress
@@ -123,7 +123,7 @@ class Run:
     def start(self, model: Any, optimizer: Any, config: dict[str, Any], resume: bool) -> dict[str, Any]:
         """A fresh state, or the checkpoint's (model and optimizer restored) when resuming the same config."""
         if not resume:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            output_folder(self.folder, "run folder")
             return {"step": 0, "seconds": 0.0, "best": None, "log": [], "config": config}
         if not self.state.is_file():
             raise InputError(f"{self.folder}: no checkpoint to resume from")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.atomic import check_writable_dir
+from mfcore.atomic import check_writable_dir, output_folder
 from mfcore.errors import InputError
 from mfcore.progress import PhaseProgress, step_progress
 from mfcore.task import RunContext
@@ -128,10 +128,7 @@ def dataset(
     workers: Annotated[int, typer.Option(help="Processes extracting descriptors.")] = 2,
 ) -> dict[str, Any]:
     """Build a real vector set from bundled photographs, with exact ground truth."""
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create {output}: {exc.strerror}") from exc
+    output_folder(output)
     start = time.perf_counter()
     with PhaseProgress([f"{name.value} base descriptors (jobs)", f"{name.value} query descriptors (jobs)"],
                        quiet=ctx.json) as progress:

@@ -110,7 +110,8 @@ def run(
     else:
         paths = collect_frames(frames)
         burst = read_burst(paths, min_frames=2)
-    chosen = method or (Method.rdn if network_available(ctx, weights or SHIPPED) else Method.fba)
+    # Your --weights are an order: if they cannot be read, that is an error, not a quiet switch to FBA.
+    chosen = method or (Method.rdn if weights is not None or network_available(ctx, SHIPPED) else Method.fba)
     model = load_rdn(ctx, weights or SHIPPED)[0] if chosen is Method.rdn else None
     options = {"tile": tile, "overlap": overlap, "levels": levels, "colour": colour}
     registration = (align or (Alignment.ecc if video else Alignment.none)).value

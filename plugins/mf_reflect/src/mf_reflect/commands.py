@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.atomic import check_writable_dir
+from mfcore.atomic import output_folder
 from mfcore.errors import InputError
 from mfcore.images import read_burst, read_image, write_image
 from mfcore.keras_models import network_available
@@ -86,10 +86,10 @@ def run(
 ) -> dict[str, Any]:
     """Separate the reflection and the transmission seen through glass, from polarisation images."""
     images, radians = read_captures(inputs, angles, mosaic, pattern, gamma)
-    methods = list(dict.fromkeys(method or [Method.net if network_available(ctx, weights or SHIPPED)
+    # Your --weights are an order: if they cannot be read, that is an error, not a quiet switch to Schechner's.
+    methods = list(dict.fromkeys(method or [Method.net if weights is not None or network_available(ctx, SHIPPED)
                                             else Method.schechner]))
-    output.mkdir(parents=True, exist_ok=True)
-    check_writable_dir(output / "transmission.png")
+    output_folder(output)
     model = load_separation_net(ctx, weights or SHIPPED)[0] if Method.net in methods else None
     written: dict[str, dict[str, str]] = {}
     for i, m in enumerate(methods):

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from mfcore.atomic import output_folder
 from mfcore.errors import InputError
 from mfcore.progress import tracked
 from mfcore.task import RunContext
@@ -42,7 +43,7 @@ def render_collection(output: Path, routes: int, drives: int, length: float, poo
     """Plan and render ``routes`` x ``drives`` drives into ``output``; returns the manifest it writes."""
     if pool not in ("train", "held-out") and not Path(pool).is_dir():
         raise InputError(f"--pool {pool}: not train, held-out or a folder")
-    output.mkdir(parents=True, exist_ok=True)
+    output_folder(output)
     pool_key = pool if pool in ("train", "held-out") else str(Path(pool).resolve())
     rng = np.random.default_rng(seed)
     route_specs = [RouteSpec(f"{'h' if pool == 'held-out' else 'r'}{i}", length, int(rng.integers(2**31)), pool_key)

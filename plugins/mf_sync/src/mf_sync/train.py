@@ -27,7 +27,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.atomic import atomic_path
+from mfcore.atomic import atomic_path, output_folder
 from mfcore.errors import InputError
 from mfcore.images import write_image
 from mfcore.keras_models import import_tensorflow_quietly, keras_backend_for
@@ -193,7 +193,7 @@ def train(
     if done:
         _check_resumable(log, config, len(done), output)
         model.load_weights(str(done[-1]))
-    output.mkdir(parents=True, exist_ok=True)
+    output_folder(output, "run folder")
     bank = FrameBank(files, quiet=ctx.json)
     truths = _truths(files)
     travel = [motion_travel(frames) for frames in bank.frames]
