@@ -4,15 +4,23 @@ Images are handled as float32 arrays in [0, 1] with shape (H, W, C), RGB order.
 OpenCV does the decoding (8 and 16 bit PNG, TIFF, JPEG, ...); outputs are
 written through :func:`mfcore.atomic.atomic_path` so a failed write leaves no
 partial file behind.
+
+Files are untrusted: a 1 MB PNG can declare 20000x20000 pixels. The size a
+file declares is read from its header (Pillow, without decoding) and checked
+against a pixel budget before anything is decoded: ``MF_MAX_PIXELS`` (default
+2**28, 268 megapixels, about a 16384x16384 frame). Decoder errors and
+non-finite pixels (NaN in a float TIFF) are refused with one line too.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from .atomic import atomic_path, check_writable_dir
 from .errors import InputError
@@ -20,6 +28,43 @@ from .errors import InputError
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".ppm", ".pgm", ".exr"}
 #: Formats that keep 16 bits per channel (linear RAW-derived data needs them).
 SIXTEEN_BIT_SUFFIXES = {".png", ".tif", ".tiff"}
+DEFAULT_MAX_PIXELS = 1 << 28
+
+
+def max_pixels() -> int:
+    """The pixel budget of one image: ``MF_MAX_PIXELS``, else :data:`DEFAULT_MAX_PIXELS`."""
+    raw = os.environ.get("MF_MAX_PIXELS")
+    if raw is None:
+        return DEFAULT_MAX_PIXELS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(f"MF_MAX_PIXELS={raw!r}: expected a whole number of pixels") from None
+    if value < 1:
+        raise InputError(f"MF_MAX_PIXELS={raw!r}: must be positive")
+    return value
+
+
+def check_pixel_budget(path: Path, width: int, height: int) -> None:
+    """Refuse an image (or video frame) larger than :func:`max_pixels` before it is decoded."""
+    budget = max_pixels()
+    if width * height > budget:
+        raise InputError(f"{path}: declares {width}x{height} pixels, more than the budget of {budget} "
+                         "(set MF_MAX_PIXELS to allow larger images)")
+
+
+def _declared_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from the file's header without decoding it; None when Pillow does not know the format."""
+    pillow_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # mf's budget applies, not Pillow's
+    try:
+        with Image.open(path) as header:  # lazy: reads the header only
+            return header.size
+    except UnidentifiedImageError:
+        return None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise InputError(f"{path}: not a readable image ({exc})") from exc
+    finally:
+        Image.MAX_IMAGE_PIXELS = pillow_limit
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -29,10 +74,17 @@ def read_image(path: str | Path) -> np.ndarray:
         raise InputError(f"{path}: no such file")
     if not path.is_file():
         raise InputError(f"{path}: not a file")
+    size = _declared_size(path)
+    if size is not None:
+        check_pixel_budget(path, *size)
     data = np.fromfile(path, dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    except cv2.error as exc:  # OpenCV's own limits (2**30 pixels) and decoder failures
+        raise InputError(f"{path}: not a readable image ({str(exc).strip().splitlines()[-1]})") from exc
     if image is None:
         raise InputError(f"{path}: not a readable image")
+    check_pixel_budget(path, image.shape[1], image.shape[0])  # formats Pillow does not know (EXR)
     if image.ndim == 2:
         image = image[:, :, None]
     if image.shape[2] == 4:
@@ -43,7 +95,10 @@ def read_image(path: str | Path) -> np.ndarray:
         return image.astype(np.float32) / 255.0
     if image.dtype == np.uint16:
         return image.astype(np.float32) / 65535.0
-    return np.clip(image.astype(np.float32), 0.0, 1.0)
+    image = image.astype(np.float32)
+    if not np.isfinite(image).all():
+        raise InputError(f"{path}: has NaN or infinite pixels")
+    return np.clip(image, 0.0, 1.0)
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

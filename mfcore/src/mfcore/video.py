@@ -18,7 +18,7 @@ import numpy as np
 
 from .atomic import atomic_path
 from .errors import InputError
-from .images import to_uint8
+from .images import check_pixel_budget, to_uint8
 
 # FFmpeg inside OpenCV prints its own lines ("moov atom not found") for files it cannot parse; mf reports those
 # as one clear error instead. Read when the first capture opens; set OPENCV_FFMPEG_LOGLEVEL to see FFmpeg's log.
@@ -36,6 +36,12 @@ def _open(path: Path) -> cv2.VideoCapture:
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise InputError(f"{path}: not a readable video")
+    try:
+        check_pixel_budget(path, int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                           int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    except InputError:
+        capture.release()
+        raise
     return capture
 
 
