@@ -17,7 +17,6 @@ vectors for the best ``refine`` of them (the thesis's PQT2).
 from __future__ import annotations
 
 import json
-import zipfile
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -29,12 +28,11 @@ from array_api_compat import array_namespace, is_numpy_namespace
 from mfcore.atomic import atomic_path
 from mfcore.errors import InputError
 
+from .index_file import FORMAT, FORMAT_VERSION, read_index
 from .lines import LAMBDAS, LineQuantizer
 from .traversal import HORIZON, pair_orders, propose
 from .tree import TreeQuantizer, squared_distances
 
-FORMAT = "mf-pqt"
-FORMAT_VERSION = 3  # 3: λ over the whole line, [-7, 8]
 RERANK = ("line", "exact", None)
 PROPOSALS = ("anisotropic", "queue")
 
@@ -408,23 +406,11 @@ class PQTIndex:
 
 
 def load(path: str | Path) -> PQTIndex:
-    """Read an index written by :meth:`PQTIndex.save`; refuse truncated, corrupt or foreign files."""
+    """Read an index written by :meth:`PQTIndex.save`; refuse truncated, corrupt, foreign or crafted files."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such index file")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if "meta" not in data.files:
-                raise InputError(f"{path}: not an mf PQT index (no metadata)")
-            meta = json.loads(bytes(data["meta"]).decode())
-            if meta.get("format") != FORMAT:
-                raise InputError(f"{path}: not an mf PQT index")
-            if meta.get("version") != FORMAT_VERSION:
-                raise InputError(f"{path}: index format version {meta.get('version')} is not supported "
-                                 f"(this mf-ann reads version {FORMAT_VERSION}); rebuild the index")
-            arrays = {name: data[name] for name in data.files if name != "meta"}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise InputError(f"{path}: corrupt or truncated index file ({exc})") from exc
+    meta, arrays = read_index(path)
     index = PQTIndex(meta["parts"], meta["k1"], meta["k2"], meta["w"], meta["line_parts"], meta["max_bins"],
                      meta["keep_vectors"])
     index.tree.level1, index.tree.level2 = arrays.pop("level1"), arrays.pop("level2")
