@@ -45,3 +45,27 @@ def test_bad_files_are_refused(tmp_path):
     (tmp_path / "s.npy").write_bytes(b"not numpy")
     with pytest.raises(InputError, match="not a readable .npy"):
         read_vecs(tmp_path / "s.npy")
+
+
+@pytest.mark.parametrize("mmap", [True, False])
+def test_a_bad_dimension_field_anywhere_is_found(tmp_path, mmap):
+    n = 5000
+    probes = set(np.linspace(0, n - 1, 1024).astype(int))  # what a sampled check would have looked at
+    victim = next(i for i in range(n // 2, n) if i not in probes)
+    path = write_vecs(tmp_path / "v.bvecs", np.ones((n, 4), np.uint8))
+    data = bytearray(path.read_bytes())
+    data[victim * 8 : victim * 8 + 4] = (7).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=f"vector {victim} has dimension 7, the first has 4"):
+        read_vecs(path, mmap=mmap)
+
+
+def test_integer_ids_under_a_float_suffix_are_refused(tmp_path):
+    ids = np.random.default_rng(0).integers(0, 1_000_000, (100, 10)).astype(np.int32)
+    path = write_vecs(tmp_path / "gt.ivecs", ids)
+    renamed = path.rename(tmp_path / "gt.fvecs")
+    with pytest.raises(InputError, match="holds integers, not float32 components"):
+        read_vecs(renamed)
+    sparse = np.zeros((50, 8), np.float32)
+    sparse[::7, 3] = 0.25  # mostly zeros: real features, not integers
+    assert read_vecs(write_vecs(tmp_path / "sparse.fvecs", sparse)).shape == (50, 8)

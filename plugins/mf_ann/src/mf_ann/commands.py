@@ -97,6 +97,9 @@ def search(
     index = load(index_path)
     q = np.asarray(read_vecs(queries), dtype=np.float32)
     truth = read_vecs(groundtruth) if groundtruth is not None else None
+    if truth is not None and truth.dtype.kind not in "iu":
+        raise InputError(f"{groundtruth}: ground truth must hold integer ids (.ivecs or an integer .npy), "
+                         f"not {truth.dtype}")
     if truth is not None and len(truth) != len(q):
         raise InputError(f"{groundtruth}: {len(truth)} ground-truth rows for {len(q)} queries")
     xq = ctx.backend.asarray(q)
