@@ -1,5 +1,6 @@
 import multiprocessing as mp
 import os
+import re
 import stat
 
 import lmdb
@@ -172,3 +173,66 @@ def test_a_failed_close_leaves_no_temporary_file(tmp_path):
     with pytest.raises(InputError, match="it is a folder"):
         writer.close()
     assert _leftovers(tmp_path) == [] and target.is_dir()
+
+
+def _page_surgery(path, edit):
+    """Apply ``edit(data, psize, leaf_nodes)`` to the file's bytes; leaf_nodes: (page offset, node offset) of
+    every record stored on overflow pages."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    psize = 4096
+    nodes = []
+    for base in range(2 * psize, len(data), psize):
+        _, _, flags, lower, _ = struct.unpack_from("<QHHHH", data, base)
+        if flags == 0x02:  # a leaf page
+            for ptr in struct.unpack_from(f"<{(lower - 16) // 2}H", data, base + 16):
+                if struct.unpack_from("<H", data, base + ptr + 4)[0] & 0x01:  # F_BIGDATA
+                    nodes.append((base, ptr))
+    edit(data, psize, nodes)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _oversized_record(data, psize, nodes):
+    import struct
+
+    for base, ptr in nodes:  # on every leaf page: stale copies of the leaf from earlier transactions remain
+        struct.pack_into("<HH", data, base + ptr, 0, 8 << 20 >> 16)  # the record now claims 8 MB
+
+
+def _root_past_the_end(data, psize, nodes):
+    import struct
+
+    for meta in (0, psize):  # the main database's root page, in both meta pages
+        struct.pack_into("<Q", data, meta + 16 + 24 + 48 + 40, 3000)
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (_oversized_record, r"a record of 8388608 bytes on pages \d+..\d+ runs past the last page"),
+    (_root_past_the_end, "a reference to page 3000"),
+])
+def test_damaged_page_references_are_refused_without_a_crash(tmp_path, edit, message):
+    """The oversized record made LMDB read past the end of the file: SIGBUS killed the reader. A child
+    process runs the read, so that a crash fails this test instead of killing pytest."""
+    import subprocess
+    import sys
+
+    with DatasetWriter(tmp_path / "d.lmdb") as writer:
+        for i in range(40):  # records larger than half a page: LMDB stores them on overflow pages
+            writer.append({"x": np.full(1000, i, np.float32)})
+    path = _page_surgery(tmp_path / "d.lmdb", edit)
+    script = ("import sys\nfrom mfcore.store import Dataset\nfrom mfcore.errors import DatasetError\n"
+              "try:\n    list(Dataset(sys.argv[1]))\nexcept DatasetError as exc:\n    print(exc)\n    sys.exit(3)\n")
+    result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3, f"exit {result.returncode}: {result.stderr[-500:]}"
+    assert re.search(message, result.stdout), result.stdout
+
+
+def test_an_intact_dataset_passes_the_page_check(tmp_path):
+    from mfcore.lmdb_pages import check_pages
+
+    check_pages(write(tmp_path / "d.lmdb", 300))
+    with DatasetWriter(tmp_path / "empty.lmdb"):
+        pass
+    check_pages(tmp_path / "empty.lmdb")

@@ -7,7 +7,9 @@ rename it into place only when the metadata record is written, so a crashed or
 interrupted write never leaves something that looks like a dataset. Readers
 open the file read-only without a lock, lazily in each process (an LMDB
 environment must not cross a ``fork``), and refuse truncated or corrupt files
-with one clear error.
+with one clear error. Before LMDB maps a file, its page references are walked
+with ordinary reads (:mod:`mfcore.lmdb_pages`): a damaged one would otherwise
+make LMDB read past the end of the file and the process die of SIGBUS.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 from . import serialize
 from .atomic import check_writable_dir, publish, temporary_beside
 from .errors import DatasetError
+from .lmdb_pages import check_pages
 
 META_KEY = b"__mf_meta__"
 FORMAT = "mf-lmdb"
@@ -164,6 +167,7 @@ class Dataset(Sequence[dict[str, np.ndarray]]):
         self.readahead = readahead
         self._env: lmdb.Environment | None = None
         self._pid = -1
+        self._pages_checked = False
         self.metadata = self._read_metadata()
         self._count = int(self.metadata["count"])
 
@@ -176,6 +180,9 @@ class Dataset(Sequence[dict[str, np.ndarray]]):
         if self._env is None:
             if not self.path.is_file():
                 raise DatasetError(f"{self.path}: no such dataset file")
+            if not self._pages_checked:  # once, in the process that opens it first: workers inherit the verdict
+                check_pages(self.path)
+                self._pages_checked = True
             try:
                 env = lmdb.open(str(self.path), subdir=False, readonly=True, lock=False, readahead=self.readahead,
                                 max_readers=512)
