@@ -73,6 +73,8 @@ def test_bad_inputs_give_one_clear_line_and_no_output(mf, bad_inputs, burst_dir,
         (("run", "deblur", burst_dir, "-o", tmp_path / "out.txt"), "unknown image format"),
         (("run", "deblur", burst_dir, "-o", out, "--method", "magic"), "magic"),
         (("run", "deblur", tmp_path / "empty_dir_missing", "-o", out), "no such file"),
+        # weights you name are an order: never a quiet fall back to FBA
+        (("run", "deblur", burst_dir, "-o", out, "--weights", tmp_path / "none.weights.h5"), "weights not found"),
     ]
     if os.geteuid() != 0:  # root can write into a read-only folder
         cases.append((("run", "deblur", burst_dir, "-o", bad_inputs["locked"] / "x.png"), "not writable"))
@@ -86,7 +88,7 @@ def test_unwritable_output_path_leaves_no_partial_file(mf, burst_dir, tmp_path):
     target = tmp_path / "is_a_folder.png"
     target.mkdir()  # renaming a file over a folder fails at the very end of the write
     result = mf("run", "deblur", burst_dir, "-o", target, "--method", "fba")
-    assert_clean_error(result, "cannot write", "Is a directory")
+    assert_clean_error(result, "cannot write", "it is a folder, not a regular file")
     assert target.is_dir() and list(target.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["burst", "is_a_folder.png"]
 

@@ -108,10 +108,13 @@ def test_bad_input_is_one_clear_line(mf, triple, tmp_path):
         ((*files, "--angles", "0,45"), "lists 2 angles for 3 images"),
         ((files[0], files[1], "--mosaic"), "--mosaic takes one raw"),
         ((*files, "--method", "net", "--weights", tmp_path / "none.weights.h5"), "weights not found"),
+        ((*files, "--weights", tmp_path / "none.weights.h5"), "weights not found"),  # not a quiet Schechner
         ((*files, files[0], files[1]), "give the polariser angles of the 5 images"),
     ]
     for args, fragment in cases:
         assert_clean_error(mf("run", "reflect", *args, "-o", tmp_path / "o"), fragment)
+    assert_clean_error(mf("run", "reflect", *files, "-o", tmp_path / "notes.png", "--method", "canonical"),
+                       "cannot use", "notes.png as the output folder: it exists and is not a folder")
 
 
 def test_synth_reflect_writes_an_lmdb_the_trainer_reads(mf, tmp_path):
