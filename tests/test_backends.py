@@ -6,8 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from mfcore.backends import all_backends, get_backend
-from mfcore.errors import BackendUnavailable
+from mfcore import BackendUnavailable, all_backends, get_backend
 
 
 def test_numpy_round_trip_and_namespace(backend):
@@ -60,7 +59,7 @@ def test_cupy_without_a_gpu_is_unavailable_with_a_reason():
 
 KERAS_PROBE = """
 import sys
-from mfcore.backends import get_backend
+from mfcore import get_backend
 get_backend(sys.argv[1]).activate(0)
 import keras
 print(keras.backend.backend())

@@ -1,8 +1,8 @@
-"""mfcore.batch_norm: exact population statistics (against float64 NumPy) and freezing."""
+"""mfcore.kit.batch_norm: exact population statistics (against float64 NumPy) and freezing."""
 
 import numpy as np
 
-from mfcore import batch_norm
+from mfcore.kit import batch_norm
 
 
 def _batches(rng, count):

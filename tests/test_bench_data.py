@@ -2,7 +2,6 @@ import importlib.util
 import json
 
 
-
 def test_bench_data_measures_every_pipeline_and_writes_its_table(mf, tmp_path):
     table = tmp_path / "data.md"
     result = mf("bench", "data", "--samples", "60", "--stream-samples", "40", "--workers", "1,2",

@@ -2,7 +2,7 @@
 
 import importlib.metadata
 
-from mfcore.bench_report import environment, markdown_table
+from mfcore.kit import environment, markdown_table
 
 
 def test_versions_come_from_the_installed_distribution(monkeypatch):

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from mfcore.store import Dataset
+from mfcore.data import Dataset
 from mfcore.testing import assert_clean_error, interruptible
 
 
@@ -86,7 +86,7 @@ def test_synth_reports_a_failing_generator_in_one_line(mf, tmp_path):
 
 
 def test_synth_from_your_own_images(mf, tmp_path):
-    from mfcore.images import write_image
+    from mfcore.kit import write_image
 
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -176,7 +176,7 @@ def test_ctrl_c_during_synth_leaves_no_file_and_no_workers(tmp_path):
 def test_outputs_get_the_usual_file_mode(tmp_path):
     import os
 
-    from mfcore.atomic import atomic_path
+    from mfcore import atomic_path
 
     with atomic_path(tmp_path / "x.txt") as tmp:
         tmp.write_text("x")

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from mfcore.images import write_image
+from mfcore.kit import write_image
 from mfcore.testing import assert_clean_error, interruptible
 
 pytestmark = pytest.mark.skipif(os.environ.get("MF_TEST_BACKEND", "numpy") != "numpy",

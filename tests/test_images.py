@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mfcore.errors import InputError
-from mfcore.images import read_image, write_image
+from mfcore import InputError
+from mfcore.kit import read_image, write_image
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tif"])

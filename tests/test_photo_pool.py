@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from mfcore.errors import InputError
-from mfcore.images import write_image
-from mfcore.photo_pool import HELD_OUT_PHOTOS, MIN_GRADIENT, TRAIN_PHOTOS, mean_gradient, textured_patch
+from mfcore import InputError
+from mfcore.kit import HELD_OUT_PHOTOS, MIN_GRADIENT, TRAIN_PHOTOS, mean_gradient, textured_patch, write_image
 
 
 def test_training_and_held_out_photos_are_disjoint():

@@ -7,7 +7,7 @@ import io
 import pytest
 from rich.console import Console
 
-from mfcore.progress import PhaseProgress, step_progress, tracked
+from mfcore.kit import PhaseProgress, step_progress, tracked
 
 
 def _console(terminal: bool) -> tuple[Console, io.StringIO]:

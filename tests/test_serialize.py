@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from mfcore import serialize
-from mfcore.errors import DatasetError
+from mfcore import DatasetError
+from mfcore.data import serialize
 
 DTYPES = [np.uint8, np.int16, np.int64, np.float16, np.float32, np.float64, np.complex64, np.bool_]
 

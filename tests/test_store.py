@@ -7,8 +7,8 @@ import lmdb
 import numpy as np
 import pytest
 
-from mfcore.errors import DatasetError, InputError
-from mfcore.store import Dataset, DatasetWriter
+from mfcore import DatasetError, InputError
+from mfcore.data import Dataset, DatasetWriter
 
 
 def make_sample(i: int) -> dict[str, np.ndarray]:
@@ -222,7 +222,7 @@ def test_damaged_page_references_are_refused_without_a_crash(tmp_path, edit, mes
         for i in range(40):  # records larger than half a page: LMDB stores them on overflow pages
             writer.append({"x": np.full(1000, i, np.float32)})
     path = _page_surgery(tmp_path / "d.lmdb", edit)
-    script = ("import sys\nfrom mfcore.store import Dataset\nfrom mfcore.errors import DatasetError\n"
+    script = ("import sys\nfrom mfcore.data.store import Dataset\nfrom mfcore.errors import DatasetError\n"
               "try:\n    list(Dataset(sys.argv[1]))\nexcept DatasetError as exc:\n    print(exc)\n    sys.exit(3)\n")
     result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 3, f"exit {result.returncode}: {result.stderr[-500:]}"
@@ -230,7 +230,7 @@ def test_damaged_page_references_are_refused_without_a_crash(tmp_path, edit, mes
 
 
 def test_an_intact_dataset_passes_the_page_check(tmp_path):
-    from mfcore.lmdb_pages import check_pages
+    from mfcore.data import check_pages
 
     check_pages(write(tmp_path / "d.lmdb", 300))
     with DatasetWriter(tmp_path / "empty.lmdb"):

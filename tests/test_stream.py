@@ -8,7 +8,7 @@ import numpy as np
 import psutil
 import pytest
 
-from mfcore.stream import SampleStream, WorkerDied, WorkerError
+from mfcore.data import SampleStream, WorkerDied, WorkerError
 from mfcore.testing import interruptible
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -81,7 +81,7 @@ CONSUMER = """
 import sys
 sys.path.insert(0, {here!r})
 import streamgen
-from mfcore.stream import SampleStream
+from mfcore.data import SampleStream
 
 if __name__ == "__main__":
     stream = SampleStream(streamgen.slow, workers=2, hwm=2).start()
@@ -127,7 +127,7 @@ def test_no_orphan_processes_after_the_consumer_ends(how, tmp_path):
 
 
 def test_workers_read_an_lmdb_dataset_the_parent_has_open(tmp_path):
-    from mfcore.store import Dataset, DatasetWriter
+    from mfcore.data import Dataset, DatasetWriter
 
     with DatasetWriter(tmp_path / "d.lmdb") as writer:
         for i in range(50):
@@ -194,8 +194,7 @@ def _forge(address: str, header: object, payload: bytes = b"") -> None:
     ((0, 0, 0), b"MFS1\x00\x00\x00\x00garbage", "undecodable sample 0"),
 ])
 def test_a_message_that_does_not_fit_the_run_ends_it_with_one_clear_error(header, payload, message):
-    from mfcore import serialize
-    from mfcore.stream import StreamError
+    from mfcore.data import StreamError, serialize
 
     if payload is None:
         payload = serialize.encode({"value": np.zeros((3, 4), np.float32)})
@@ -206,7 +205,7 @@ def test_a_message_that_does_not_fit_the_run_ends_it_with_one_clear_error(header
 
 
 def test_a_stopped_worker_is_reported_as_stalled():
-    from mfcore.stream import WorkerStalled
+    from mfcore.data import WorkerStalled
 
     with SampleStream(streamgen.slow, workers=2, hwm=2, beat_s=0.2, stall_s=2.0) as stream:
         it = iter(stream)

@@ -172,7 +172,7 @@ def test_installed_plugin_generator_feeds_mf_synth(installed_plugins, mf, tmp_pa
     out = tmp_path / "twos.lmdb"
     result = mf("synth", "hello", "-o", out, "-n", "7", "--set", "size=5", "--json")
     assert result.returncode == 0, result.stderr
-    from mfcore.store import Dataset
+    from mfcore.data import Dataset
 
     ds = Dataset(out)
     assert len(ds) == 7 and ds.metadata["generator"] == "hello/twos" and ds.metadata["params"] == {"size": 5}

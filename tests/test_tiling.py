@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.ndimage import uniform_filter
 
-from mfcore.errors import InputError
-from mfcore.tiling import pad_to_multiple, tiled
+from mfcore import InputError
+from mfcore.kit import pad_to_multiple, tiled
 
 
 def test_pointwise_functions_are_reproduced_exactly():

@@ -3,10 +3,8 @@
 import numpy as np
 import pytest
 
-from mfcore.errors import InputError
-from mfcore.metrics import psnr
-from mfcore.sample_images import crop, photo
-from mfcore.video import iter_video, read_video, video_info, write_video
+from mfcore import InputError
+from mfcore.kit import crop, iter_video, photo, psnr, read_video, video_info, write_video
 
 
 def _clip(n=8, h=64, w=96):

@@ -1,12 +1,22 @@
-"""mf core: hook specs, plugin manager, backends, CLI and data layer.
+"""mf core: the kernel a plugin is written against.
 
-Plugin authors need only what this module exports::
+A plugin needs only what this module exports (the hooks it implements are in
+``mfcore.hookspecs``)::
 
     import mfcore
 
     @mfcore.hookimpl
     def mf_tasks():
         return [mfcore.Task("hello", "say hello", backends=("numpy",), commands={"run": run})]
+
+The core has three layers, each with its own stated API: this kernel (hook
+specs, plugin manager, tasks and their run context, backends, the CLI, errors,
+output and atomic writes), ``mfcore.data`` (LMDB datasets and the ZeroMQ
+sample stream) and ``mfcore.kit`` (images, video, metrics, tiling, Keras
+models, training, progress and reports). The core's own plugin, the ``data``
+task, lives in ``mfcore.builtin`` and is found through the same entry point as
+every other plugin. Plugins import from these three, never from the modules
+behind them and never from each other.
 """
 
 from __future__ import annotations
@@ -15,24 +25,29 @@ import importlib.metadata
 
 import pluggy
 
-from .backend import Availability, Backend
-from .errors import BackendUnavailable, DatasetError, InputError, MfError
-from .index import IndexSpec
-from .model import ModelSpec
-from .synthesizer import Sample, Synthesizer
-from .task import DemoSection, RunContext, Task
-
-hookimpl = pluggy.HookimplMarker("mf")
-
 try:
     __version__ = importlib.metadata.version("mf-core")
 except importlib.metadata.PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
+from .atomic import atomic_path, check_writable_dir, output_folder  # noqa: E402  (after __version__)
+from .backend import Availability, Backend  # noqa: E402
+from .backends import all_backends, get_backend  # noqa: E402
+from .errors import BackendUnavailable, DatasetError, InputError, MfError  # noqa: E402
+from .index import IndexSpec  # noqa: E402
+from .model import ModelSpec  # noqa: E402
+from .output import emit, stderr  # noqa: E402
+from .quiet_import import quiet_import  # noqa: E402
+from .synthesizer import BoundSynthesizer, Sample, Synthesizer  # noqa: E402
+from .task import DemoSection, RunContext, Task  # noqa: E402
+
+hookimpl = pluggy.HookimplMarker("mf")
+
 __all__ = [
     "Availability",
     "Backend",
     "BackendUnavailable",
+    "BoundSynthesizer",
     "DatasetError",
     "DemoSection",
     "IndexSpec",
@@ -43,6 +58,14 @@ __all__ = [
     "Sample",
     "Synthesizer",
     "Task",
+    "all_backends",
+    "atomic_path",
+    "check_writable_dir",
+    "emit",
+    "get_backend",
     "hookimpl",
+    "output_folder",
+    "quiet_import",
+    "stderr",
     "__version__",
 ]

@@ -24,13 +24,13 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .backends import all_backends, broken_backends, get_backend
+from .data.store import Dataset, DatasetWriter
+from .data.stream import SampleStream
 from .errors import InputError, MfError
+from .kit.progress import tracked
+from .kit.report import Report
 from .output import emit, error, print_table, stdout
 from .plugins import registry
-from .progress import tracked
-from .report import Report
-from .store import Dataset, DatasetWriter
-from .stream import SampleStream
 from .task import RunContext, Task
 
 BackendOption = Annotated[

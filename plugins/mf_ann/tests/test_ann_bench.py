@@ -2,7 +2,6 @@ import importlib.util
 import json
 
 import numpy as np
-
 from mf_ann import datasets
 from mf_ann.bench import PQT_CONFIGS
 from mf_ann.vecs import write_vecs

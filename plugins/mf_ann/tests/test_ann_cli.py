@@ -2,8 +2,8 @@ import json
 
 import numpy as np
 import pytest
-
 from mf_ann.vecs import read_vecs, write_vecs
+
 from mfcore.testing import assert_clean_error
 
 

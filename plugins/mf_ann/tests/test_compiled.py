@@ -1,11 +1,11 @@
 """The compiled CPU path against the array-API path (the reference every backend shares)."""
 
+import mf_ann
 import numpy as np
 import pytest
-
-import mf_ann
 from mf_ann.compiled import build_bin_table
-from mfcore.errors import InputError
+
+from mfcore import InputError
 
 
 def clustered(n: int, d: int, seed: int) -> np.ndarray:

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-
-from mfcore.errors import InputError
 from mf_ann import datasets
+
+from mfcore import InputError
 
 
 def test_ground_truth_is_brute_force_with_ties_by_id():

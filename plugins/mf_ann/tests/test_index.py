@@ -1,11 +1,11 @@
 import zipfile
 
+import mf_ann
 import numpy as np
 import pytest
-
-import mf_ann
 from mf_ann.index import FORMAT_VERSION
-from mfcore.errors import InputError
+
+from mfcore import InputError
 
 N, D = 600, 16
 

@@ -3,13 +3,12 @@
 import json
 import zipfile
 
+import mf_ann
 import numpy as np
 import pytest
-
-import mf_ann
-from mfcore.errors import InputError
-
 from test_index import data, small_index
+
+from mfcore import InputError
 
 
 @pytest.fixture(scope="module")

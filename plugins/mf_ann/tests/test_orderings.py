@@ -1,7 +1,6 @@
+import mf_ann
 import numpy as np
 import pytest
-
-import mf_ann
 
 D = 16
 

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from mf_ann.traversal import SLOPES, choose_slopes, pair_orders, propose
 
 

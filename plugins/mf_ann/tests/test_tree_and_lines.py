@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-
-from mfcore.errors import InputError
 from mf_ann.lines import LAMBDAS, LineQuantizer
 from mf_ann.tree import TreeQuantizer
+
+from mfcore import InputError
 
 
 def clustered(n: int, d: int, seed: int = 0) -> np.ndarray:

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-
-from mfcore.errors import InputError
 from mf_ann.vecs import read_vecs, write_vecs
+
+from mfcore import InputError
 
 
 @pytest.mark.parametrize("suffix,dtype", [(".fvecs", np.float32), (".bvecs", np.uint8), (".ivecs", np.int32),

@@ -1,10 +1,10 @@
 import cv2
 import numpy as np
 import pytest
-
-from mfcore.errors import InputError
-from mfcore.sample_images import crop, photo
 from mf_deblur.align import align_to_first
+
+from mfcore import InputError
+from mfcore.kit import crop, photo
 
 
 def moved_burst() -> np.ndarray:

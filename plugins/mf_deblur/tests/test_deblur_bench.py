@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from mfcore.images import read_image
+from mfcore.kit import read_image
 from mfcore.testing import keras_backend_name
 
 

@@ -5,12 +5,11 @@ import os
 
 import numpy as np
 import pytest
-
-from mfcore.images import read_burst, write_image
-from mfcore.sample_images import crop, photo
-from mfcore.testing import assert_clean_error
 from mf_deblur.burst import synthesize_burst
 from mf_deblur.fba import fba
+
+from mfcore.kit import crop, photo, read_burst, write_image
+from mfcore.testing import assert_clean_error
 
 
 @pytest.fixture
@@ -94,7 +93,7 @@ def test_unwritable_output_path_leaves_no_partial_file(mf, burst_dir, tmp_path):
 
 
 def test_unavailable_backend_is_one_line(mf, burst_dir, tmp_path):
-    from mfcore.backends import all_backends
+    from mfcore import all_backends
 
     cupy = all_backends().get("cupy")
     if cupy is not None and cupy.is_available():

@@ -4,14 +4,11 @@ import json
 
 import numpy as np
 import pytest
-
-from mfcore.images import read_image, write_image
-from mfcore.sample_images import crop, photo
-from mfcore.testing import assert_clean_error, keras_backend_name
-from mfcore.video import read_video, write_video
 from mf_deblur.burst import synthesize_burst
 from mf_deblur.scene import random_scene
 
+from mfcore.kit import crop, photo, read_image, read_video, write_image, write_video
+from mfcore.testing import assert_clean_error, keras_backend_name
 
 
 @pytest.fixture
@@ -129,9 +126,9 @@ def test_rdn_errors_are_one_line(mf, weights, burst_dir, tmp_path):
 
 def test_shipped_weights_are_the_default_and_deblur_held_out_photos(mf, keras, tmp_path):
     """The weights in the wheel load, are used without --method, and sharpen a burst they never saw."""
-    from mfcore.metrics import psnr
-    from mfcore.keras_models import read_card
     from mf_deblur.model_io import SHIPPED
+
+    from mfcore.kit import psnr, read_card
 
     card = read_card(SHIPPED)
     assert card["preset"] == "cpu" and card["width"] > 0 and card["trained_steps"] > 0

@@ -1,11 +1,10 @@
 import numpy as np
 import pytest
-from scipy import ndimage
-
-from mfcore.metrics import psnr
-from mfcore.sample_images import crop, photo
 from mf_deblur.burst import synthesize_burst
 from mf_deblur.fba import default_sigma, fba
+from scipy import ndimage
+
+from mfcore.kit import crop, photo, psnr
 
 pytestmark = pytest.mark.mf_task("deblur")
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-
-from mfcore.sample_images import crop, photo
 from mf_deblur.kernels import SIZES, blur, gp_kernel, kernel_sheet
+
+from mfcore.kit import crop, photo
 
 
 @pytest.mark.parametrize("size", SIZES)

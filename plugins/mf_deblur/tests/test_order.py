@@ -2,9 +2,9 @@
 
 import cv2
 import numpy as np
-
-from mfcore.sample_images import crop, photo
 from mf_deblur.order import sharpest_first
+
+from mfcore.kit import crop, photo
 
 
 def test_frames_come_sharpest_first_whatever_order_they_arrive_in():

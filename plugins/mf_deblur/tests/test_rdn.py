@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-
-from mfcore.errors import InputError
 from mf_deblur.inference import MULTIPLE, deblur, deblur_steps, recurrence, video_windows
+
+from mfcore import InputError
 
 
 @pytest.fixture(scope="module")

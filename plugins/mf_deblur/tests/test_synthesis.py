@@ -2,15 +2,14 @@
 
 import numpy as np
 import pytest
-
-from mfcore.errors import InputError
-from mfcore.metrics import psnr
-from mfcore.sample_images import crop, photo
 from mf_deblur.burst import static_sample, synthesize_burst
 from mf_deblur.dynamic import centre_out, dynamic_sample
 from mf_deblur.kernels import blur
 from mf_deblur.motion_blur import Interpolator, blur_from_video
 from mf_deblur.scene import Scene, random_scene
+
+from mfcore import InputError
+from mfcore.kit import crop, photo, psnr
 
 
 def test_burst_frames_are_the_kernels_applied_plus_noise_of_the_given_level():
@@ -96,7 +95,7 @@ def test_dynamic_sample_from_scenes_and_from_user_videos(tmp_path):
     errors = [np.mean((b - sample["sharp"]) ** 2) for b in sample["blurred"]]
     assert errors[0] <= max(errors)
 
-    from mfcore.video import write_video
+    from mfcore.kit import write_video
 
     scene = random_scene(np.random.default_rng(3), 80, 96, max_speed=3.0)
     write_video(tmp_path / "drive.mp4", scene.clip(12), fps=30)

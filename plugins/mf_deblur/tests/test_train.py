@@ -7,7 +7,6 @@ import pytest
 
 from mfcore.testing import assert_clean_error, keras_backend_name, run_mf
 
-
 ARGS = ("--width", "0.1", "--validation", "3", "--validate-every", "2", "--checkpoint-every", "2", "--stream", "static", "--json")
 
 
@@ -69,9 +68,9 @@ def test_train_checkpoints_logs_and_resumes(mf, tmp_path, keras_name):
 def test_train_warm_starts_from_weights(mf, tmp_path, keras_name, keras, init):
     """--init loads the weights (with lr 0 the trained layers stay theirs) and the card says how to repeat it."""
     import numpy as np
-
     from mf_deblur.rdn import build_rdn
-    from mfcore.keras_models import load_weights
+
+    from mfcore.kit import load_weights
 
     tuned = tmp_path / "tuned"
     result = mf("train", "deblur", "-o", tuned, "--steps", "2", "--lr", "0", "--frames", "3", "--flat-share", "0.5",
@@ -98,9 +97,9 @@ def test_fine_tune_that_never_beats_its_init_keeps_it(mf, tmp_path, keras_name, 
     """--init scores the starting weights as step 0; a run that only gets worse (a learning rate that wrecks the
     network) ships them unchanged, and its card says no step was trained."""
     import numpy as np
-
     from mf_deblur.rdn import build_rdn
-    from mfcore.keras_models import load_weights
+
+    from mfcore.kit import load_weights
 
     wrecked = tmp_path / "wrecked"
     result = mf("train", "deblur", "-o", wrecked, "--steps", "2", "--lr", "1000", "--init", init,
@@ -119,10 +118,9 @@ def test_recalibrated_then_frozen_batch_norm_stays_fixed(mf, tmp_path, keras_nam
     """--recalibrate-norm: new exact statistics (not the init's); --freeze-norm keeps them, whichever step is best,
     and without recalibration keeps the init's; the convolutions still train."""
     import numpy as np
-
     from mf_deblur.rdn import build_rdn
-    from mfcore.batch_norm import batch_norm_layers
-    from mfcore.keras_models import load_weights
+
+    from mfcore.kit import batch_norm_layers, load_weights
 
     runs = {}
     for name, steps, extra in (("r1", 1, ("--recalibrate-norm", "3")), ("r3", 3, ("--recalibrate-norm", "3")),
@@ -169,9 +167,9 @@ def test_train_errors_are_one_line(mf, tmp_path, keras_name):
 def test_batches_cut_sequences_to_random_lengths(tmp_path):
     """Each batch has one length in [min_frames, frames]; crops keep target and frames registered."""
     import numpy as np
-
-    from mfcore.store import DatasetWriter
     from mf_deblur.train import PRESETS, Batches, Preset
+
+    from mfcore.data import DatasetWriter
 
     rng = np.random.default_rng(0)
     with DatasetWriter(tmp_path / "d.lmdb") as writer:

@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
-
-from mfcore.images import write_image
 from mf_reflect.synthesis import reflection_sample
+
+from mfcore.kit import write_image
 
 
 @pytest.fixture(scope="session")

@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-
-from mfcore.metrics import psnr
 from mf_reflect.baselines import farid_separation, schechner_separation
 from mf_reflect.baselines.schechner import mutual_information, separate_at
 from mf_reflect.canonical import canonical_projection
 from mf_reflect.formation import observable_layers, polarised_images
 from mf_reflect.synthesis import reflection_sample
+
+from mfcore.kit import psnr
 
 ANGLES = np.radians([0.0, 45.0, 90.0])
 

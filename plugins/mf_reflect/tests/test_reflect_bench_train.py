@@ -3,7 +3,7 @@
 import csv
 import json
 
-from mfcore.images import read_image
+from mfcore.kit import read_image
 from mfcore.testing import assert_clean_error, keras_backend_name
 
 

@@ -3,10 +3,10 @@
 import json
 
 import numpy as np
-
-from mfcore.images import read_image, write_image
-from mfcore.testing import assert_clean_error, keras_backend_name
 from mf_reflect.canonical import canonical_projection
+
+from mfcore.kit import read_image, write_image
+from mfcore.testing import assert_clean_error, keras_backend_name
 
 Q16 = 1 / 65535
 
@@ -122,7 +122,7 @@ def test_synth_reflect_writes_an_lmdb_the_trainer_reads(mf, tmp_path):
     result = mf("synth", "reflect", "--kind", "triple", "-o", out, "--count", "6", "--workers", "2",
                 "--set", "size=64")
     assert result.returncode == 0, result.stderr
-    from mfcore.store import Dataset
+    from mfcore.data import Dataset
 
     data = Dataset(out)
     assert len(data) == 6 and data[0]["observations"].shape == (3, 64, 64, 3)

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from mf_reflect.canonical import canonical_projection
 
 ANGLES = np.radians([0.0, 45.0, 90.0])

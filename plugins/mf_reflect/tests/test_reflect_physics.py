@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-
-from mfcore.errors import InputError
 from mf_reflect.canonical import canonical_projection, check_angles
 from mf_reflect.formation import canonical_images, observable_layers, polarised_images
 from mf_reflect.fresnel import brewster_angle, mixing, pane_reflectance, reflectance, refraction_angle
 from mf_reflect.mosaic import split_mosaic
+
+from mfcore import InputError
 
 THETA = np.linspace(0.01, np.pi / 2 - 0.01, 400)
 

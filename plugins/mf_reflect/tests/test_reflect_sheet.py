@@ -1,7 +1,6 @@
 """Picture sheets (figure 5.11): cells where they belong, gamma-encoded, empty cells white."""
 
 import numpy as np
-
 from mf_reflect.sheet import GAP, VIEW_GAMMA, sample_sheet, tile, training_samples
 
 

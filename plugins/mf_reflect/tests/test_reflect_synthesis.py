@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-
-from mfcore.errors import InputError
 from mf_reflect.canonical import canonical_projection
 from mf_reflect.deformation import random_flow, warp
 from mf_reflect.fresnel import pane_reflectance
 from mf_reflect.surface import MAX_AOI, curved_aoi, flat_aoi, parabola_aoi
 from mf_reflect.synthesis import abrupt_edges, dynamic_range, reflection_sample
+
+from mfcore import InputError
 
 
 def test_dynamic_range_scales_the_linearised_layers_in_opposite_directions():

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-
 from mf_sync.simulated import PlaceDescriptors
+
 from mfcore.testing import run_mf
 
 
@@ -41,7 +41,7 @@ def tiny_sync_weights(keras, tmp_path_factory):
 @pytest.fixture(scope="session")
 def noise_video(tmp_path_factory):
     """A video of independent random frames: it shows no place at all."""
-    from mfcore.video import write_video
+    from mfcore.kit import write_video
 
     rng = np.random.default_rng(0)
     path = tmp_path_factory.mktemp("noise") / "noise.mp4"

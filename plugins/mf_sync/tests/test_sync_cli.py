@@ -7,8 +7,8 @@ import shutil
 import numpy as np
 import pytest
 
+from mfcore.kit import video_info, write_video
 from mfcore.testing import assert_clean_error
-from mfcore.video import video_info, write_video
 
 
 def read_alignment(path):

@@ -4,14 +4,14 @@ import json
 
 import numpy as np
 import pytest
-
 from mf_sync.appearance import Appearance, Lens
 from mf_sync.drives import DriveSpec, Leg, RouteSpec, drive_truth, plan_drives, speed_profile
 from mf_sync.render import Pose, render
 from mf_sync.routes import make_route
 from mf_sync.truth import Truth
+
+from mfcore.kit import read_video
 from mfcore.testing import assert_clean_error
-from mfcore.video import read_video
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """The path runs on past the tour's ends exactly as far as planted matches go, and no further."""
 
 import numpy as np
-
 from mf_sync.ends import MARGIN, lead_in, lead_out
 
 FPS = 30.0

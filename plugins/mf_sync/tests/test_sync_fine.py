@@ -1,7 +1,6 @@
 """The full-rate search stays in the band around the coarse tour and recovers the frame mapping inside it."""
 
 import numpy as np
-
 from mf_sync.costs import cost_matrix
 from mf_sync.fine import band, refine
 from mf_sync.simulated import drive_positions

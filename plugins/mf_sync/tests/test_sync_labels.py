@@ -1,7 +1,6 @@
 """Tabula-rasa labels: intra-video pairs, tours between videos, transitive composition, negatives far away."""
 
 import numpy as np
-
 from mf_sync.bank import jitter
 from mf_sync.labels import FAR, NEAR, Tours, TripletSampler, find_tours, intra_pairs, transitive_pairs
 from mf_sync.simulated import PlaceDescriptors, drive_positions

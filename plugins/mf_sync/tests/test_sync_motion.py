@@ -2,7 +2,6 @@
 
 import cv2
 import numpy as np
-
 from mf_sync.motion import moving, travel
 
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from mf_sync.paths import banded_min_path, columns_of, free_end_path, has_cheaper_path, min_mean_path, min_path
 
 

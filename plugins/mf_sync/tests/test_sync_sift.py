@@ -3,7 +3,6 @@
 import cv2
 import numpy as np
 import pytest
-
 from mf_sync.fused import SIFT_WEIGHT, fused_costs
 from mf_sync.methods import Method, video_features
 from mf_sync.sift import FEATURES, MATCH_DISTANCE, SiftStream, describe_frame, match_costs
@@ -68,7 +67,7 @@ def test_match_costs_of_frames_with_few_or_no_keypoints():
 
 
 def test_descriptors_are_kept_as_bytes_without_loss(tiny_drives):
-    from mfcore.video import read_video
+    from mfcore.kit import read_video
 
     frame = read_video(tiny_drives / "h0_d1.mp4")[7]
     grey = cv2.cvtColor(np.clip(frame * 255 + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)

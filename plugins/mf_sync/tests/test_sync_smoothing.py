@@ -1,7 +1,6 @@
 """Kalman smoothing of frame mappings: closer to the truth than the jittery path, never backwards."""
 
 import numpy as np
-
 from mf_sync.smoothing import frame_mapping, rts_smooth
 
 

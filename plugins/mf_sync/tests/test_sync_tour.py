@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
-
-from mf_sync.simulated import drive_positions
+from mf_sync import tour as tour_module
 from mf_sync.align import align_descriptors, in_long_gap
 from mf_sync.costs import cost_matrix, decorrelate
-from mf_sync import tour as tour_module
+from mf_sync.simulated import drive_positions
 from mf_sync.tour import connected, match_tour
 
 RATE = 3.0  # coarse frames per second: 30 fps, every 10th frame

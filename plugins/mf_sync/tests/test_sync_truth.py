@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from mf_sync.truth import Truth, alignment_errors, ground_truth_ranges
 
 
@@ -39,7 +38,7 @@ def test_alignment_errors_counts_tolerances_and_wrong_mappings():
 
 
 def test_no_overlap_is_an_error_not_a_score():
-    from mfcore.errors import InputError
+    from mfcore import InputError
 
     with pytest.raises(InputError, match="do not overlap"):
         alignment_errors(ground_truth_ranges(truth([1.0]), truth([5.0, 6.0])), np.arange(1), np.zeros(1))

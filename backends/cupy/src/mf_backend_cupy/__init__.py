@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from mfcore.backend import Availability, Backend
+from mfcore import Availability, Backend
 
 
 def _cupy_distribution() -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from mfcore.backend import Availability, Backend
+from mfcore import Availability, Backend
 
 
 class NumpyBackend(Backend):

@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from mfcore.backend import Availability, Backend
-from mfcore.quiet_import import quiet_import
+from mfcore import Availability, Backend, quiet_import
 
 
 def _import_tensorflow() -> Any:

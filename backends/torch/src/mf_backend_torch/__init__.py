@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from mfcore.backend import Availability, Backend
+from mfcore import Availability, Backend
 
 
 class TorchBackend(Backend):

@@ -25,10 +25,8 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.bench_report import environment, write_markdown
-from mfcore.errors import InputError
-from mfcore.output import stderr
-from mfcore.task import RunContext
+from mfcore import InputError, RunContext, stderr
+from mfcore.kit import environment, write_markdown
 
 from .commands import recall_at
 from .index import PQTIndex
@@ -309,7 +307,7 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
     plt.close(fig)
-    from mfcore.atomic import atomic_path
+    from mfcore import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getvalue())

@@ -10,10 +10,8 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.atomic import check_writable_dir, output_folder
-from mfcore.errors import InputError
-from mfcore.progress import PhaseProgress, step_progress
-from mfcore.task import RunContext
+from mfcore import InputError, RunContext, check_writable_dir, output_folder
+from mfcore.kit import PhaseProgress, step_progress
 
 from . import datasets
 from .index import PQTIndex, load

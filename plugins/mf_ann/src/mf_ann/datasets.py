@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mfcore.errors import InputError
+from mfcore import InputError
 
 #: Photographs bundled with scikit-image (no download) and scikit-learn (``load_sample_image``).
 BASE_PHOTOS = ("astronaut", "brick", "camera", "cat", "chelsea", "coins", "grass", "hubble_deep_field",

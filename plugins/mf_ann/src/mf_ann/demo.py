@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from mfcore.report import table
-from mfcore.task import DemoSection, RunContext
+from mfcore import DemoSection, RunContext
+from mfcore.kit import table
 
 from . import datasets
 from .commands import recall_at

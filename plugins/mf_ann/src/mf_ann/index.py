@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 from array_api_compat import array_namespace, is_numpy_namespace
 
-from mfcore.atomic import atomic_path
-from mfcore.errors import InputError
+from mfcore import InputError, atomic_path
 
 from .index_file import FORMAT, FORMAT_VERSION, read_index
 from .lines import LAMBDAS, LineQuantizer

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from mfcore.errors import InputError
+from mfcore import InputError
 
 FORMAT = "mf-pqt"
 FORMAT_VERSION = 3  # 3: λ over the whole line, [-7, 8]

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from array_api_compat import array_namespace
 
-from mfcore.errors import InputError
+from mfcore import InputError
 
 from .tree import squared_distances
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mfcore.atomic import atomic_path
-from mfcore.errors import InputError
+from mfcore import InputError, atomic_path
 
 _COMPONENT = {".fvecs": np.dtype("<f4"), ".bvecs": np.dtype("u1"), ".ivecs": np.dtype("<i4")}
 SUFFIXES = (*_COMPONENT, ".npy")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mfcore.errors import InputError
+from mfcore import InputError
 
 METHODS = ("none", "ecc", "features")
 

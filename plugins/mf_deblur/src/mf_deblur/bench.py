@@ -31,13 +31,8 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.backends import all_backends
-from mfcore.bench_report import environment, write_markdown
-from mfcore.images import write_image
-from mfcore.keras_models import keras_backend_for
-from mfcore.metrics import psnr, ssim
-from mfcore.task import RunContext
-from mfcore.tiling import pad_to_multiple
+from mfcore import RunContext, all_backends
+from mfcore.kit import environment, keras_backend_for, pad_to_multiple, psnr, ssim, write_image, write_markdown
 
 from .align import align_to_first
 from .burst import static_sample

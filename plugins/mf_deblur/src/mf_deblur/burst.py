@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mfcore.photo_pool import textured_patch
-from mfcore.synthesizer import Sample
+from mfcore import Sample
+from mfcore.kit import textured_patch
 
 from .kernels import SIZES, blur, gp_kernel
 
@@ -35,7 +35,7 @@ def static_sample(rng: np.random.Generator, size: int = 64, frames: int = 5, siz
     """Training sample: a textured patch (``sharp``) and its blurred burst (``blurred``, target first).
 
     With ``max_noise`` the noise std is drawn uniformly from [noise, max_noise] per burst; a share
-    ``flat_share`` of the patches skips the texture test (see :func:`mfcore.photo_pool.textured_patch`).
+    ``flat_share`` of the patches skips the texture test (see :func:`mfcore.kit.photo_pool.textured_patch`).
     """
     sharp = textured_patch(rng, size, images, flat_share=flat_share)
     sigma = noise if max_noise is None else float(rng.uniform(noise, max_noise))

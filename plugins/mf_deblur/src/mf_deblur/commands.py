@@ -12,21 +12,31 @@ import numpy as np
 import typer
 from array_api_compat import is_numpy_namespace
 
-from mfcore.atomic import check_writable_dir
-from mfcore.errors import InputError
-from mfcore.images import IMAGE_SUFFIXES, collect_frames, read_burst, write_image
-from mfcore.keras_models import keras_backend_for, network_available
-from mfcore.metrics import psnr, ssim
-from mfcore.report import figure, table
-from mfcore.sample_images import crop, photo
-from mfcore.task import DemoSection, RunContext
-from mfcore.video import VIDEO_SUFFIXES, iter_video, video_info, write_video
+from mfcore import DemoSection, InputError, RunContext, check_writable_dir
+from mfcore.kit import (
+    IMAGE_SUFFIXES,
+    VIDEO_SUFFIXES,
+    collect_frames,
+    crop,
+    figure,
+    iter_video,
+    keras_backend_for,
+    network_available,
+    photo,
+    psnr,
+    read_burst,
+    ssim,
+    table,
+    video_info,
+    write_image,
+    write_video,
+)
 
 from .align import align_to_first
 from .burst import synthesize_burst
 from .fba import fba
-from .kernels import SIZES, gp_kernel, kernel_sheet
 from .inference import deblur, video_windows
+from .kernels import SIZES, gp_kernel, kernel_sheet
 from .model_io import SHIPPED, load_rdn
 from .order import sharpest_first
 

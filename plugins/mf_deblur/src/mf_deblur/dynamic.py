@@ -15,11 +15,8 @@ import functools
 
 import numpy as np
 
-from mfcore.errors import InputError
-from mfcore.images import files_in
-from mfcore.photo_pool import MIN_GRADIENT, mean_gradient
-from mfcore.synthesizer import Sample
-from mfcore.video import VIDEO_SUFFIXES, read_video, video_info
+from mfcore import InputError, Sample
+from mfcore.kit import MIN_GRADIENT, VIDEO_SUFFIXES, files_in, mean_gradient, read_video, video_info
 
 from .burst import shake
 from .kernels import SIZES

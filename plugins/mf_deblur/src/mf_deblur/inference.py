@@ -3,7 +3,7 @@
 * **Any size.** The network is fully convolutional but down-samples three
   times, so frames are reflect-padded to a multiple of 8 and cropped back.
 * **Larger than memory.** With ``tile`` set, the frame is cut into overlapping
-  tiles (:mod:`mfcore.tiling`); each tile runs the whole recurrence (temporal
+  tiles (:mod:`mfcore.kit.tiling`); each tile runs the whole recurrence (temporal
   skips are spatial maps of the same tile) and tiles are blended seamlessly.
 * **Any number of frames.** Î(k) = DB(Î(k-1), I(-k)), one observation at a time.
   :func:`deblur_steps` returns every intermediate estimate, which is how the
@@ -25,7 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from mfcore.tiling import pad_to_multiple, tiled
+from mfcore.kit import pad_to_multiple, tiled
 
 from .dynamic import centre_out
 

@@ -1,12 +1,12 @@
-"""The RDN's shipped weights, and loading them (or yours) with one-line errors (via mfcore.keras_models)."""
+"""The RDN's shipped weights, and loading them (or yours) with one-line errors (via mfcore.kit.keras_models)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from mfcore.keras_models import card_width, load_network
-from mfcore.task import RunContext
+from mfcore import RunContext
+from mfcore.kit import card_width, load_network
 
 #: The weights shipped inside the plugin, and their card.
 SHIPPED = Path(__file__).parent / "weights" / "rdn.weights.h5"

@@ -10,7 +10,7 @@ held-out benchmark (``mf bench deblur --bursts 48``) the shipped weights score
 31.48 dB in the order the frames came in. FBA, which weighs every frame's
 Fourier magnitudes alike, does not depend on the order.
 
-Sharpness is the mean gradient magnitude (:func:`mfcore.photo_pool.mean_gradient`,
+Sharpness is the mean gradient magnitude (:func:`mfcore.kit.photo_pool.mean_gradient`,
 the measure the training data uses to reject blurry patches): blur lowers it,
 and every frame of a burst carries the same noise. Videos keep their order:
 there the frame to restore is fixed and its neighbours follow by distance.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mfcore.photo_pool import mean_gradient
+from mfcore.kit import mean_gradient
 
 
 def sharpest_first(frames: np.ndarray) -> np.ndarray:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from mfcore import Synthesizer, Task, hookimpl
-from mfcore.keras_models import card_width, read_card
-from mfcore.model import ModelSpec
+from mfcore import ModelSpec, Synthesizer, Task, hookimpl
+from mfcore.kit import card_width, read_card
 
 from .bench import bench
 from .burst import static_sample

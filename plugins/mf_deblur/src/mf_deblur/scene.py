@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mfcore.photo_pool import augment, image_pool
+from mfcore.kit import augment, image_pool
 
 
 @dataclass(frozen=True)

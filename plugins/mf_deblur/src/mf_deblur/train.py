@@ -14,7 +14,7 @@ term per observation, as figure 6.14), minimised with Adam.
 ``--init`` starts a new run from trained weights (fine-tuning the shipped
 model on a user's images); ``--frames`` sets the longest sequence;
 ``--recalibrate-norm`` and ``--freeze-norm`` fine-tune with exact, fixed
-batch-norm statistics (:mod:`mfcore.batch_norm`), which is how the shipped
+batch-norm statistics (:mod:`mfcore.kit.batch_norm`), which is how the shipped
 weights were fine-tuned (then again, ``--freeze-norm`` alone, with ``--frames
 12``): the recurrent block otherwise trains on per-step batch statistics that
 inference never sees. A run with ``--init`` scores its starting
@@ -23,7 +23,7 @@ keeps them as its best instead of shipping something worse.
 
 The run folder (checkpoints with optimizer state, ``--resume``, ``log.csv`` of
 validation PSNR, best weights ``rdn.weights.h5`` with their card ``rdn.json``)
-is :mod:`mfcore.training`'s. Validation uses a fixed set of static and dynamic samples drawn from the
+is :mod:`mfcore.kit.training`'s. Validation uses a fixed set of static and dynamic samples drawn from the
 training photographs with a seed of its own; the photographs held out for
 ``mf bench deblur`` are never seen.
 """
@@ -38,14 +38,28 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore import batch_norm
-from mfcore.errors import InputError
-from mfcore.keras_models import card_width, import_tensorflow_quietly, keras_backend_for, load_weights, read_card
-from mfcore.metrics import psnr
-from mfcore.synthesizer import BoundSynthesizer
-from mfcore.task import RunContext
-from mfcore.training import (CheckpointEveryOption, LrOption, Preset, ResumeOption, Run, Sources,
-                             StepsOption, StopAfterOption, ValidateEveryOption, WidthOption, WorkersOption, fit)
+from mfcore import BoundSynthesizer, InputError, RunContext
+from mfcore.kit import (
+    CheckpointEveryOption,
+    LrOption,
+    Preset,
+    ResumeOption,
+    Run,
+    Sources,
+    StepsOption,
+    StopAfterOption,
+    ValidateEveryOption,
+    WidthOption,
+    WorkersOption,
+    batch_norm,
+    card_width,
+    fit,
+    import_tensorflow_quietly,
+    keras_backend_for,
+    load_weights,
+    psnr,
+    read_card,
+)
 
 from .burst import static_sample
 from .dynamic import dynamic_sample

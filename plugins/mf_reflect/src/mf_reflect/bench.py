@@ -19,10 +19,8 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.bench_report import environment, parse_named_paths, write_markdown
-from mfcore.images import write_image
-from mfcore.metrics import psnr
-from mfcore.task import RunContext
+from mfcore import RunContext
+from mfcore.kit import environment, parse_named_paths, psnr, write_image, write_markdown
 
 from .methods import LABELS, Method, separate_with
 from .model_io import SHIPPED, load_separation_net

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mfcore.errors import InputError
+from mfcore import InputError
 
 
 def check_angles(angles: Sequence[float]) -> np.ndarray:

@@ -8,13 +8,8 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.atomic import output_folder
-from mfcore.errors import InputError
-from mfcore.images import read_burst, read_image, write_image
-from mfcore.keras_models import network_available
-from mfcore.metrics import psnr
-from mfcore.report import figure, table
-from mfcore.task import DemoSection, RunContext
+from mfcore import DemoSection, InputError, RunContext, output_folder
+from mfcore.kit import figure, network_available, psnr, read_burst, read_image, table, write_image
 
 from .canonical import check_angles
 from .methods import LABELS, Method, separate_with

@@ -5,7 +5,7 @@ The network was trained on images at the polariser angles of its card
 of a polarisation camera), are first fitted by eq. 5.3 (least squares) and
 re-rendered at the trained angles, which loses nothing the sinusoid holds.
 Frames are reflect-padded to a multiple of 8 and, with ``tile``, cut into
-overlapping tiles blended seamlessly (:mod:`mfcore.tiling`).
+overlapping tiles blended seamlessly (:mod:`mfcore.kit.tiling`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mfcore.tiling import pad_to_multiple, tiled
+from mfcore.kit import pad_to_multiple, tiled
 
 from .canonical import fit_matrix
 

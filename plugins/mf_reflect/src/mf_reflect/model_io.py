@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from mfcore.errors import InputError
-from mfcore.keras_models import card_width, load_network
-from mfcore.task import RunContext
+from mfcore import InputError, RunContext
+from mfcore.kit import card_width, load_network
 
 #: The weights shipped inside the plugin, and their card.
 SHIPPED = Path(__file__).parent / "weights" / "reflect.weights.h5"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mfcore.errors import InputError
+from mfcore import InputError
 
 SONY_PATTERN = (90.0, 45.0, 135.0, 0.0)
 

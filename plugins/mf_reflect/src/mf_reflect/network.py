@@ -30,6 +30,7 @@ from keras import layers, ops
 
 from .canonical import fit_matrix
 
+
 def _filters(count: int, width: float) -> int:
     return max(4, int(round(count * width)))
 

@@ -35,9 +35,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mfcore.errors import InputError
-from mfcore.photo_pool import textured_patch
-from mfcore.synthesizer import Sample
+from mfcore import InputError, Sample
+from mfcore.kit import textured_patch
 
 from .deformation import SIGMAS, random_flow, warp
 from .formation import observable_layers, polarised_images

@@ -12,7 +12,7 @@ Validation always uses the full pipeline (what real captures look like), on a
 fixed set drawn from the training photographs with its own seed; the
 photographs held out for ``mf bench reflect`` are never seen. The run folder
 (checkpoints, ``--resume``, ``log.csv``, best ``reflect.weights.h5`` with its
-card) is :mod:`mfcore.training`'s; beside them, ``samples.png`` shows four of
+card) is :mod:`mfcore.kit.training`'s; beside them, ``samples.png`` shows four of
 the pipeline's training triples with the best network's estimates (figure 5.11).
 """
 
@@ -26,14 +26,25 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.errors import InputError
-from mfcore.images import write_image
-from mfcore.keras_models import import_tensorflow_quietly, keras_backend_for
-from mfcore.metrics import psnr
-from mfcore.synthesizer import BoundSynthesizer, Sample
-from mfcore.task import RunContext
-from mfcore.training import (CheckpointEveryOption, LrOption, Preset, ResumeOption, Run, Sources,
-                             StepsOption, StopAfterOption, ValidateEveryOption, WidthOption, WorkersOption, fit)
+from mfcore import BoundSynthesizer, InputError, RunContext, Sample
+from mfcore.kit import (
+    CheckpointEveryOption,
+    LrOption,
+    Preset,
+    ResumeOption,
+    Run,
+    Sources,
+    StepsOption,
+    StopAfterOption,
+    ValidateEveryOption,
+    WidthOption,
+    WorkersOption,
+    fit,
+    import_tensorflow_quietly,
+    keras_backend_for,
+    psnr,
+    write_image,
+)
 
 from .canonical import canonical_projection
 from .sheet import sample_sheet, training_samples

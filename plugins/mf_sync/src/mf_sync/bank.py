@@ -11,9 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mfcore.errors import InputError
-from mfcore.progress import tracked
-from mfcore.video import VIDEO_SUFFIXES, iter_video, video_info
+from mfcore import InputError
+from mfcore.kit import VIDEO_SUFFIXES, iter_video, tracked, video_info
 
 from .inputs import prepare
 

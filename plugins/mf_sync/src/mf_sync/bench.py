@@ -40,10 +40,8 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.bench_report import environment, parse_named_paths, write_markdown
-from mfcore.errors import InputError
-from mfcore.images import write_image
-from mfcore.task import RunContext
+from mfcore import InputError, RunContext
+from mfcore.kit import environment, parse_named_paths, write_image, write_markdown
 
 from .align import Alignment, Stopwatch, coarse_tour
 from .costs import cost_matrix, decorrelate

@@ -19,9 +19,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.atomic import atomic_path, check_writable_dir
-from mfcore.errors import InputError
-from mfcore.task import RunContext
+from mfcore import InputError, RunContext, atomic_path, check_writable_dir
 
 from .bank import videos_in
 from .fused import align_fused

@@ -14,10 +14,8 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.atomic import atomic_path, check_writable_dir
-from mfcore.output import emit
-from mfcore.task import RunContext
-from mfcore.video import iter_video, write_video
+from mfcore import RunContext, atomic_path, check_writable_dir, emit
+from mfcore.kit import iter_video, write_video
 
 from .align import Alignment
 from .methods import Band, Method, align_features, video_features

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.extmath import randomized_svd
 
-from mfcore.errors import InputError
+from mfcore import InputError
 
 #: Rank of the approximation subtracted by :func:`decorrelate` (the thesis: 5).
 RANK = 5

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mfcore.keras_models import network_available
-from mfcore.report import figure, table
-from mfcore.task import DemoSection, RunContext
-from mfcore.video import read_video
+from mfcore import DemoSection, RunContext
+from mfcore.kit import figure, network_available, read_video, table
 
 from .figures import cost_image
 from .methods import LABELS, Method, align_features, video_features

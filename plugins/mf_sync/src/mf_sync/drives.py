@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mfcore.atomic import atomic_path
-from mfcore.video import write_video
+from mfcore import atomic_path
+from mfcore.kit import write_video
 
 from .appearance import Appearance, Lens
 from .render import Pose, render

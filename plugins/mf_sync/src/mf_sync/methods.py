@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from mfcore.errors import InputError
-from mfcore.video import iter_video, video_info
+from mfcore import InputError
+from mfcore.kit import iter_video, video_info
 
 from .align import Alignment, align_costs, align_descriptors
 from .inputs import prepare

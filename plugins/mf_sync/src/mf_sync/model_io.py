@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mfcore.keras_models import card_width, load_network
-from mfcore.task import RunContext
+from mfcore import RunContext
+from mfcore.kit import card_width, load_network
 
 #: The weights shipped inside the plugin, and their card.
 SHIPPED = Path(__file__).parent / "weights" / "sync.weights.h5"

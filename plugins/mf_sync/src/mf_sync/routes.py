@@ -5,7 +5,7 @@ strips of random crops from a photo pool, one after the other, plus an asphalt
 ground texture. A drive moves a camera along it (:mod:`mf_sync.render`), so two
 drives of the same route see the same façades at the same route positions: that
 is the ground truth synchronisation is measured against. Routes drawn from
-``mfcore.photo_pool``'s held-out photographs are never seen in training.
+``mfcore.kit.photo_pool``'s held-out photographs are never seen in training.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mfcore.photo_pool import augment, image_pool
+from mfcore.kit import augment, image_pool
 
 #: Façade height in metres and texture resolution in pixels per metre.
 WALL_HEIGHT = 10.0

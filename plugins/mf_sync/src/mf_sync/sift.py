@@ -22,8 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mfcore.errors import InputError
-from mfcore.video import iter_video
+from mfcore import InputError
+from mfcore.kit import iter_video
 
 FEATURES = 200
 RATIO = 0.8

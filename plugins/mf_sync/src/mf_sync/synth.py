@@ -17,10 +17,8 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.atomic import output_folder
-from mfcore.errors import InputError
-from mfcore.progress import tracked
-from mfcore.task import RunContext
+from mfcore import InputError, RunContext, output_folder
+from mfcore.kit import tracked
 
 from .drives import RouteSpec, plan_drives, render_drive, write_manifest
 

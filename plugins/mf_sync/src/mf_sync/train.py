@@ -27,19 +27,24 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore.atomic import atomic_path, output_folder
-from mfcore.errors import InputError
-from mfcore.images import write_image
-from mfcore.keras_models import import_tensorflow_quietly, keras_backend_for
-from mfcore.output import stderr
-from mfcore.progress import step_progress
-from mfcore.task import RunContext
-from mfcore.training import LrOption, Preset, ResumeOption, StepsOption, WidthOption, save_inference_weights
+from mfcore import InputError, RunContext, atomic_path, output_folder, stderr
+from mfcore.kit import (
+    LrOption,
+    Preset,
+    ResumeOption,
+    StepsOption,
+    WidthOption,
+    import_tensorflow_quietly,
+    keras_backend_for,
+    save_inference_weights,
+    step_progress,
+    write_image,
+)
 
 from .bank import FrameBank, to_inputs, videos_in
 from .costs import cost_matrix, decorrelate
 from .figures import cost_image
-from .labels import STEP, Pairs, TripletSampler, Tours, find_tours, intra_pairs, transitive_pairs
+from .labels import STEP, Pairs, Tours, TripletSampler, find_tours, intra_pairs, transitive_pairs
 from .motion import travel as motion_travel
 from .tour import match_tour
 from .truth import Truth

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mfcore.errors import InputError
+from mfcore import InputError
 
 
 @dataclass(frozen=True)

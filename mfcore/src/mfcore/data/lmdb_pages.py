@@ -17,7 +17,7 @@ import os
 import struct
 from pathlib import Path
 
-from .errors import DatasetError
+from ..errors import DatasetError
 
 _MAGIC = 0xBEEFC0DE
 _PAGE_HEADER = 16

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import msgpack
 import numpy as np
 
-from .errors import DatasetError
+from ..errors import DatasetError
 
 MAGIC = b"MFS1"
 _HEADER = len(MAGIC) + 4

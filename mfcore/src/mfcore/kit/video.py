@@ -1,6 +1,6 @@
 """Reading and writing videos with OpenCV, with one-line errors.
 
-Frames are float32 RGB in [0, 1], shape (H, W, 3), like :mod:`mfcore.images`.
+Frames are float32 RGB in [0, 1], shape (H, W, 3), like :mod:`mfcore.kit.images`.
 Reading streams frame by frame (videos are long); writing goes to a temporary
 name and is renamed when complete, so an interrupted run leaves no broken file.
 ``.mp4`` is written with the MPEG-4 Part 2 codec, which every OpenCV wheel can
@@ -16,8 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .atomic import atomic_path
-from .errors import InputError
+from ..atomic import atomic_path
+from ..errors import InputError
 from .images import check_pixel_budget, to_uint8
 
 # FFmpeg inside OpenCV prints its own lines ("moov atom not found") for files it cannot parse; mf reports those

@@ -49,8 +49,8 @@ import msgpack
 import numpy as np
 import zmq
 
+from ..errors import DatasetError, MfError
 from . import serialize
-from .errors import DatasetError, MfError
 
 Generator = Callable[[np.random.Generator], dict[str, np.ndarray]]
 

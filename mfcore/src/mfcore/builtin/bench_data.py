@@ -22,14 +22,14 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from .bench_report import environment, write_markdown
-from .errors import MfError
-from .output import stderr
-from .plugins import registry
-from .store import Dataset, DatasetWriter
-from .stream import SampleStream
-from .synthesizer import BoundSynthesizer
-from .task import RunContext
+from ..data.store import Dataset, DatasetWriter
+from ..data.stream import SampleStream
+from ..errors import MfError
+from ..kit.bench_report import environment, write_markdown
+from ..output import stderr
+from ..plugins import registry
+from ..synthesizer import BoundSynthesizer
+from ..task import RunContext
 
 
 def _drop_cache(path: Path) -> bool:

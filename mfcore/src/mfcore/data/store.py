@@ -8,7 +8,7 @@ interrupted write never leaves something that looks like a dataset. Readers
 open the file read-only without a lock, lazily in each process (an LMDB
 environment must not cross a ``fork``), and refuse truncated or corrupt files
 with one clear error. Before LMDB maps a file, its page references are walked
-with ordinary reads (:mod:`mfcore.lmdb_pages`): a damaged one would otherwise
+with ordinary reads (:mod:`mfcore.data.lmdb_pages`): a damaged one would otherwise
 make LMDB read past the end of the file and the process die of SIGBUS.
 """
 
@@ -25,9 +25,9 @@ from typing import Any
 import lmdb
 import numpy as np
 
+from ..atomic import check_writable_dir, publish, temporary_beside
+from ..errors import DatasetError
 from . import serialize
-from .atomic import check_writable_dir, publish, temporary_beside
-from .errors import DatasetError
 from .lmdb_pages import check_pages
 
 META_KEY = b"__mf_meta__"

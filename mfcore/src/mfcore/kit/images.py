@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .atomic import atomic_path, check_writable_dir
-from .errors import InputError
+from ..atomic import atomic_path, check_writable_dir
+from ..errors import InputError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".ppm", ".pgm", ".exr"}
 #: Formats that keep 16 bits per channel (linear RAW-derived data needs them).

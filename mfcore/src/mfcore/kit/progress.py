@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from .output import stderr
+from ..output import stderr
 
 T = TypeVar("T")
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import hookimpl
+from .. import hookimpl
+from ..kit.sample_images import PHOTOS, crop, photo
+from ..synthesizer import Sample, Synthesizer
+from ..task import Task
 from .bench_data import bench
-from .sample_images import PHOTOS, crop, photo
-from .synthesizer import Sample, Synthesizer
-from .task import Task
 
 
 def patches(rng: np.random.Generator, size: int = 128, noise: float = 0.02) -> Sample:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def pad_to_multiple(stack: np.ndarray, multiple: int) -> tuple[np.ndarray, int, int]:

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_path, output_folder
+from ..atomic import atomic_path, output_folder
+from ..task import DemoSection
 from .images import write_image
-from .task import DemoSection
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}

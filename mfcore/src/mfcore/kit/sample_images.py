@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 #: Colour photographs bundled with scikit-image.
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry")

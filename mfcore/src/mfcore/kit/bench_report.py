@@ -13,10 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .atomic import atomic_path
-from .errors import InputError
-
+from .. import __version__
+from ..atomic import atomic_path
+from ..errors import InputError
 
 #: Other distributions that provide the same import (TensorFlow's CPU-only wheel is "tensorflow-cpu").
 ALTERNATIVES = {"tensorflow": ("tensorflow-cpu",)}

@@ -19,7 +19,7 @@ import functools
 import cv2
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 from .images import IMAGE_SUFFIXES, files_in, read_image
 from .sample_images import photo
 

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .backends import all_backends
-from .errors import InputError
-from .quiet_import import quiet_import
-from .task import RunContext
+from ..backends import all_backends
+from ..errors import InputError
+from ..quiet_import import quiet_import
+from ..task import RunContext
 
 
 def card_path(weights: Path) -> Path:

@@ -23,14 +23,14 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from . import __version__ as mf_version
-from .atomic import atomic_path, output_folder
-from .errors import InputError
+from .. import __version__ as mf_version
+from ..atomic import atomic_path, output_folder
+from ..data.store import Dataset
+from ..data.stream import SampleStream
+from ..errors import InputError
+from ..synthesizer import BoundSynthesizer, Sample
 from .keras_models import card_path
 from .progress import step_progress
-from .store import Dataset
-from .stream import SampleStream
-from .synthesizer import BoundSynthesizer, Sample
 
 #: A batch: the inputs and the targets of ``model.train_on_batch``.
 Batch = tuple[np.ndarray, np.ndarray]

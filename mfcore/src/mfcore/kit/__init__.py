@@ -1,0 +1,113 @@
+"""mf's toolkit: what several plugins need beside the kernel, imported from ``mfcore.kit``.
+
+* image and video files with one-line errors and a pixel budget (``images``, ``video``);
+* metrics (PSNR, SSIM), tiling with blended overlaps, photos bundled with scikit-image
+  and the training/held-out photo pools (``metrics``, ``tiling``, ``sample_images``, ``photo_pool``);
+* Keras models: the backend choice, weights with cards, batch norm (``keras_models``, ``batch_norm``);
+* the training loop's pieces: presets, run folders, sources, ``fit`` (``training``);
+* progress, HTML reports and benchmark tables (``progress``, ``report``, ``bench_report``).
+"""
+
+from __future__ import annotations
+
+from . import batch_norm
+from .batch_norm import batch_norm_layers
+from .bench_report import environment, markdown_table, parse_named_paths, write_markdown
+from .images import IMAGE_SUFFIXES, collect_frames, files_in, read_burst, read_image, write_image
+from .keras_models import (
+    card_width,
+    import_tensorflow_quietly,
+    keras_backend_for,
+    load_network,
+    load_weights,
+    network_available,
+    read_card,
+)
+from .metrics import psnr, ssim
+from .photo_pool import (
+    HELD_OUT_PHOTOS,
+    MIN_GRADIENT,
+    TRAIN_PHOTOS,
+    augment,
+    image_pool,
+    mean_gradient,
+    textured_patch,
+)
+from .progress import PhaseProgress, step_progress, tracked
+from .report import figure, table
+from .sample_images import crop, photo
+from .tiling import pad_to_multiple, tiled
+from .training import (
+    CheckpointEveryOption,
+    LrOption,
+    Preset,
+    ResumeOption,
+    Run,
+    Sources,
+    StepsOption,
+    StopAfterOption,
+    ValidateEveryOption,
+    WidthOption,
+    WorkersOption,
+    fit,
+    save_inference_weights,
+)
+from .video import VIDEO_SUFFIXES, iter_video, read_video, video_info, write_video
+
+__all__ = [
+    "HELD_OUT_PHOTOS",
+    "IMAGE_SUFFIXES",
+    "MIN_GRADIENT",
+    "TRAIN_PHOTOS",
+    "VIDEO_SUFFIXES",
+    "CheckpointEveryOption",
+    "LrOption",
+    "PhaseProgress",
+    "Preset",
+    "ResumeOption",
+    "Run",
+    "Sources",
+    "StepsOption",
+    "StopAfterOption",
+    "ValidateEveryOption",
+    "WidthOption",
+    "WorkersOption",
+    "augment",
+    "batch_norm",
+    "batch_norm_layers",
+    "card_width",
+    "collect_frames",
+    "crop",
+    "environment",
+    "figure",
+    "files_in",
+    "fit",
+    "image_pool",
+    "import_tensorflow_quietly",
+    "iter_video",
+    "keras_backend_for",
+    "load_network",
+    "load_weights",
+    "markdown_table",
+    "mean_gradient",
+    "network_available",
+    "pad_to_multiple",
+    "parse_named_paths",
+    "photo",
+    "psnr",
+    "read_burst",
+    "read_card",
+    "read_image",
+    "read_video",
+    "save_inference_weights",
+    "ssim",
+    "step_progress",
+    "table",
+    "textured_patch",
+    "tiled",
+    "tracked",
+    "video_info",
+    "write_image",
+    "write_markdown",
+    "write_video",
+]
