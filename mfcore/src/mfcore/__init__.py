@@ -34,9 +34,10 @@ from .atomic import atomic_path, check_writable_dir, output_folder  # noqa: E402
 from .backend import Availability, Backend  # noqa: E402
 from .backends import all_backends, get_backend  # noqa: E402
 from .errors import BackendUnavailable, DatasetError, InputError, MfError  # noqa: E402
-from .index import IndexSpec  # noqa: E402
+from .index import IndexSpec, SearchIndex  # noqa: E402
 from .model import ModelSpec  # noqa: E402
 from .output import emit, stderr  # noqa: E402
+from .plugins import index_type  # noqa: E402
 from .quiet_import import quiet_import  # noqa: E402
 from .synthesizer import BoundSynthesizer, Sample, Synthesizer  # noqa: E402
 from .task import DemoSection, RunContext, Task  # noqa: E402
@@ -56,6 +57,7 @@ __all__ = [
     "ModelSpec",
     "RunContext",
     "Sample",
+    "SearchIndex",
     "Synthesizer",
     "Task",
     "all_backends",
@@ -64,6 +66,7 @@ __all__ = [
     "emit",
     "get_backend",
     "hookimpl",
+    "index_type",
     "output_folder",
     "quiet_import",
     "stderr",

@@ -75,6 +75,18 @@ class Registry:
     def indexes(self) -> dict[str, IndexSpec]:
         return {i.name: i for p in self.plugins if not p.broken for i in p.indexes}
 
+    def index_type(self, name: str | None = None) -> IndexSpec:
+        """The index type ``name``; by default the first approximate one installed, else an exact one."""
+        indexes = self.indexes()
+        if name is not None:
+            if name not in indexes:
+                raise MfError(f"unknown index type {name!r}; installed: {', '.join(sorted(indexes)) or 'none'}")
+            return indexes[name]
+        ranked = sorted(indexes.values(), key=lambda spec: (spec.exact, spec.name))
+        if not ranked:
+            raise MfError("no index type is installed (the core's own 'exact' index is missing: is mf-core broken?)")
+        return ranked[0]
+
     def task(self, name: str) -> Task:
         tasks = self.tasks()
         if name not in tasks:
@@ -131,3 +143,10 @@ def build_registry() -> Registry:
 def registry() -> Registry:
     """The process-wide registry, built on first use."""
     return build_registry()
+
+
+
+def index_type(name: str | None = None) -> IndexSpec:
+    """The installed index type ``name``, by default the first approximate one, else the exact one: for tasks
+    that need nearest neighbours without depending on an index plugin."""
+    return registry().index_type(name)

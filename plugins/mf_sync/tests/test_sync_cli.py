@@ -78,11 +78,21 @@ def test_collection_finds_the_reference_drive_again(mf, tiny_drives, tiny_sync_w
     result = mf("sync", "collection", folder, "--reference", tiny_drives / "h1_d1.mp4", "--method", "seqslam",
                 "-o", out, "--json")
     assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["index"] == "pqt"  # mf-ann is installed: its PQT, through the registry
     matches = {m["video"]: m for m in json.loads(result.stdout)["matches"]}
     assert matches["copy.mp4"]["aligned"]  # the reference itself, under another name
     with open(out, newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if r["video"] == "copy.mp4"]
     assert np.mean([abs(int(r["frame_reference"]) - int(r["frame_video"])) <= 1 for r in rows]) > 0.95
+    # Without mf-ann (only the core and sync plugins loaded) the core's exact index serves, and finds the same.
+    exact = mf("sync", "collection", folder, "--reference", tiny_drives / "h1_d1.mp4", "--method", "seqslam",
+               "-o", tmp_path / "exact.csv", "--json", env={"MF_PLUGINS": "core,sync"})
+    assert exact.returncode == 0, exact.stderr
+    assert json.loads(exact.stdout)["index"] == "exact"
+    assert {m["video"] for m in json.loads(exact.stdout)["matches"] if m["aligned"]} == \
+        {m["video"] for m in matches.values() if m["aligned"]}
+    assert_clean_error(mf("sync", "collection", folder, "--reference", tiny_drives / "h1_d1.mp4", "--index",
+                          "nosuch", "-o", out), "unknown index type 'nosuch'; installed: exact, pqt")
     result = mf("sync", "collection", folder, "--reference", tiny_drives / "h1_d1.mp4", "--weights",
                 tiny_sync_weights, "--start", "1", "-o", out, "--json")  # the network, SIFT in the band
     assert result.returncode == 0, result.stderr

@@ -1,8 +1,9 @@
 """The core's own plugin, registered through the ``mf.plugins`` entry point like any other.
 
-It adds the ``data`` task (``mf bench data``: the data-layer benchmark) and the
+It adds the ``data`` task (``mf bench data``: the data-layer benchmark), the
 ``data/patches`` generator, a cheap real-image sample generator that exercises
-``mf synth`` and the stream without any task plugin installed.
+``mf synth`` and the stream without any task plugin installed, and the
+``exact`` index type, the brute-force fallback of :func:`mfcore.index_type`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import hookimpl
+from ..index import IndexSpec
 from ..kit.sample_images import PHOTOS, crop, photo
 from ..synthesizer import Sample, Synthesizer
 from ..task import Task
 from .bench_data import bench
+from .exact_index import ExactIndex
 
 
 def patches(rng: np.random.Generator, size: int = 128, noise: float = 0.02) -> Sample:
@@ -37,3 +40,8 @@ def mf_tasks() -> list[Task]:
 def mf_synthesizers() -> list[Synthesizer]:
     return [Synthesizer("data", "patches", "noisy random crops of scikit-image's bundled photos", patches,
                         {"size": 128, "noise": 0.02})]
+
+
+@hookimpl
+def mf_indexes() -> list[IndexSpec]:
+    return [IndexSpec("exact", "brute-force exact search (the core's fallback)", ExactIndex, exact=True)]

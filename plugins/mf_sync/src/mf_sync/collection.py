@@ -1,7 +1,9 @@
 """``mf sync collection``: find and align every video of a collection that shows a reference snippet (4.4.4).
 
-Coarse descriptors (every 10th frame) of the whole collection go into an
-``mf_ann`` Product Quantization Tree. Each coarse frame of the reference
+Coarse descriptors (every 10th frame) of the whole collection go into a
+nearest-neighbour index from the core's registry (:func:`mfcore.index_type`):
+``mf-ann``'s Product Quantization Tree when it is installed, else the core's
+exact search; ``--index`` names one. Each coarse frame of the reference
 snippet asks for its nearest neighbours; a video that answers for a good share
 of the snippet, around a consistent place, is a candidate, and the snippet is
 aligned to the window of that video around its answers with the full pipeline
@@ -19,7 +21,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore import InputError, RunContext, atomic_path, check_writable_dir
+from mfcore import IndexSpec, InputError, RunContext, SearchIndex, atomic_path, check_writable_dir, index_type
 
 from .bank import videos_in
 from .fused import align_fused
@@ -32,20 +34,16 @@ STEP = 10
 MIN_VOTES = 0.3
 
 
-def build_index(coarse: list[np.ndarray]) -> tuple[Any, np.ndarray, np.ndarray]:
-    """A PQT index over every video's coarse features; also (video, coarse frame) of each indexed vector."""
-    from mf_ann.index import PQTIndex
-
-    vectors = np.concatenate(coarse).astype(np.float32)
-    k1 = int(np.clip(np.sqrt(len(vectors) / 8), 4, 32))
-    index = PQTIndex(parts=2, k1=k1, k2=8, w=min(8, k1)).train(vectors)
-    index.add(vectors)
+def index_coarse(coarse: list[np.ndarray], kind: IndexSpec) -> tuple[SearchIndex, np.ndarray, np.ndarray]:
+    """An index of type ``kind`` over every video's coarse features; also (video, coarse frame) of each
+    indexed vector."""
+    index = kind.build(np.concatenate(coarse).astype(np.float32))
     owners = np.concatenate([np.full(len(c), v) for v, c in enumerate(coarse)])
     frames = np.concatenate([np.arange(len(c)) for c in coarse])
     return index, owners, frames
 
 
-def candidates(index: Any, owners: np.ndarray, frames: np.ndarray, queries: np.ndarray,
+def candidates(index: SearchIndex, owners: np.ndarray, frames: np.ndarray, queries: np.ndarray,
                k: int = 10) -> dict[int, tuple[float, int]]:
     """Videos answering for at least ``MIN_VOTES`` of the queries: video → (share, median coarse frame)."""
     _, ids = index.search(queries.astype(np.float32), k=min(k, len(owners)))
@@ -74,11 +72,14 @@ def collection(
     weights: Annotated[Path, typer.Option(help="Descriptor network weights (with their card).")] = SHIPPED,
     band: Annotated[Band, typer.Option(help="With the network: SIFT matches in the full-rate band (fused) or the "
                                             "network alone (net); as `mf run sync`.")] = Band.fused,
+    index: Annotated[str | None, typer.Option(help="Index type for the coarse frames (see `mf plugins list`; "
+                                                   "default: pqt when mf-ann is installed, else exact).")] = None,
 ) -> dict[str, Any]:
     """Find the videos of a collection that show the reference snippet and align each of them to it."""
     if method is Method.sift:
         raise InputError("--method sift has no descriptors to index; use net or seqslam")
     check_writable_dir(output)
+    kind = index_type(index)
     files = [v for v in videos_in(folder) if v.resolve() != reference.resolve()]
     model = load_descriptor_net(ctx, weights)[0] if method is Method.net else None
     ref, fps, _ = video_features(reference, method, model)
@@ -88,8 +89,8 @@ def collection(
         raise InputError(f"{reference}: the snippet from {start:g} s holds {max(0, last - first)} frames, too few")
     snippet = ref[first:last]
     features = [video_features(f, method, model)[0] for f in files]
-    index, owners, frames = build_index([f[::STEP] for f in features])
-    found = candidates(index, owners, frames, snippet[::STEP])
+    searcher, owners, frames = index_coarse([f[::STEP] for f in features], kind)
+    found = candidates(searcher, owners, frames, snippet[::STEP])
     rows, summary = [], []
     for video, (share, centre) in sorted(found.items()):
         span = len(snippet)
@@ -110,4 +111,4 @@ def collection(
         writer.writerow(["video", "frame_reference", "frame_video", "frame_video_exact", "confidence"])
         writer.writerows((v, a, b, f"{e:.2f}", f"{c:.3f}") for v, a, b, e, c in rows)
     return {"collection": str(output), "snippet_frames": [first, last - 1], "videos_searched": len(files),
-            "matches": summary}
+            "index": kind.name, "matches": summary}
