@@ -27,8 +27,10 @@ from .backends import all_backends, broken_backends, get_backend
 from .data.store import Dataset, DatasetWriter
 from .data.stream import SampleStream
 from .errors import InputError, MfError
+from .kit.keras_models import card_path, load_model
 from .kit.progress import tracked
 from .kit.report import Report
+from .model import ModelSpec
 from .output import emit, error, print_table, stdout
 from .plugins import registry
 from .task import RunContext, Task
@@ -155,6 +157,60 @@ def backends_list(json_output: JsonOption = False) -> None:
         return
     view = [{**r, "available": "yes" if r["available"] else "no"} for r in rows]
     print_table(view, title="mf backends")
+
+
+def _card_summary(spec: ModelSpec) -> dict[str, Any]:
+    """What a model card says about training, for ``mf models list`` (empty when the card is unreadable)."""
+    try:
+        card = json.loads(card_path(spec.weights).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {key: card.get(key) for key in ("preset", "width", "trained_steps", "date", "mf_version")
+            if card.get(key) is not None}
+
+
+def models_list(json_output: JsonOption = False) -> None:
+    """List the networks plugins ship: their weights file, its size, and what the card says of training."""
+    rows = []
+    for spec in registry().models():
+        size = spec.weights.stat().st_size if spec.has_weights else None
+        rows.append({"model": f"{spec.task}/{spec.name}", "summary": spec.summary, "weights": str(spec.weights),
+                     "present": spec.has_weights, "megabytes": None if size is None else round(size / 1e6, 2),
+                     "card": _card_summary(spec), "train_command": spec.train_command})
+    if json_output:
+        emit({"models": rows}, True)
+        return
+    print_table([{**{k: v for k, v in r.items() if k not in ("card", "summary", "train_command")},
+                  "present": "yes" if r["present"] else "no",
+                  "trained": ", ".join(f"{k} {v}" for k, v in r["card"].items())} for r in rows], title="mf models")
+
+
+def models_verify(
+    names: Annotated[list[str] | None, typer.Argument(metavar="[TASK/NAME]...",
+                                                      help="Models to verify (default: all).")] = None,
+    backend: BackendOption = "numpy",
+    json_output: JsonOption = False,
+) -> None:
+    """Build every shipped network from its card and load its weights; exit non-zero if any fails."""
+    specs = {f"{s.task}/{s.name}": s for s in registry().models()}
+    unknown = sorted(set(names or []) - set(specs))
+    if unknown:
+        raise MfError(f"unknown model(s) {', '.join(unknown)}; installed: {', '.join(sorted(specs)) or 'none'}")
+    chosen = get_backend(backend, what="mf models verify")
+    chosen.activate(0)
+    ctx = RunContext(chosen, seed=0, json=json_output)
+    rows = []
+    for name in names or sorted(specs):
+        try:
+            model, _ = load_model(specs[name], ctx)
+        except MfError as exc:
+            rows.append({"model": name, "ok": False, "parameters": None, "error": str(exc)})
+        else:
+            rows.append({"model": name, "ok": True, "parameters": int(model.count_params()), "error": None})
+    emit({"models": rows}, json_output)
+    failed = [r["model"] for r in rows if not r["ok"]]
+    if failed:
+        raise MfError(f"{len(failed)} of {len(rows)} model(s) failed to load: {', '.join(failed)}")
 
 
 def synth(
@@ -298,6 +354,10 @@ def build_app() -> typer.Typer:
     backends.command("list")(backends_list)
     app.add_typer(plugins, name="plugins")
     app.add_typer(backends, name="backends")
+    models = typer.Typer(help="Networks shipped by plugins, with their weights.", add_completion=False)
+    models.command("list")(models_list)
+    models.command("verify")(models_verify)
+    app.add_typer(models, name="models")
     datasets = typer.Typer(help="LMDB datasets written by `mf synth`.", add_completion=False)
     datasets.command("info")(dataset_info)
     app.add_typer(datasets, name="dataset")

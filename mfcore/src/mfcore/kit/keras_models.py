@@ -25,6 +25,7 @@ from typing import Any
 
 from ..backends import all_backends
 from ..errors import InputError
+from ..model import ModelSpec
 from ..quiet_import import quiet_import
 from ..task import RunContext
 
@@ -130,3 +131,12 @@ def load_network(ctx: RunContext | None, weights: Path, build: Callable[[dict[st
     keras_backend_for(ctx, f"the {what}", fallback)
     model = build(card)
     return load_weights(model, weights, f"the {what} of width {card_width(card, weights)}"), card
+
+
+def load_model(spec: ModelSpec, ctx: RunContext | None = None,
+               weights: Path | None = None) -> tuple[Any, dict[str, Any]]:
+    """The one way networks are loaded: ``spec``'s architecture, built from the card beside ``weights``
+    (default: the shipped ones), with the weights loaded; returns (model, card)."""
+    path = weights or spec.weights
+    return load_network(ctx, path, lambda card: spec.build(card, path), spec.title, spec.train_command,
+                        spec.fallback)

@@ -1,16 +1,27 @@
-"""The RDN's shipped weights, and loading them (or yours) with one-line errors (via mfcore.kit.keras_models)."""
+"""The RDN's shipped weights and its model spec; loading goes through :func:`mfcore.kit.load_model`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mfcore import RunContext
-from mfcore.kit import card_width, load_network
+from mfcore import ModelSpec, RunContext
+from mfcore.kit import card_width, load_model
 
 #: The weights shipped inside the plugin, and their card.
 SHIPPED = Path(__file__).parent / "weights" / "rdn.weights.h5"
 TRAIN_COMMAND = "mf train deblur"
+
+
+def _build(card: Mapping[str, Any], weights: Path) -> Any:
+    from .rdn import build_rdn  # imports Keras: only once the backend is chosen
+
+    return build_rdn(card_width(dict(card), weights))
+
+
+RDN = ModelSpec("deblur", "rdn", "RDN", "Recurrent Deblur Network (thesis 6.3.3)", _build, SHIPPED,
+                f"{TRAIN_COMMAND} --preset cpu --backend torch", "or use --method fba")
 
 
 def load_rdn(ctx: RunContext | None = None, weights: Path = SHIPPED) -> tuple[Any, dict[str, Any]]:
@@ -18,10 +29,4 @@ def load_rdn(ctx: RunContext | None = None, weights: Path = SHIPPED) -> tuple[An
 
     ``ctx=None`` (library use) runs Keras on PyTorch when installed, else TensorFlow.
     """
-
-    def build(card: dict[str, Any]) -> Any:
-        from .rdn import build_rdn
-
-        return build_rdn(card_width(card, weights))
-
-    return load_network(ctx, weights, build, "RDN", TRAIN_COMMAND, "or use --method fba")
+    return load_model(RDN, ctx, weights)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from mfcore import ModelSpec, Synthesizer, Task, hookimpl
-from mfcore.kit import card_width, read_card
 
 from .bench import bench
 from .burst import static_sample
 from .commands import demo, run
 from .dynamic import dynamic_sample
 from .kernels import SIZES
-from .model_io import SHIPPED
+from .model_io import RDN
 from .motion_blur import EXPOSURES
 from .train import train
 
@@ -36,10 +35,4 @@ def mf_synthesizers() -> list[Synthesizer]:
 
 @hookimpl
 def mf_models() -> list[ModelSpec]:
-    def build() -> object:
-        from .rdn import build_rdn  # imports Keras: only once KERAS_BACKEND is set
-
-        return build_rdn(card_width(read_card(SHIPPED), SHIPPED))
-
-    return [ModelSpec("deblur", "rdn", "Recurrent Deblur Network (thesis 6.3.3)", build, SHIPPED,
-                      "mf train deblur --preset cpu --backend torch")]
+    return [RDN]

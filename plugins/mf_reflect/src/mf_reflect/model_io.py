@@ -1,21 +1,23 @@
-"""The separation network's shipped weights, and loading them (or yours) with one-line errors."""
+"""The separation network's shipped weights and its model spec; loading goes through
+:func:`mfcore.kit.load_model`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mfcore import InputError, RunContext
-from mfcore.kit import card_width, load_network
+from mfcore import InputError, ModelSpec, RunContext
+from mfcore.kit import card_width, load_model
 
 #: The weights shipped inside the plugin, and their card.
 SHIPPED = Path(__file__).parent / "weights" / "reflect.weights.h5"
 TRAIN_COMMAND = "mf train reflect"
 
 
-def card_angles(card: dict[str, Any], weights: Path) -> np.ndarray:
+def card_angles(card: Mapping[str, Any], weights: Path) -> np.ndarray:
     """The polariser angles (radians) the network was trained for."""
     try:
         return np.radians(np.asarray(card["angles_degrees"], dtype=np.float64))
@@ -23,13 +25,17 @@ def card_angles(card: dict[str, Any], weights: Path) -> np.ndarray:
         raise InputError(f"{weights}: the model card has no valid 'angles_degrees'") from exc
 
 
+def _build(card: Mapping[str, Any], weights: Path) -> Any:
+    from .network import build_network  # imports Keras: only once the backend is chosen
+
+    return build_network(card_angles(card, weights), card_width(dict(card), weights))
+
+
+SEPARATION = ModelSpec("reflect", "separation", "separation network",
+                       "polarisation reflection/transmission separation (thesis 5.2.2)", _build, SHIPPED,
+                       f"{TRAIN_COMMAND} --preset cpu --backend torch", "or use --method schechner")
+
+
 def load_separation_net(ctx: RunContext | None = None, weights: Path = SHIPPED) -> tuple[Any, dict[str, Any]]:
     """Build the network described by the weights' card and load the weights: (model, card)."""
-
-    def build(card: dict[str, Any]) -> Any:
-        from .network import build_network
-
-        return build_network(card_angles(card, weights), card_width(card, weights))
-
-    return load_network(ctx, weights, build, "separation network", TRAIN_COMMAND,
-                        "or use --method schechner")
+    return load_model(SEPARATION, ctx, weights)

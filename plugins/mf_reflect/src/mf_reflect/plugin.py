@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from mfcore import ModelSpec, Synthesizer, Task, hookimpl
-from mfcore.kit import card_width, read_card
 
 from .bench import bench
 from .commands import demo, run
-from .model_io import SHIPPED, TRAIN_COMMAND, card_angles
+from .model_io import SEPARATION
 from .synthesis import ANGLES, DR_MAX, reflection_sample
 from .train import train
 
@@ -30,11 +29,4 @@ def mf_synthesizers() -> list[Synthesizer]:
 
 @hookimpl
 def mf_models() -> list[ModelSpec]:
-    def build() -> object:
-        from .network import build_network  # imports Keras: only once KERAS_BACKEND is set
-
-        card = read_card(SHIPPED)
-        return build_network(card_angles(card, SHIPPED), card_width(card, SHIPPED))
-
-    return [ModelSpec("reflect", "separation", "polarisation reflection/transmission separation (thesis 5.2.2)",
-                      build, SHIPPED, f"{TRAIN_COMMAND} --preset cpu --backend torch")]
+    return [SEPARATION]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from mfcore import Task, hookimpl
+from mfcore import ModelSpec, Task, hookimpl
 
 from .bench import bench
 from .collection import collection
 from .commands import run
 from .demo import demo
+from .model_io import DESCRIPTOR
 from .synth import synth
 from .train import train
 
@@ -18,3 +19,8 @@ def mf_tasks() -> list[Task]:
                  backends=("numpy", "torch", "tensorflow"),
                  commands={"run": run, "synth": synth, "train": train, "bench": bench, "demo": demo},
                  subcommands={"collection": collection})]
+
+
+@hookimpl
+def mf_models() -> list[ModelSpec]:
+    return [DESCRIPTOR]
