@@ -85,3 +85,21 @@ def test_activation_selects_the_keras_backend_before_keras_is_imported(backend, 
 def test_unknown_backend_names_the_installed_ones():
     with pytest.raises(BackendUnavailable, match=r"backend 'nope' is not installed \(installed: .*numpy"):
         get_backend("nope")
+
+
+def test_the_keras_backend_is_resolved_once_per_run(monkeypatch):
+    """A run that checks, loads and reports a network asks which Keras backend to use once; later calls read
+    the answer its context keeps, without looking at the installed backends again."""
+    from mfcore import RunContext
+    from mfcore.kit import keras_models
+
+    installed = keras_models.all_backends()
+    usable = [n for n in ("torch", "tensorflow") if n in installed and installed[n].is_available()]
+    if not usable:
+        pytest.skip("neither PyTorch nor TensorFlow is usable here")
+    ctx = RunContext(installed["numpy"])
+    first = keras_models.keras_backend_for(ctx)
+    assert ctx.keras_backend == first
+    monkeypatch.setattr(keras_models, "all_backends", lambda: pytest.fail("resolved a second time"))
+    assert keras_models.keras_backend_for(ctx) == first
+    assert keras_models.network_available(ctx, keras_models.Path(__file__))

@@ -25,11 +25,17 @@ Command = Callable[..., Mapping[str, Any] | None]
 
 @dataclass
 class RunContext:
-    """What every task command receives: the chosen, activated backend and options."""
+    """What every task command receives: the chosen, activated backend and options.
+
+    ``keras_backend`` is the Keras backend this run's networks use: resolved once, on
+    first need, by :func:`mfcore.kit.keras_backend_for` and kept here, so a command that
+    checks, loads and reports a network asks the question once.
+    """
 
     backend: Backend
     seed: int = 0
     json: bool = False
+    keras_backend: str | None = None
 
     @property
     def xp(self) -> Any:

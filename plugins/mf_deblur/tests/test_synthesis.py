@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 from mf_deblur.burst import static_sample, synthesize_burst
-from mf_deblur.dynamic import centre_out, dynamic_sample
+from mf_deblur.dynamic import dynamic_sample
+from mf_deblur.order import centre_out
 from mf_deblur.kernels import blur
 from mf_deblur.motion_blur import Interpolator, blur_from_video
 from mf_deblur.scene import Scene, random_scene

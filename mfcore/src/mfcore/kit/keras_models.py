@@ -53,6 +53,8 @@ def keras_backend_for(ctx: RunContext | None, needed_by: str = "this network", f
     ``fallback`` ends the error message when neither PyTorch nor TensorFlow is installed
     (e.g. "or use --method fba").
     """
+    if ctx is not None and ctx.keras_backend is not None:
+        return ctx.keras_backend  # resolved earlier in this run
     wanted = ctx.backend.keras_backend if ctx is not None else None
     if wanted is None and "keras" in sys.modules:  # no preference: keep the backend Keras already runs on
         wanted = sys.modules["keras"].backend.backend()
@@ -71,6 +73,8 @@ def keras_backend_for(ctx: RunContext | None, needed_by: str = "this network", f
     os.environ["KERAS_BACKEND"] = wanted
     if wanted == "tensorflow":
         import_tensorflow_quietly()
+    if ctx is not None:
+        ctx.keras_backend = wanted
     return wanted
 
 

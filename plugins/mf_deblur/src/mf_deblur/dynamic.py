@@ -21,12 +21,8 @@ from mfcore.kit import MIN_GRADIENT, VIDEO_SUFFIXES, files_in, mean_gradient, re
 from .burst import shake
 from .kernels import SIZES
 from .motion_blur import EXPOSURES, blur_from_video
+from .order import centre_out
 from .scene import random_scene
-
-
-def centre_out(count: int, centre: int) -> list[int]:
-    """Indices 0..count-1 ordered by distance to ``centre``, earlier frames first on ties."""
-    return sorted(range(count), key=lambda i: (abs(i - centre), i))
 
 
 @functools.cache

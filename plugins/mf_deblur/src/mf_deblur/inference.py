@@ -27,7 +27,7 @@ import numpy as np
 
 from mfcore.kit import pad_to_multiple, tiled
 
-from .dynamic import centre_out
+from .order import centre_out
 
 #: Spatial sizes the RDN accepts are multiples of this (it down-samples three times by 2).
 MULTIPLE = 8

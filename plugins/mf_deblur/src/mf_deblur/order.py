@@ -1,4 +1,6 @@
-"""Which frame of a burst the RDN restores: the sharpest one (lucky imaging, thesis 6.2.5).
+"""The order the RDN sees frames in: a burst sharpest first, a video window centre out.
+
+Which frame of a burst the RDN restores: the sharpest one (lucky imaging, thesis 6.2.5).
 
 In a burst of one static scene every frame shows the same image through its
 own camera shake, so any of them may be the target. The recurrent network
@@ -27,3 +29,9 @@ def sharpest_first(frames: np.ndarray) -> np.ndarray:
     """The (N, H, W, C) frames sorted by decreasing sharpness (stable: ties keep their order)."""
     sharpness = np.array([mean_gradient(frame) for frame in frames])
     return frames[np.argsort(-sharpness, kind="stable")]
+
+
+def centre_out(count: int, centre: int) -> list[int]:
+    """Indices 0..count-1 ordered by distance to ``centre``, earlier frames first on ties (a video window
+    around the frame being restored, as the dynamic training clips are ordered too)."""
+    return sorted(range(count), key=lambda i: (abs(i - centre), i))
