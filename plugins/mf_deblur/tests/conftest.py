@@ -9,7 +9,7 @@ import pytest
 @pytest.fixture(scope="session")
 def tiny_weights(keras, tmp_path_factory):
     """A small RDN (width 0.1) with random non-zero output weights, saved with its card: (path, model)."""
-    from mf_deblur.rdn import build_rdn
+    from mf_deblur.network import build_rdn
 
     folder = tmp_path_factory.mktemp("weights")
     keras.utils.set_random_seed(2)

@@ -5,8 +5,8 @@ import os
 
 import numpy as np
 import pytest
-from mf_deblur.burst import synthesize_burst
-from mf_deblur.fba import fba
+from mf_deblur.baselines.fba import fba
+from mf_deblur.synthesis.burst import synthesize_burst
 
 from mfcore.kit import crop, photo, read_burst, write_image
 from mfcore.testing import assert_clean_error

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-from mf_deblur.burst import synthesize_burst
-from mf_deblur.scene import random_scene
+from mf_deblur.synthesis.burst import synthesize_burst
+from mf_deblur.synthesis.scene import random_scene
 
 from mfcore.kit import crop, photo, read_image, read_video, write_image, write_video
 from mfcore.testing import assert_clean_error, keras_backend_name
@@ -77,7 +77,7 @@ def test_video_frames_are_registered_to_the_frame_being_restored(mf, tmp_path):
     FBA shows it best: fused unregistered, a moving camera leaves ghosts.
     """
     from mf_deblur.align import align_to_first
-    from mf_deblur.fba import fba
+    from mf_deblur.baselines.fba import fba
     from mf_deblur.inference import video_windows
 
     clip = random_scene(np.random.default_rng(4), 64, 64, max_speed=3.0).clip(5)

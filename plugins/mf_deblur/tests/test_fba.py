@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from mf_deblur.burst import synthesize_burst
-from mf_deblur.fba import default_sigma, fba
+from mf_deblur.baselines.fba import default_sigma, fba
+from mf_deblur.synthesis.burst import synthesize_burst
 from scipy import ndimage
 
 from mfcore.kit import crop, photo, psnr

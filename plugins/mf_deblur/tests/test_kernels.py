@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from mf_deblur.kernels import SIZES, blur, gp_kernel, kernel_sheet
+from mf_deblur.synthesis.kernels import SIZES, blur, gp_kernel, kernel_sheet
 
 from mfcore.kit import crop, photo
 

@@ -9,7 +9,7 @@ from mfcore import InputError
 
 @pytest.fixture(scope="module")
 def net(keras):
-    from mf_deblur.rdn import build_rdn
+    from mf_deblur.network import build_rdn
 
     keras.utils.set_random_seed(0)
     model = build_rdn(0.125)
@@ -24,7 +24,7 @@ def _frames(t, h=32, w=40, seed=0):
 
 
 def test_untrained_block_returns_the_estimate(keras):
-    from mf_deblur.rdn import build_rdn
+    from mf_deblur.network import build_rdn
 
     model = build_rdn(0.125)
     frames = _frames(3)
@@ -34,7 +34,7 @@ def test_untrained_block_returns_the_estimate(keras):
 
 
 def test_width_multiplier_scales_parameters(keras):
-    from mf_deblur.rdn import build_rdn
+    from mf_deblur.network import build_rdn
 
     small, large = build_rdn(0.125).count_params(), build_rdn(0.25).count_params()
     assert 3.0 < large / small < 4.2  # convolutions grow with the square of the width

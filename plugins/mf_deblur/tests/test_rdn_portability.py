@@ -12,7 +12,7 @@ SCRIPT = textwrap.dedent("""
     import numpy as np
     import keras
     from mf_deblur.inference import deblur_steps
-    from mf_deblur.rdn import build_rdn
+    from mf_deblur.network import build_rdn
 
     weights, frames, out, make = sys.argv[1:5]
     model = build_rdn(0.125)

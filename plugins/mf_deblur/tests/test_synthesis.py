@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from mf_deblur.burst import static_sample, synthesize_burst
-from mf_deblur.dynamic import dynamic_sample
 from mf_deblur.order import centre_out
-from mf_deblur.kernels import blur
-from mf_deblur.motion_blur import Interpolator, blur_from_video
-from mf_deblur.scene import Scene, random_scene
+from mf_deblur.synthesis.burst import static_sample, synthesize_burst
+from mf_deblur.synthesis.dynamic import dynamic_sample
+from mf_deblur.synthesis.kernels import blur
+from mf_deblur.synthesis.motion_blur import Interpolator, blur_from_video
+from mf_deblur.synthesis.scene import Scene, random_scene
 
 from mfcore import InputError
 from mfcore.kit import crop, photo, psnr

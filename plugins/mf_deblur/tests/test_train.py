@@ -68,7 +68,7 @@ def test_train_checkpoints_logs_and_resumes(mf, tmp_path, keras_name):
 def test_train_warm_starts_from_weights(mf, tmp_path, keras_name, keras, init):
     """--init loads the weights (with lr 0 the trained layers stay theirs) and the card says how to repeat it."""
     import numpy as np
-    from mf_deblur.rdn import build_rdn
+    from mf_deblur.network import build_rdn
 
     from mfcore.kit import load_weights
 
@@ -97,7 +97,7 @@ def test_fine_tune_that_never_beats_its_init_keeps_it(mf, tmp_path, keras_name, 
     """--init scores the starting weights as step 0; a run that only gets worse (a learning rate that wrecks the
     network) ships them unchanged, and its card says no step was trained."""
     import numpy as np
-    from mf_deblur.rdn import build_rdn
+    from mf_deblur.network import build_rdn
 
     from mfcore.kit import load_weights
 
@@ -118,7 +118,7 @@ def test_recalibrated_then_frozen_batch_norm_stays_fixed(mf, tmp_path, keras_nam
     """--recalibrate-norm: new exact statistics (not the init's); --freeze-norm keeps them, whichever step is best,
     and without recalibration keeps the init's; the convolutions still train."""
     import numpy as np
-    from mf_deblur.rdn import build_rdn
+    from mf_deblur.network import build_rdn
 
     from mfcore.kit import batch_norm_layers, load_weights
 

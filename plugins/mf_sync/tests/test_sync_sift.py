@@ -3,9 +3,9 @@
 import cv2
 import numpy as np
 import pytest
+from mf_sync.baselines.sift import FEATURES, MATCH_DISTANCE, SiftStream, describe_frame, match_costs
 from mf_sync.fused import SIFT_WEIGHT, fused_costs
 from mf_sync.methods import Method, video_features
-from mf_sync.sift import FEATURES, MATCH_DISTANCE, SiftStream, describe_frame, match_costs
 
 
 def test_stream_windows_equal_the_whole_videos_descriptors_and_never_go_back(tiny_drives):

@@ -7,12 +7,12 @@ gives the network), ``load_rdn`` (the shipped or your own weights), and the
 synthesisers ``gp_kernel``, ``synthesize_burst`` and ``blur_from_video``.
 """
 
-from .burst import synthesize_burst
-from .fba import fba
+from .baselines.fba import fba
 from .inference import deblur
-from .kernels import gp_kernel
 from .model_io import load_rdn
-from .motion_blur import blur_from_video
 from .order import sharpest_first
+from .synthesis.burst import synthesize_burst
+from .synthesis.kernels import gp_kernel
+from .synthesis.motion_blur import blur_from_video
 
 __all__ = ["blur_from_video", "deblur", "fba", "gp_kernel", "load_rdn", "sharpest_first", "synthesize_burst"]

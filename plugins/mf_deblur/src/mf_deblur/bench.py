@@ -35,13 +35,13 @@ from mfcore import RunContext, all_backends
 from mfcore.kit import environment, keras_backend_for, pad_to_multiple, psnr, ssim, write_image, write_markdown
 
 from .align import align_to_first
-from .burst import static_sample
-from .dynamic import dynamic_sample
-from .fba import fba
+from .baselines.fba import fba
 from .inference import MULTIPLE, deblur_steps, recurrence
-from .kernels import SIZES, gp_kernel, kernel_sheet
 from .model_io import SHIPPED, load_rdn
 from .order import sharpest_first
+from .synthesis.burst import static_sample
+from .synthesis.dynamic import dynamic_sample
+from .synthesis.kernels import SIZES, gp_kernel, kernel_sheet
 
 FRAME_COUNTS = (2, 3, 5, 8, 12)
 SPEED_SIZE = (720, 1280)

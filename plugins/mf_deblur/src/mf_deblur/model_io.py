@@ -15,7 +15,7 @@ TRAIN_COMMAND = "mf train deblur"
 
 
 def _build(card: Mapping[str, Any], weights: Path) -> Any:
-    from .rdn import build_rdn  # imports Keras: only once the backend is chosen
+    from .network import build_rdn  # imports Keras: only once the backend is chosen
 
     return build_rdn(card_width(dict(card), weights))
 

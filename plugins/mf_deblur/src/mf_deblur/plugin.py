@@ -5,12 +5,13 @@ from __future__ import annotations
 from mfcore import ModelSpec, Synthesizer, Task, hookimpl
 
 from .bench import bench
-from .burst import static_sample
-from .commands import demo, run
-from .dynamic import dynamic_sample
-from .kernels import SIZES
+from .commands import run
+from .demo import demo
 from .model_io import RDN
-from .motion_blur import EXPOSURES
+from .synthesis.burst import static_sample
+from .synthesis.dynamic import dynamic_sample
+from .synthesis.kernels import SIZES
+from .synthesis.motion_blur import EXPOSURES
 from .train import train
 
 COMMON = {"size": 64, "frames": 5, "sizes": list(SIZES), "noise": 0.01, "max_noise": None, "images": None}

@@ -61,9 +61,9 @@ from mfcore.kit import (
     read_card,
 )
 
-from .burst import static_sample
-from .dynamic import dynamic_sample
-from .fba import fba
+from .baselines.fba import fba
+from .synthesis.burst import static_sample
+from .synthesis.dynamic import dynamic_sample
 
 GENERATORS = {"static": static_sample, "dynamic": dynamic_sample}
 VALIDATION_SEED = 10_000_019
@@ -283,7 +283,7 @@ def train(
     import_tensorflow_quietly()  # Keras's trainer imports it on PyTorch too
     import keras
 
-    from .rdn import build_rdn
+    from .network import build_rdn
 
     keras.utils.set_random_seed(ctx.seed)
     model = build_rdn(config.width)

@@ -1,4 +1,4 @@
-"""The ``reflect`` task's commands: ``mf run reflect`` and its ``mf demo`` section."""
+"""``mf run reflect``: your polarisation captures separated into transmission and reflection."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore import DemoSection, InputError, RunContext, output_folder
-from mfcore.kit import figure, network_available, psnr, read_burst, read_image, table, write_image
+from mfcore import InputError, RunContext, output_folder
+from mfcore.kit import network_available, read_burst, read_image, write_image
 
 from .canonical import check_angles
-from .methods import LABELS, Method, separate_with
+from .methods import Method, separate_with
 from .model_io import SHIPPED, load_separation_net
 from .mosaic import SONY_PATTERN, split_mosaic
-from .synthesis import reflection_sample
 
 DEFAULT_ANGLES = {3: (0.0, 45.0, 90.0), 4: (0.0, 45.0, 90.0, 135.0)}
 
@@ -101,34 +100,3 @@ def run(
         written[m.value] = files
     return {"methods": written, "angles_degrees": [round(float(a), 6) for a in np.degrees(radians)],
             "size": list(images.shape[1:3]), "linear_output": gamma is None}
-
-
-def demo(ctx: RunContext, folder: Path) -> DemoSection:
-    """Held-out synthetic captures (curved glass, scene motion): every method against the true layers."""
-    rng = np.random.default_rng(ctx.seed)
-    model = load_separation_net(ctx)[0] if network_available(ctx, SHIPPED) else None
-    methods = [Method.canonical, Method.schechner, Method.farid] + ([Method.net] if model is not None else [])
-    rows, figures, metrics = [], [], {}
-    show = lambda x: np.clip(x, 0, 1) ** (1 / 2.2)  # noqa: E731  (linear data, shown gamma-encoded)
-    for case in range(3):
-        s = reflection_sample(rng, size=192, images="held-out")
-        label = f"triple {case + 1}"
-        cells = [figure(folder, f"reflect{case}_obs{i}", show(o), f"{label}: I at {a:g}°")
-                 for i, (o, a) in enumerate(zip(s["observations"], np.degrees(s["angles"])))]
-        cells += [figure(folder, f"reflect{case}_true_t", show(s["transmission"]), "true T"),
-                  figure(folder, f"reflect{case}_true_r", show(s["reflection"]), "true R")]
-        metrics[label] = {}
-        for m in methods:
-            r, t = separate_with(m, s["observations"], s["angles"].astype(np.float64), model)
-            pt, pr = psnr(s["transmission"], t), psnr(s["reflection"], r)
-            rows.append((label, LABELS[m], pt, pr))
-            metrics[label][f"{m.value}_t_psnr"] = pt
-            cells += [figure(folder, f"reflect{case}_{m.value}_t", show(t), f"{LABELS[m]} T̂ ({pt:.2f} dB)"),
-                      figure(folder, f"reflect{case}_{m.value}_r", show(r), f"{LABELS[m]} R̂ ({pr:.2f} dB)")]
-        figures.append("<div>" + "".join(cells) + "</div>")
-    note = "" if model is not None else " (no network: install mf-backend-torch)"
-    html = ("<p>Polarisation triples (0°, 45°, 90°) synthesised from photographs held out of training, through "
-            "curved glass with scene motion between shots, separated by each method" + note + ", on the <b>"
-            f"{ctx.backend.name}</b> backend. Linear images shown with gamma 2.2.</p>" + "".join(figures)
-            + table(("case", "method", "T̂ PSNR (dB)", "R̂ PSNR (dB)"), rows))
-    return DemoSection("Reflection and transmission from polarisation", html, metrics)

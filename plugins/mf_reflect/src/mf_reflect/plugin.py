@@ -5,7 +5,8 @@ from __future__ import annotations
 from mfcore import ModelSpec, Synthesizer, Task, hookimpl
 
 from .bench import bench
-from .commands import demo, run
+from .commands import run
+from .demo import demo
 from .model_io import SEPARATION
 from .synthesis import ANGLES, DR_MAX, reflection_sample
 from .train import train

@@ -49,7 +49,7 @@ from .figures import cost_image
 from .methods import LABELS, Method, align_features, video_features
 from .model_io import SHIPPED, load_descriptor_net
 from .simulated import PlaceDescriptors, drive_positions
-from .synth import render_collection
+from .synthesis import render_collection
 from .tour import match_tour
 from .truth import Truth, alignment_errors, coarse_truth, ground_truth_ranges
 

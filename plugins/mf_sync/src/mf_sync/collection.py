@@ -24,10 +24,10 @@ import typer
 from mfcore import IndexSpec, InputError, RunContext, SearchIndex, atomic_path, check_writable_dir, index_type
 
 from .bank import videos_in
+from .baselines.sift import SiftStream
 from .fused import align_fused
 from .methods import Band, Method, align_features, video_features
 from .model_io import SHIPPED, load_descriptor_net
-from .sift import SiftStream
 
 STEP = 10
 #: A video is a candidate when at least this share of the snippet's coarse frames find it among their neighbours.

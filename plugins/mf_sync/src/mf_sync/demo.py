@@ -13,7 +13,7 @@ from mfcore.kit import figure, network_available, read_video, table
 from .figures import cost_image
 from .methods import LABELS, Method, align_features, video_features
 from .model_io import SHIPPED, load_descriptor_net
-from .synth import render_collection
+from .synthesis import render_collection
 from .truth import Truth, alignment_errors, coarse_truth, ground_truth_ranges
 
 

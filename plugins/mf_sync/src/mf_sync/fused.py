@@ -8,10 +8,10 @@ apart the same descriptor (the intra-video positives of thesis 4.3.2), so its
 distances are flat along a short stretch of road, while SIFT keypoints move
 with every frame. The full-rate band around the tour (:mod:`mf_sync.fine`)
 therefore costs ``d + SIFT_WEIGHT · s`` per frame pair: ``d`` the place-feature
-distance (in [0, 2]), ``s`` the SIFT cost of :func:`mf_sync.sift.match_costs`
+distance (in [0, 2]), ``s`` the SIFT cost of :func:`mf_sync.baselines.sift.match_costs`
 (in [0, 1]). With these costs the path also runs on past the tour's ends while
 frames still match (:mod:`mf_sync.ends`). SIFT is computed only for the frames
-the band and its ends ask for, streamed (:class:`mf_sync.sift.SiftStream`).
+the band and its ends ask for, streamed (:class:`mf_sync.baselines.sift.SiftStream`).
 
 A fixed sum keeps the band's boxes on one scale, so the path between them
 compares like with like. Chosen on two sets of validation drives rendered from
@@ -23,9 +23,9 @@ training photographs (``mf synth sync --pool train --length 500``: 3 routes x
 band                                                        ``--seed 7``  ``--seed 11``
 ==========================================================  ============  =============
 network alone                                               72.3 %        71.0 %
-+ SIFT votes (:func:`~mf_sync.sift.sift_costs`)             76.3 %        76.6 %
++ SIFT votes (:func:`~mf_sync.baselines.sift.sift_costs`)             76.3 %        76.6 %
 + free ends (:mod:`mf_sync.ends`)                           80.3 %        77.0 %
-SIFT matches for votes (:func:`~mf_sync.sift.match_costs`)  82.7 %        77.5 %
+SIFT matches for votes (:func:`~mf_sync.baselines.sift.match_costs`)  82.7 %        77.5 %
 ==========================================================  ============  =============
 
 Within ±1 the last step took 53.3 → 59.2 % and 50.3 → 50.0 %. Runs differ by
@@ -42,13 +42,13 @@ from collections.abc import Callable
 import numpy as np
 
 from .align import STEP, Alignment, align_costs
+from .baselines.sift import match_costs
 from .costs import cost_matrix
-from .sift import match_costs
 
 #: Weight of the SIFT cost against the place-feature distance in the band.
 SIFT_WEIGHT = 2.0
 
-#: SIFT descriptors of frames ``first`` to ``last`` inclusive (:meth:`mf_sync.sift.SiftStream.window`).
+#: SIFT descriptors of frames ``first`` to ``last`` inclusive (:meth:`mf_sync.baselines.sift.SiftStream.window`).
 SiftWindow = Callable[[int, int], list[np.ndarray]]
 
 

@@ -2,8 +2,8 @@
 
 - ``net``: the learned descriptor network (the thesis's method; shipped weights or ``--weights``), compared
   on its place features (:func:`mf_sync.network.describe_places`);
-- ``seqslam``: patch-normalised thumbnails (:mod:`mf_sync.seqslam`);
-- ``sift``: SIFT match-histogram costs (:mod:`mf_sync.sift`).
+- ``seqslam``: patch-normalised thumbnails (:mod:`mf_sync.baselines.seqslam`);
+- ``sift``: SIFT match-histogram costs (:mod:`mf_sync.baselines.sift`).
 
 With the network, the full-rate band around its tour is costed by ``Band``:
 ``fused`` (default) adds SIFT match costs to the network's distances and
@@ -27,9 +27,9 @@ from mfcore import InputError
 from mfcore.kit import iter_video, video_info
 
 from .align import Alignment, align_costs, align_descriptors
+from .baselines.seqslam import seqslam_descriptors
+from .baselines.sift import SiftFrames, SiftStream, sift_costs
 from .inputs import prepare
-from .seqslam import seqslam_descriptors
-from .sift import SiftFrames, SiftStream, sift_costs
 
 #: Frames described per network call.
 BATCH = 128

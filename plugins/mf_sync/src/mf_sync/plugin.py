@@ -9,7 +9,7 @@ from .collection import collection
 from .commands import run
 from .demo import demo
 from .model_io import DESCRIPTOR
-from .synth import synth
+from .synthesis import synth
 from .train import train
 
 

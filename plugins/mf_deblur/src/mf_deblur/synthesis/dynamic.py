@@ -1,7 +1,7 @@
 """Dynamic-scene training samples (thesis 6.3.1): motion blur from video plus camera shake.
 
 A clip of ``frames + 2`` consecutive sharp frames comes from a user's video
-(``videos=DIR``) or from a random :mod:`mf_deblur.scene` built from the
+(``videos=DIR``) or from a random :mod:`mf_deblur.synthesis.scene` built from the
 training photographs. Every interior frame is motion-blurred by eq. 6.12 with an
 exposure L drawn from {20, 40}, then shaken by its own GP kernel and given read
 noise. The sample's target is the middle frame; the blurred frames are ordered
@@ -18,10 +18,10 @@ import numpy as np
 from mfcore import InputError, Sample
 from mfcore.kit import MIN_GRADIENT, VIDEO_SUFFIXES, files_in, mean_gradient, read_video, video_info
 
+from ..order import centre_out
 from .burst import shake
 from .kernels import SIZES
 from .motion_blur import EXPOSURES, blur_from_video
-from .order import centre_out
 from .scene import random_scene
 
 

@@ -6,7 +6,7 @@ by a camera that pans, rotates and zooms smoothly, and a few objects cut from
 other photographs (soft-edged ellipses) that move and turn on their own paths.
 Motion is a smooth function of continuous time, so :meth:`Scene.render` gives
 the *exact* sharp frame at any time, including between video frames; tests use
-that to check the optical-flow interpolation of :mod:`mf_deblur.motion_blur`.
+that to check the optical-flow interpolation of :mod:`mf_deblur.synthesis.motion_blur`.
 """
 
 from __future__ import annotations

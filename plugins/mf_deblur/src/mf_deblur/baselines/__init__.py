@@ -1,0 +1,1 @@
+"""The classical method the RDN is measured against and falls back on: Fourier Burst Accumulation."""
