@@ -71,10 +71,17 @@ def publish(tmp: Path, path: Path) -> None:
     An ``OSError`` (full disk, a folder put in the way meanwhile) becomes a one-line
     :class:`InputError`, and ``path`` is left as it was.
     """
-    try:
+    with _removed_on_failure(tmp, path):
         check_replaceable(path)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual mode
         os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _removed_on_failure(tmp: Path, path: Path) -> Iterator[None]:
+    """On any exception remove ``tmp``; an ``OSError`` becomes a one-line :class:`InputError` about ``path``."""
+    try:
+        yield
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -93,14 +100,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     final = Path(path)
     check_writable_dir(final)
     tmp = temporary_beside(final)
-    try:
+    with _removed_on_failure(tmp, final):
         yield tmp
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise InputError(f"cannot write {final}: {exc.strerror or exc}") from exc
-        raise
     publish(tmp, final)
 
 
