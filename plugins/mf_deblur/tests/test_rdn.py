@@ -118,3 +118,17 @@ def test_video_windows_are_centre_out_and_stream():
 def test_bad_sequences_are_rejected(net):
     with pytest.raises(ValueError, match="T >= 2"):
         deblur_steps(net, _frames(1))
+
+
+def test_running_the_network_imports_no_synthesiser():
+    """The RDN's loader and inference (and the library names that reach them) stay clear of the training-data
+    synthesisers, which import video readers, flow and scene generators a user's run never needs."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport mf_deblur\nfrom mf_deblur import deblur, fba, load_rdn, sharpest_first\n"
+            "import mf_deblur.model_io, mf_deblur.inference, mf_deblur.commands\n"
+            "loaded = sorted(m for m in sys.modules if m.startswith('mf_deblur.synthesis'))\n"
+            "print(loaded)\nsys.exit(1 if loaded else 0)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
