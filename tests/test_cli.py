@@ -183,3 +183,20 @@ def test_outputs_get_the_usual_file_mode(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "x.txt").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_models_list_and_verify_consume_the_models_hook(mf):
+    from mfcore.plugins import registry
+    from mfcore.testing import keras_backend_name
+
+    listed = json.loads(mf("models", "list", "--json").stdout)["models"]
+    specs = registry().models()
+    assert [m["model"] for m in listed] == [f"{s.task}/{s.name}" for s in specs]
+    assert all(m["present"] and m["megabytes"] > 0 and m["card"]["preset"] for m in listed)
+    assert_clean_error(mf("models", "verify", "nosuch/model"), "unknown model(s) nosuch/model")
+    if keras_backend_name() is None:
+        pytest.skip("verifying loads networks: needs PyTorch or TensorFlow")
+    result = mf("models", "verify", "deblur/rdn", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["models"] == [{"model": "deblur/rdn", "ok": True, "parameters": 923677,
+                                                    "error": None}]

@@ -131,7 +131,8 @@ def plugins_list(json_output: JsonOption = False) -> None:
     view = [{
         "plugin": r["plugin"], "version": r["version"], "distribution": r["distribution"],
         "tasks (backends)": "; ".join(f"{t['name']} ({', '.join(t['backends'])})" for t in r["tasks"]),
-        "generators": r["generators"], "status": r["error"] and f"broken: {r['error']}" or "ok",
+        "generators": r["generators"], "models": r["models"], "indexes": r["indexes"],
+        "status": r["error"] and f"broken: {r['error']}" or "ok",
     } for r in rows]
     print_table(view, title="mf plugins")
 
