@@ -56,8 +56,9 @@ def _default_backend(task: Task) -> str:
     return "numpy" if "numpy" in task.backends else task.backends[0]  # MF_BACKEND overrides via the option
 
 
-def _context(task: Task, backend: str, seed: int, as_json: bool) -> RunContext:
-    chosen = get_backend(backend, task.backends, what=f"task {task.name!r}")
+def _context(backend: str, seed: int, as_json: bool, task: Task | None = None, what: str = "") -> RunContext:
+    """The activated backend and options a command runs with; ``task`` limits the backends to those it lists."""
+    chosen = get_backend(backend, task.backends if task else None, what=f"task {task.name!r}" if task else what)
     chosen.activate(seed)
     return RunContext(chosen, seed=seed, json=as_json)
 
@@ -74,7 +75,7 @@ def _task_command(task: Task, func: Callable[..., Any]) -> Callable[..., None]:
     ]
 
     def command(**kwargs: Any) -> None:
-        ctx = _context(task, kwargs.pop("backend"), kwargs.pop("seed"), kwargs.pop("json_output"))
+        ctx = _context(kwargs.pop("backend"), kwargs.pop("seed"), kwargs.pop("json_output"), task)
         result = func(ctx, **kwargs)
         if result is not None:
             emit(result, ctx.json)
@@ -197,9 +198,7 @@ def models_verify(
     unknown = sorted(set(names or []) - set(specs))
     if unknown:
         raise MfError(f"unknown model(s) {', '.join(unknown)}; installed: {', '.join(sorted(specs)) or 'none'}")
-    chosen = get_backend(backend, what="mf models verify")
-    chosen.activate(0)
-    ctx = RunContext(chosen, seed=0, json=json_output)
+    ctx = _context(backend, 0, json_output, what="mf models verify")
     rows = []
     for name in names or sorted(specs):
         try:
@@ -323,7 +322,7 @@ def demo(
     report = Report(output, "mf demo", meta={"mf": __version__, "backend": backend, "seed": seed})
     results: list[dict[str, Any]] = []
     for task in tasks:
-        ctx = _context(task, backend, seed, json_output)
+        ctx = _context(backend, seed, json_output, task)
         section = task.commands["demo"](ctx, report.section_folder(task.name))
         report.add(section)
         results += [{"task": task.name, "case": case, **values} for case, values in section.metrics.items()]
