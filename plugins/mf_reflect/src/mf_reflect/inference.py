@@ -1,5 +1,9 @@
-"""Running the separation network on real captures: any angles, any size.
+"""Running the separation network on real captures: any angles, any size, any exposure, mono or colour.
 
+The stack is first divided by its exposure (:mod:`mf_reflect.exposure`, as in
+training) and the physical prior computed on the whole frame
+(:mod:`mf_reflect.prior`); each colour channel then goes through the network on
+its own, and the layers are multiplied back into the input's scale.
 The network was trained on images at the polariser angles of its card
 (0°, 45°, 90°). Captures at other angles, or at more of them (the 0/45/90/135
 of a polarisation camera), are first fitted by eq. 5.3 (least squares) and
@@ -18,6 +22,8 @@ import numpy as np
 from mfcore.kit import pad_to_multiple, tiled
 
 from .canonical import fit_matrix
+from .exposure import exposure_scale
+from .prior import physics_prior
 
 #: The network's input sides must be multiples of this (three stride-2 stages).
 MULTIPLE = 8
@@ -34,14 +40,18 @@ def at_angles(images: np.ndarray, angles: Sequence[float], wanted: Sequence[floa
 
 def separate(model: Any, images: np.ndarray, angles: Sequence[float], tile: int | None = None,
              overlap: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    """(R̂, T̂), each (H, W, 3), from linear polarisation images (N, H, W, 3) at ``angles`` (radians)."""
+    """(R̂, T̂), each (H, W, C), from linear polarisation images (N, H, W, C) at ``angles`` (radians)."""
     from keras import ops
 
-    observations = np.ascontiguousarray(at_angles(images, angles, model.angles), dtype=np.float32)
+    scale = exposure_scale(images)
+    normalised = images.astype(np.float32) / scale
+    stack = np.concatenate([at_angles(normalised, angles, model.angles), physics_prior(normalised, angles)])
 
     def run(crop: np.ndarray) -> np.ndarray:
         padded, h, w = pad_to_multiple(crop, MULTIPLE)
         return ops.convert_to_numpy(model(padded[None]))[0, :, :h, :w]
 
-    out = tiled(run, observations, tile, overlap)
+    channels = [tiled(run, np.ascontiguousarray(stack[..., c:c + 1], dtype=np.float32), tile, overlap)
+                for c in range(stack.shape[-1])]
+    out = np.concatenate(channels, axis=-1) * scale
     return out[0], out[1]

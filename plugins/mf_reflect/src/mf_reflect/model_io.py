@@ -28,6 +28,10 @@ def card_angles(card: Mapping[str, Any], weights: Path) -> np.ndarray:
 def _build(card: Mapping[str, Any], weights: Path) -> Any:
     from .network import build_network  # imports Keras: only once the backend is chosen
 
+    if card.get("channels") != 1 or card.get("prior") != "schechner":
+        raise InputError(f"{weights}: weights of an older network (colour input, no physical prior); "
+                         f"retrain with `{TRAIN_COMMAND}`")
+
     return build_network(card_angles(card, weights), card_width(dict(card), weights))
 
 

@@ -1,20 +1,25 @@
 """The separation network (thesis 5.2.2, figure 5.6, appendix B), defined once in Keras 3.
 
-Input: N ≥ 3 polarisation images (B, N, H, W, 3) in linear intensity, taken at
-the ``angles`` the network was trained for. A :class:`CanonicalProjection` layer
+Input: N ≥ 3 exposure-normalised polarisation images at the ``angles`` the
+network was trained for, followed by the two layers of the physical prior
+(Schechner's R̂ and T̂, :mod:`mf_reflect.prior`): (B, N + 2, H, W, 1). The
+network sees **one colour channel at a time**: colour captures are separated
+channel by channel with the same weights (:mod:`mf_reflect.inference`), so a
+monochrome sensor is handled natively and no channel can bleed into another (a
+grey capture cannot come out tinted). A :class:`CanonicalProjection` layer
 computes I⊥ and I∥ inside the model (the least-squares fit of
-:mod:`mf_reflect.canonical`, as a constant matrix), and the 15-channel tensor
-(I⊥, I∥, three observations), mapped to [−1, 1], enters an encoder-decoder:
-a 3×3 prologue, three stride-2 stages of two ResNet blocks, a mirrored decoder
-of 4×4 transposed convolutions with U-Net skips, and an epilogue that sees the
-observations again. Every convolution is followed by instance normalisation and
-ReLU except the block shortcuts and the last layer (appendix B's ``INReLU``).
+:mod:`mf_reflect.canonical`, as a constant matrix), and the channels (I⊥, I∥,
+the observations, the prior), mapped to [−1, 1], enter an encoder-decoder: a
+3×3 prologue, three stride-2 stages of two ResNet blocks, a mirrored decoder of
+4×4 transposed convolutions with U-Net skips, and an epilogue that sees the
+inputs again. Every convolution is followed by instance normalisation and ReLU
+except the block shortcuts and the last layer (appendix B's ``INReLU``).
 
-The 8 output channels are residual images T̃, R̃ (through (tanh + 1)/2) and two
-gates ξ∥, ξ⊥ (sigmoid), blended with the canonical images by eq. 5.4:
-R̂ = ξ⊥ R̃ + (1 − ξ⊥) I⊥ and T̂ = ξ∥ T̃ + (1 − ξ∥) I∥. Where the canonical
-projection already separates the layers (near the Brewster angle) the network
-only has to open no gate.
+The 4 output channels are residual images T̃, R̃ (through (tanh + 1)/2) and two
+gates ξ∥, ξ⊥ (sigmoid), blended by eq. 5.4 with the prior's layers where the
+thesis uses the canonical images: R̂ = ξ⊥ R̃ + (1 − ξ⊥) R_prior and
+T̂ = ξ∥ T̃ + (1 − ξ∥) T_prior. With the gates shut the output is the classical
+separation; the network only opens them where it has learned to do better.
 
 ``width`` scales every layer's filters, so a narrow variant trains on a CPU.
 """
@@ -107,27 +112,36 @@ class UpBlock(layers.Layer):
         return self.fuse(ops.concatenate([x, skip], axis=-1))
 
 
+#: Layers of the physical prior appended to the observations.
+PRIOR_LAYERS = 2
+#: Initial bias of the gates' logits: sigmoid(−3) ≈ 0.05, so an untrained network returns the prior.
+GATE_BIAS = -3.0
+
+
 @keras.saving.register_keras_serializable(package="mf_reflect")
 class SeparationNet(keras.Model):
-    """Polarisation images (B, N, H, W, 3) → (R̂, T̂), each (B, H, W, 3); H, W multiples of 8."""
+    """(B, N + 2, H, W, 1): N observations then the prior's R, T → (R̂, T̂) (B, 2, H, W, 1); H, W multiples of 8."""
 
     def __init__(self, angles: Sequence[float], width: float = 1.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.angles, self.width = [float(a) for a in angles], float(width)
         f = lambda n: _filters(n, width)  # noqa: E731
         self.project = CanonicalProjection(self.angles)
-        self.prologue = ConvNormRelu(15)
+        self.prologue = ConvNormRelu(16)
         self.down = [DownBlock(f(32), 2), DownBlock(f(32), 1), DownBlock(f(64), 2), DownBlock(f(64), 1),
                      DownBlock(f(128), 2), DownBlock(f(128), 1)]
         self.up = [UpBlock(f(64), 2), UpBlock(f(64), 1), UpBlock(f(32), 2), UpBlock(f(32), 1), UpBlock(f(16), 2)]
         self.epilogue = [ConvNormRelu(f(16)), ConvNormRelu(f(16))]
-        self.head = ConvNormRelu(8, plain=True)
+        self.head = ConvNormRelu(4, plain=True)
 
-    def outputs(self, images: Any) -> dict[str, Any]:
-        """Every intermediate a user may want: canonical images, residual layers, gates, estimates."""
+    def outputs(self, stack: Any) -> dict[str, Any]:
+        """Every intermediate a user may want: canonical images, prior, residual layers, gates, estimates."""
+        count = len(self.angles)
+        images = stack[:, :count]
+        prior_r, prior_t = stack[:, count], stack[:, count + 1]
         i_perp, i_par = self.project(images)
-        observed = [images[:, i] for i in range(3)]
-        x = ops.concatenate([i_perp, i_par, *observed], axis=-1) * 2.0 - 1.0
+        observed = [images[:, i] for i in range(count)]
+        x = ops.concatenate([i_perp, i_par, *observed, prior_r, prior_t], axis=-1) * 2.0 - 1.0
         inputs = x
         x = self.prologue(x)
         skips = [x]
@@ -140,16 +154,16 @@ class SeparationNet(keras.Model):
         x = self.epilogue[0](x)
         x = self.epilogue[1](ops.concatenate([x, inputs], axis=-1))
         x = self.head(x)
-        residual_t, residual_r = (ops.tanh(x[..., 0:3]) + 1) / 2, (ops.tanh(x[..., 3:6]) + 1) / 2
-        gate_r, gate_t = ops.sigmoid(x[..., 6:7]), ops.sigmoid(x[..., 7:8])
-        return {"canonical_perp": i_perp, "canonical_par": i_par, "residual_r": residual_r,
-                "residual_t": residual_t, "gate_r": gate_r, "gate_t": gate_t,
-                "reflection": gate_r * residual_r + (1 - gate_r) * i_perp,
-                "transmission": gate_t * residual_t + (1 - gate_t) * i_par}
+        residual_t, residual_r = (ops.tanh(x[..., 0:1]) + 1) / 2, (ops.tanh(x[..., 1:2]) + 1) / 2
+        gate_r, gate_t = ops.sigmoid(x[..., 2:3]), ops.sigmoid(x[..., 3:4])
+        return {"canonical_perp": i_perp, "canonical_par": i_par, "prior_r": prior_r, "prior_t": prior_t,
+                "residual_r": residual_r, "residual_t": residual_t, "gate_r": gate_r, "gate_t": gate_t,
+                "reflection": gate_r * residual_r + (1 - gate_r) * prior_r,
+                "transmission": gate_t * residual_t + (1 - gate_t) * prior_t}
 
-    def call(self, images: Any) -> Any:
-        """(B, 2, H, W, 3): R̂ then T̂ (one tensor, so Keras's fit sees one output)."""
-        out = self.outputs(images)
+    def call(self, stack: Any) -> Any:
+        """(B, 2, H, W, 1): R̂ then T̂ (one tensor, so Keras's fit sees one output)."""
+        out = self.outputs(stack)
         return ops.stack([out["reflection"], out["transmission"]], axis=1)
 
     def get_config(self) -> dict[str, Any]:
@@ -159,5 +173,8 @@ class SeparationNet(keras.Model):
 def build_network(angles: Sequence[float], width: float = 1.0, size: int = 64) -> SeparationNet:
     """A built network for images at ``angles`` (radians): weights exist, ready to load or train."""
     model = SeparationNet(angles, width)
-    model(np.zeros((1, len(angles), size, size, 3), np.float32))
+    model(np.zeros((1, len(angles) + PRIOR_LAYERS, size, size, 1), np.float32))
+    bias = ops.convert_to_numpy(model.head.conv.bias).copy()
+    bias[2:] = GATE_BIAS  # training starts from the physics: gates nearly shut
+    model.head.conv.bias.assign(bias)
     return model

@@ -11,8 +11,8 @@ from .model_io import SEPARATION
 from .synthesis import ANGLES, DR_MAX, reflection_sample
 from .train import train
 
-PARAMS = {"size": 128, "angles": list(ANGLES), "dr": True, "edges": 0.3, "nrd": 0.5, "lcg": True, "dr_max": DR_MAX,
-          "gamma": 2.2, "noise": 0.005, "n": 1.5, "images": None}
+PARAMS = {"size": 128, "angles": list(ANGLES), "dr": True, "edges": 0.3, "free": 0.2, "nrd": 0.5, "shift": 0.5,
+          "lcg": True, "dr_max": DR_MAX, "gamma": 2.2, "sensor_model": True, "n": 1.5, "images": None}
 
 
 @hookimpl
@@ -24,8 +24,8 @@ def mf_tasks() -> list[Task]:
 
 @hookimpl
 def mf_synthesizers() -> list[Synthesizer]:
-    return [Synthesizer("reflect", "triple", "polarisation triples from two photographs: DR, edges, NRD, LCG, "
-                        "eq. 5.2", reflection_sample, PARAMS)]
+    return [Synthesizer("reflect", "triple", "polarisation triples from two photographs: DR, edges, NRD, panes "
+                        "(perspective, curved), eq. 5.2, sensor noise", reflection_sample, PARAMS)]
 
 
 @hookimpl

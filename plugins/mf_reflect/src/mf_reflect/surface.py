@@ -1,7 +1,11 @@
-"""Angles of incidence over a glass pane: flat, or locally curved (LCG, thesis 5.2.3, figure 5.10).
+"""Angles of incidence over a glass pane: flat, flat in perspective, or locally curved (LCG, thesis 5.2.3).
 
 A flat pane seen from far away has one angle of incidence (AOI) everywhere, the
-assumption of earlier polarisation methods. Real panes are curved (car windows)
+assumption of earlier polarisation methods. Seen through a real lens it does
+not: every pixel's line of sight meets the pane at its own angle, and the plane
+of incidence (spanned by the line of sight and the pane's normal), hence the
+direction φ⊥ a polariser must take to pass the reflection at its strongest,
+turns across the frame (:func:`perspective_pane`). Real panes are curved (car windows)
 or wavy (manufacturing), so the AOI varies across the image and the polariser's
 effect with it. Local Curvature Generation models a cross-section of the glass
 as a parabola y = c·x² (c = ±1, the convexity) seen from a camera at (xc, yc);
@@ -59,3 +63,32 @@ def curved_aoi(rng: np.random.Generator, size: int, tries: int = 100) -> np.ndar
 def flat_aoi(rng: np.random.Generator, size: int) -> np.ndarray:
     """A uniform AOI map: a flat pane seen from far away."""
     return np.full((size, size), rng.uniform(*FLAT_AOI))
+
+
+#: Field of view (degrees) of a training patch, a crop of a wider frame, and the pane's tilt from the optical axis.
+PATCH_FOV = (10.0, 60.0)
+PANE_TILT = (5.0, 70.0)
+
+
+def perspective_pane(rng: np.random.Generator, size: int, tries: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """(θ, φ⊥) maps (size, size) of a flat pane seen through a pinhole lens: a random patch FOV, position and tilt.
+
+    A pixel's line of sight d and the pane's unit normal n give θ = acos |d·n|;
+    the s-polarisation direction d × n, projected on the image plane, gives φ⊥
+    (radians from the image's x axis, folded into [−π/2, π/2)).
+    """
+    for _ in range(tries):
+        focal = size / 2 / np.tan(np.radians(rng.uniform(*PATCH_FOV)) / 2)
+        centre = rng.uniform(-1.0, 1.0, 2) * size  # the patch's offset from the optical axis
+        tilt, azimuth = np.radians(rng.uniform(*PANE_TILT)), rng.uniform(0, 2 * np.pi)
+        normal = np.array([np.sin(tilt) * np.cos(azimuth), np.sin(tilt) * np.sin(azimuth), -np.cos(tilt)])
+        yy, xx = np.mgrid[0:size, 0:size] - (size - 1) / 2
+        rays = np.stack([xx + centre[0], yy + centre[1], np.full(xx.shape, focal)], axis=-1)
+        rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
+        theta = np.arccos(np.clip(np.abs(rays @ normal), 0.0, 1.0))
+        if theta.max() > MAX_AOI or theta.min() < np.radians(1.0):
+            continue
+        s = np.cross(rays, normal)
+        phi = np.arctan2(s[..., 1], s[..., 0])
+        return theta, np.mod(phi + np.pi / 2, np.pi) - np.pi / 2
+    return flat_aoi(rng, size), np.full((size, size), rng.uniform(-np.pi / 4, np.pi / 4))

@@ -8,6 +8,12 @@ pane, static scene), ``dr+nrd`` (plus non-rigid motion) and ``dr+nrd+lcg``
 (plus curved glass, the default and the shipped model). The loss is the L2
 distance of R̂ and T̂ to the observable layers; Adam with cosine decay.
 
+Every sample carries the physical prior (Schechner's layers, computed on the
+whole synthesised sample in the worker, as inference computes it on the whole
+capture); each training patch is one colour channel of a crop, or the mean of
+the three (a monochrome sensor), since the network separates one channel at a
+time.
+
 Validation always uses the full pipeline (what real captures look like), on a
 fixed set drawn from the training photographs with its own seed; the
 photographs held out for ``mf bench reflect`` are never seen. The run folder
@@ -46,7 +52,8 @@ from mfcore.kit import (
     write_image,
 )
 
-from .canonical import canonical_projection
+from .exposure import LEVEL
+from .prior import physics_prior
 from .sheet import sample_sheet, training_samples
 from .synthesis import ANGLES, reflection_sample
 
@@ -84,8 +91,20 @@ PRESETS = {
 }
 
 
+#: Side the prior's AOI search shrinks a training sample to (inference searches on up to 256 px).
+PRIOR_SIDE = 64
+
+
+def with_prior(rng: np.random.Generator, **params: Any) -> Sample:
+    """A synthesised triple with its physical prior (``prior``: Schechner's R, T), for the workers."""
+    sample = reflection_sample(rng, **params)
+    sample["prior"] = physics_prior(sample["observations"], sample["angles"].astype(np.float64), PRIOR_SIDE)
+    return sample
+
+
 def _crop(sample: Sample, patch: int, rng: np.random.Generator, source: str) -> tuple[np.ndarray, np.ndarray]:
-    """(observations (3, P, P, 3), targets (2, P, P, 3): R then T) from a random crop of a sample."""
+    """(inputs (N + 2, P, P, 1): observations then prior, targets (2, P, P, 1): R then T) of one random crop
+    and channel (or the channels' mean) of a sample."""
     try:
         obs, targets = sample["observations"], np.stack([sample["reflection"], sample["transmission"]])
     except KeyError as exc:
@@ -95,8 +114,14 @@ def _crop(sample: Sample, patch: int, rng: np.random.Generator, source: str) -> 
     h, w = obs.shape[1:3]
     if min(h, w) < patch:
         raise InputError(f"{source}: samples of {w}x{h} px are smaller than the {patch} px training patches")
+    prior = sample["prior"] if "prior" in sample else physics_prior(obs, np.radians(ANGLES), PRIOR_SIDE)
     y, x = int(rng.integers(0, h - patch + 1)), int(rng.integers(0, w - patch + 1))
-    return obs[:, y:y + patch, x:x + patch], targets[:, y:y + patch, x:x + patch]
+    inputs = np.concatenate([obs, prior])[:, y:y + patch, x:x + patch]
+    targets = targets[:, y:y + patch, x:x + patch]
+    channel = int(rng.integers(obs.shape[-1] + 1))  # the last choice: a monochrome sensor
+    if channel == obs.shape[-1]:
+        return inputs.mean(axis=-1, keepdims=True), targets.mean(axis=-1, keepdims=True)
+    return inputs[..., channel:channel + 1], targets[..., channel:channel + 1]
 
 
 def synthesis_params(config: Config, images: Path | None) -> dict[str, Any]:
@@ -105,13 +130,13 @@ def synthesis_params(config: Config, images: Path | None) -> dict[str, Any]:
 
 
 class Batches:
-    """Batches (observations (B, 3, P, P, 3), targets (B, 2, P, P, 3)) from LMDB files and live streams."""
+    """Batches (inputs (B, 5, P, P, 1), targets (B, 2, P, P, 1)) from LMDB files and live streams."""
 
     def __init__(self, config: Config, data: list[Path], stream: bool, workers: int, seed: int,
                  images: Path | None) -> None:
         self.config = config
         params = {"size": config.patch, **synthesis_params(config, images)}
-        streams = {"reflect/triple": BoundSynthesizer(reflection_sample, params)} if stream else {}
+        streams = {"reflect/triple": BoundSynthesizer(with_prior, params)} if stream else {}
         self.sources = Sources(data, streams, workers, seed, hwm=4 * config.batch)
 
     def __next__(self) -> tuple[np.ndarray, np.ndarray]:
@@ -124,11 +149,10 @@ class Batches:
 
 
 def validation_set(count: int = 24, size: int = 96) -> tuple[np.ndarray, np.ndarray]:
-    """Fixed full-pipeline validation triples from the training photographs (own seed)."""
+    """Fixed full-pipeline validation patches (inputs, targets) from the training photographs (own seed)."""
     rng = np.random.default_rng(VALIDATION_SEED)
-    samples = [reflection_sample(rng, size=size) for _ in range(count)]
-    return (np.stack([s["observations"] for s in samples]),
-            np.stack([np.stack([s["reflection"], s["transmission"]]) for s in samples]))
+    pairs = [_crop(with_prior(rng, size=size), size, rng, "validation") for _ in range(count)]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
 
 def _scores(estimates: np.ndarray, targets: np.ndarray) -> dict[str, float]:
@@ -137,21 +161,17 @@ def _scores(estimates: np.ndarray, targets: np.ndarray) -> dict[str, float]:
             for i, kind in enumerate(("reflection", "transmission"))}
 
 
-def _validate(model: Any, observations: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+def _validate(model: Any, inputs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
     from keras import ops
 
-    out = np.concatenate([ops.convert_to_numpy(model(observations[i:i + 8], training=False))
-                          for i in range(0, len(observations), 8)])
+    out = np.concatenate([ops.convert_to_numpy(model(inputs[i:i + 8], training=False))
+                          for i in range(0, len(inputs), 8)])
     return _scores(out, targets)
 
 
-def canonical_baseline(observations: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-    """Validation PSNR of the canonical projection alone (R̂ = I⊥, T̂ = I∥): the network's starting point."""
-    estimates = []
-    for obs in observations:
-        perp, par, _ = canonical_projection(obs, np.radians(ANGLES))
-        estimates.append(np.stack([perp, par]))
-    return _scores(np.stack(estimates), targets)
+def prior_baseline(inputs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    """Validation PSNR of the physical prior alone (Schechner's layers): where the network starts, gates shut."""
+    return _scores(inputs[:, len(ANGLES):], targets)
 
 
 def train(
@@ -197,8 +217,8 @@ def train(
     optimizer = keras.optimizers.Adam(schedule, clipnorm=1.0)
     model.compile(optimizer=optimizer, loss="mse")
     state = run.start(model, optimizer, asdict(config), resume)
-    observations, targets = validation_set(validation)
-    baselines = canonical_baseline(observations, targets)
+    inputs, targets = validation_set(validation)
+    baselines = prior_baseline(inputs, targets)
     batches = Batches(config, data or [], use_stream, workers, ctx.seed + state["step"], images)
     samples = training_samples(ctx.seed, **synthesis_params(config, images))
 
@@ -209,7 +229,8 @@ def train(
             "data": {"lmdb": [str(p) for p in data or []], "stream": use_stream},
             "trained_steps": state["best"]["step"], "training_seconds": state["best"]["seconds"],
             "validation_psnr": {k: v for k, v in state["best"].items() if k.endswith("_psnr") and k != "mean_psnr"},
-            "validation_canonical_psnr": {k: round(v, 3) for k, v in baselines.items()},
+            "validation_prior_psnr": {k: round(v, 3) for k, v in baselines.items()},
+            "channels": 1, "prior": "schechner", "exposure_level": LEVEL,
             "keras_backend": keras_name,
             "reproduce": f"mf train reflect --preset {preset.value} --pipeline {config.pipeline} "
                          f"--backend {keras_name}",
@@ -219,11 +240,11 @@ def train(
 
     try:
         state = fit(model, batches, run, state, steps=config.steps,
-                    validate=lambda: _validate(model, observations, targets), on_best=on_best,
+                    validate=lambda: _validate(model, inputs, targets), on_best=on_best,
                     validate_every=validate_every, checkpoint_every=checkpoint_every, stop_after=stop_after,
                     label="train reflect", quiet=ctx.json)
     finally:
         batches.close()
     return {"output": str(output), "weights": str(run.best), "steps": state["step"],
             "finished": state["step"] == config.steps, "seconds": state["seconds"], "best": state["best"],
-            "validation_canonical": baselines}
+            "validation_prior": baselines}
