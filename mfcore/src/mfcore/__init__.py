@@ -36,7 +36,7 @@ from .backends import all_backends, get_backend  # noqa: E402
 from .errors import BackendUnavailable, DatasetError, InputError, MfError  # noqa: E402
 from .index import IndexSpec, SearchIndex  # noqa: E402
 from .model import ModelSpec  # noqa: E402
-from .output import emit, stderr  # noqa: E402
+from .output import emit, stderr, warn  # noqa: E402
 from .plugins import index_type  # noqa: E402
 from .quiet_import import quiet_import  # noqa: E402
 from .synthesizer import BoundSynthesizer, Sample, Synthesizer  # noqa: E402
@@ -70,5 +70,6 @@ __all__ = [
     "output_folder",
     "quiet_import",
     "stderr",
+    "warn",
     "__version__",
 ]

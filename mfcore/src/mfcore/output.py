@@ -94,6 +94,12 @@ def emit(result: Mapping[str, Any], as_json: bool) -> None:
             print(f"{key}: {_cell(value)}")
 
 
+def warn(message: str) -> None:
+    """One line on stderr that does not stop the command: input that is suspicious, not wrong."""
+    sys.stderr.write(f"mf: warning: {message}\n")
+    sys.stderr.flush()
+
+
 def error(message: str) -> None:
     """One line on stderr: the whole user-facing error contract.
 

@@ -3,10 +3,11 @@
 Following the photons from the scene to the camera:
 
 1. **DR** (dynamic range, eq. 5.5): both photographs are linearised (gamma
-   ``gamma``); the reflected one is multiplied by √ρ and the transmitted one
-   divided by it, with the reflection-to-transmission ratio ρ log-uniform in
-   [1/K, K] (K = ``dr_max``, 10: from a faint sheen to a mirror, as real glass
-   shows). Switched off, ρ = 1.
+   ``gamma``) and the reflected one is scaled so that the mean of the
+   observable reflection over that of the observable transmission (the layers
+   as the camera sees them behind this pane) is ρ, log-uniform in [1/K, K]
+   (K = ``dr_max``, 10: from a faint sheen to a mirror-like window at night).
+   Switched off, the photographs keep their own brightness.
 2. **Abrupt edges and reflection-free regions**: for a random subset
    (``edges``), the reflection is zeroed wherever it is darker than
    mean(Ĩ_R + Ĩ_T), giving reflections that stop at object boundaries (figure
@@ -54,7 +55,7 @@ from .fresnel import GLASS
 from .prior import CEILING
 from .surface import curved_aoi, flat_aoi, perspective_pane
 
-#: Upper bound K of the reflection-to-transmission ratio ρ ~ logU[1/K, K].
+#: Bound K of the ratio ρ ~ logU[1/K, K] of the observable reflection to the observable transmission.
 DR_MAX = 10.0
 #: Polariser angles (degrees) of the default triple.
 ANGLES = (0.0, 45.0, 90.0)
@@ -74,11 +75,11 @@ def linearise(image: np.ndarray, gamma: float) -> np.ndarray:
     return np.clip(image, 0.0, 1.0) ** gamma
 
 
-def dynamic_range(reflected: np.ndarray, transmitted: np.ndarray, ratio: float,
-                  gamma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Eq. 5.5 with β = √ρ: Ĩ_R = √ρ·lin(I_R), Ĩ_T = lin(I_T)/√ρ."""
-    beta = np.sqrt(ratio)
-    return beta * linearise(reflected, gamma), linearise(transmitted, gamma) / beta
+def dynamic_range(reflected: np.ndarray, transmitted: np.ndarray, ratio: float, theta: np.ndarray,
+                  n: float) -> np.ndarray:
+    """Eq. 5.5 on what the camera sees: the reflected radiance scaled so that mean(R) / mean(T) = ``ratio``."""
+    shown_r, shown_t = observable_layers(reflected, transmitted, theta, n)
+    return reflected * ratio * float(shown_t.mean()) / max(float(shown_r.mean()), 1e-9)
 
 
 def abrupt_edges(reflected: np.ndarray, transmitted: np.ndarray) -> np.ndarray:
@@ -132,14 +133,16 @@ def reflection_sample(rng: np.random.Generator, size: int = 128, angles: Sequenc
     if dr_max < 1:
         raise InputError(f"dr_max bounds the ratio ρ ~ logU[1/K, K] and must be at least 1, got {dr_max}")
     radians = np.radians(np.asarray(angles, dtype=np.float64))
-    ratio = float(np.exp(rng.uniform(-np.log(dr_max), np.log(dr_max)))) if dr else 1.0
-    reflected, transmitted = dynamic_range(textured_patch(rng, size, images), textured_patch(rng, size, images),
-                                           ratio, gamma)
+    reflected = linearise(textured_patch(rng, size, images), gamma)
+    transmitted = linearise(textured_patch(rng, size, images), gamma)
+    theta, phi_perp = _pane(rng, size, lcg)
+    if dr:
+        ratio = float(np.exp(rng.uniform(-np.log(dr_max), np.log(dr_max))))
+        reflected = dynamic_range(reflected, transmitted, ratio, theta, n)
     if rng.random() < edges:
         reflected = abrupt_edges(reflected, transmitted)
     elif rng.random() < free:
         reflected = reflected * free_region(rng, size)
-    theta, phi_perp = _pane(rng, size, lcg)
     deform, sigma = rng.random() < nrd, float(rng.choice(SIGMAS))
     misregister = rng.random() < shift
     observations = []

@@ -1,0 +1,122 @@
+"""A second synthesiser, written separately from :mod:`mf_reflect.synthesis`, for validation only.
+
+No training run uses it: its job is to tell generalisation from a fit to the
+training generator, so it shares no code with that generator beyond the photo
+files and differs wherever a real capture could:
+
+* **Physics in Stokes vectors**: each layer's unpolarised radiance becomes a
+  Stokes vector through the pane's Mueller matrix in the s/p frame (Fresnel
+  amplitudes with their own sign convention, the pane's two surfaces summed as
+  a geometric series), rotated into the camera frame and measured through an
+  ideal linear polariser, I(φ) = (S0 + S1 cos 2φ + S2 sin 2φ) / 2.
+* **Geometry of a whole frame**: one flat pane seen through a lens with a
+  25–35° horizontal field of view, tilted so the angle of incidence at the
+  centre is 25–60°; it changes by about ±15° across the frame and the plane of
+  incidence turns with it. Non-square frames.
+* **Scenes**: crops of the held-out photographs and the moon, resized rather
+  than cut at the training patch size, linearised with the exact sRGB curve
+  (not a power law); the reflected scene is out of focus (Gaussian blur) and,
+  as the camera sees it, on average 1.5–3 times as bright as the transmitted
+  one (a lit room's window at dusk); glass of index 1.47–1.56.
+* **Sensor**: a 16-bit linear raw frame whose brightest pixel lies at a chosen
+  fraction of full scale, with shot noise (15,000 electrons at full scale) and
+  read noise, and no automatic exposure.
+
+The truth is the same observable pair as everywhere in mf: the reflection's
+share at its strongest polariser angle, R = R'_s L_R / 2, and the
+transmission's share at the weakest, T = T'_p L_T / 2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from mfcore.kit import photo
+
+#: Photographs of this generator: the held-out pool plus one that no pool uses.
+SCENES = ("chelsea", "sklearn:flower.jpg", "camera", "clock", "moon")
+#: Polariser angles (degrees) of its captures.
+DEGREES = (0.0, 45.0, 90.0)
+#: Full-well capacity (electrons at full scale) and read noise (16-bit digital numbers).
+ELECTRONS, READ_DN = 15_000.0, 3.0
+
+
+def srgb_to_linear(encoded: np.ndarray) -> np.ndarray:
+    """The sRGB transfer curve inverted (IEC 61966-2-1)."""
+    return np.where(encoded <= 0.04045, encoded / 12.92, ((encoded + 0.055) / 1.055) ** 2.4)
+
+
+def _scene(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """A linear (H, W, 3) scene: a random crop of a photograph, 1–2 times the frame, resized to it."""
+    image = photo(str(rng.choice(SCENES)))
+    zoom = rng.uniform(1.0, 2.0)
+    ch, cw = min(image.shape[0], int(height * zoom)), min(image.shape[1], int(width * zoom))
+    y, x = int(rng.integers(0, image.shape[0] - ch + 1)), int(rng.integers(0, image.shape[1] - cw + 1))
+    crop = cv2.resize(np.ascontiguousarray(image[y:y + ch, x:x + cw]), (width, height), interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    return srgb_to_linear(crop.astype(np.float64))
+
+
+def fresnel_power(cos_i: np.ndarray, n: float) -> tuple[np.ndarray, np.ndarray]:
+    """One surface's power reflectances (s, p) from the cosine of the angle of incidence."""
+    cos_t = np.sqrt(1.0 - (1.0 - cos_i**2) / n**2)
+    amplitude_s = (cos_i - n * cos_t) / (cos_i + n * cos_t)
+    amplitude_p = (cos_t - n * cos_i) / (cos_t + n * cos_i)
+    return amplitude_s**2, amplitude_p**2
+
+
+def pane(r: np.ndarray) -> np.ndarray:
+    """Two surfaces, light bouncing between them: R + (1 − R)² R Σ (R²)^k."""
+    return r + (1 - r) ** 2 * r / (1 - r**2)
+
+
+def scene_pair(rng: np.random.Generator, height: int = 192, width: int = 256) -> dict[str, Any]:
+    """Radiance images of one independent capture: Stokes components per angle, and the true layers."""
+    transmitted, reflected = _scene(rng, height, width), _scene(rng, height, width)
+    reflected = cv2.GaussianBlur(reflected, (0, 0), rng.uniform(0.5, 2.5))
+    n = rng.uniform(1.47, 1.56)
+    fov = np.radians(rng.uniform(25.0, 35.0))
+    focal = width / 2 / np.tan(fov / 2)
+    centre_aoi, azimuth = np.radians(rng.uniform(25.0, 60.0)), rng.uniform(0, 2 * np.pi)
+    normal = np.array([np.sin(centre_aoi) * np.cos(azimuth), np.sin(centre_aoi) * np.sin(azimuth),
+                       np.cos(centre_aoi)])
+    v, u = np.mgrid[0:height, 0:width].astype(np.float64)
+    rays = np.stack([u - (width - 1) / 2, v - (height - 1) / 2, np.full(u.shape, focal)], axis=-1)
+    rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
+    cos_i = np.abs(rays @ normal)
+    rs, rp = (pane(r) for r in fresnel_power(cos_i, n))
+    s_dir = np.cross(rays, normal)
+    psi = np.arctan2(s_dir[..., 1], s_dir[..., 0])[..., None]  # the s direction in the image
+    rs, rp = rs[..., None], rp[..., None]
+    # the reflection as seen (at its strongest angle) 1.5-3 times as bright as the transmission (at its weakest)
+    reflected *= rng.uniform(1.5, 3.0) * ((1 - rp) * transmitted).mean() / max((rs * reflected).mean(), 1e-9)
+    s0 = 0.5 * (rs + rp) * reflected + 0.5 * ((1 - rs) + (1 - rp)) * transmitted
+    q_local = 0.5 * (rs - rp) * reflected + 0.5 * ((1 - rs) - (1 - rp)) * transmitted
+    s1, s2 = q_local * np.cos(2 * psi), q_local * np.sin(2 * psi)
+    radiance = np.stack([(s0 + s1 * np.cos(2 * a) + s2 * np.sin(2 * a)) / 2 for a in np.radians(DEGREES)])
+    return {"radiance": radiance, "reflection": rs * reflected / 2, "transmission": (1 - rp) * transmitted / 2,
+            "aoi_range_degrees": np.degrees([np.arccos(cos_i.max()), np.arccos(cos_i.min())])}
+
+
+def expose(pair: dict[str, Any], brightest: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """A 16-bit raw capture of ``pair`` whose brightest pixel lies at ``brightest`` of full scale, and its truth."""
+    gain = brightest / float(pair["radiance"].max())
+    signal = pair["radiance"] * gain
+    noisy = rng.poisson(signal * ELECTRONS) / ELECTRONS + rng.normal(0.0, READ_DN / 65535, signal.shape)
+    raw = np.round(np.clip(noisy, 0.0, 1.0) * 65535) / 65535
+    return {"observations": raw.astype(np.float32), "angles": np.radians(DEGREES),
+            "reflection": (pair["reflection"] * gain).astype(np.float32),
+            "transmission": (pair["transmission"] * gain).astype(np.float32)}
+
+
+def si_psnr(truth: np.ndarray, estimate: np.ndarray) -> float:
+    """Scale-invariant PSNR (dB): the estimate scaled by least squares onto the truth, peak = the truth's max."""
+    truth, estimate = truth.astype(np.float64), estimate.astype(np.float64)
+    scale = float((truth * estimate).sum()) / max(float((estimate * estimate).sum()), 1e-20)
+    peak = max(float(truth.max()), 1e-20)
+    mse = float(np.mean((scale * estimate - truth) ** 2)) / peak**2
+    return float(10 * np.log10(1.0 / max(mse, 1e-20)))
