@@ -23,7 +23,8 @@ def tiny_reflect_weights(keras, tmp_path_factory):
             v.assign(rng.normal(0, 0.1, tuple(v.shape)).astype("float32"))
     model.save_weights(str(folder / "tiny.weights.h5"))
     (folder / "tiny.json").write_text(json.dumps({"width": 0.125, "angles_degrees": [0.0, 45.0, 90.0],
-                                                  "preset": "test", "trained_steps": 0}))
+                                                  "preset": "test", "trained_steps": 0, "channels": 1,
+                                                  "prior": "schechner"}))
     return folder / "tiny.weights.h5", model
 
 
@@ -31,7 +32,8 @@ def tiny_reflect_weights(keras, tmp_path_factory):
 def triple(tmp_path_factory):
     """A synthetic capture written as linear 16-bit PNGs at 0/45/90°: (files, sample)."""
     folder = tmp_path_factory.mktemp("triple")
-    sample = reflection_sample(np.random.default_rng(11), size=40, images="held-out")
-    files = [write_image(folder / f"pol_{a:03d}.png", obs, bits=16) for a, obs in zip((0, 45, 90),
-                                                                                     sample["observations"])]
+    sample = reflection_sample(np.random.default_rng(11), size=40, images="held-out", sensor_model=False)
+    peak = float(sample["observations"].max())  # normalised exposure may exceed 1: the files must not clip
+    files = [write_image(folder / f"pol_{a:03d}.png", obs / peak, bits=16) for a, obs in zip((0, 45, 90),
+                                                                                            sample["observations"])]
     return files, sample

@@ -44,24 +44,58 @@ def test_four_angles_and_explicit_angles_fit_by_least_squares(mf, triple, tmp_pa
     assert close.mean() > 0.99
 
 
-def test_mosaic_frames_are_split_and_separated(mf, triple, tmp_path):
-    files, _ = triple
-    images = _read_all(files).mean(axis=-1)  # a monochrome polarisation camera
+def _raw_frame(files):
+    """A monochrome polarisation-camera frame (Sony layout) made of the triple's three images and eq. 5.3's 135°."""
+    images = _read_all(files).mean(axis=-1)
     views = {0: images[0], 45: images[1], 90: images[2], 135: images[0] + images[2] - images[1]}
     h, w = images.shape[1:]
     raw = np.zeros((2 * h, 2 * w))
     for (dy, dx), angle in zip(((0, 0), (0, 1), (1, 0), (1, 1)), (90, 45, 135, 0)):
         raw[dy::2, dx::2] = views[angle]
+    return raw, views
+
+
+def test_mosaic_frames_are_demosaiced_and_separated(mf, triple, tmp_path):
+    files, _ = triple
+    raw, views = _raw_frame(files)
+    h, w = raw.shape[0] // 2, raw.shape[1] // 2
     write_image(tmp_path / "raw.png", raw, bits=16)
-    result = mf("run", "reflect", tmp_path / "raw.png", "--mosaic", "-o", tmp_path / "m", "--method", "canonical",
-                "--json")
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["angles_degrees"] == [0.0, 45.0, 90.0, 135.0]
+    half = mf("run", "reflect", tmp_path / "raw.png", "--mosaic", "--half", "-o", tmp_path / "m", "--method",
+              "canonical", "--json")
+    assert half.returncode == 0, half.stderr
+    info = json.loads(half.stdout)
+    assert info["angles_degrees"] == [0.0, 45.0, 90.0, 135.0] and info["channels"] == 1
     stack = np.stack([views[k] for k in (0, 45, 90, 135)])[..., None]
     _, par, _ = canonical_projection(np.round(stack * 65535) / 65535, np.radians([0, 45, 90, 135]))
     got = read_image(tmp_path / "m" / "transmission.png")
-    assert got.shape == (h, w, 3)
-    np.testing.assert_allclose(got[..., 0], np.clip(par[..., 0], 0, 1), atol=2 * Q16)
+    assert got.shape == (h, w, 1)  # monochrome in, monochrome out
+    assert (np.abs(got - np.clip(par, 0, 1)) <= 2 * Q16).mean() > 0.99  # pixels at the φ⊥ = ±45° fold may flip
+    full = mf("run", "reflect", tmp_path / "raw.png", "--mosaic", "-o", tmp_path / "f", "--method", "schechner")
+    assert full.returncode == 0, full.stderr
+    assert read_image(tmp_path / "f" / "transmission.png").shape == (2 * h, 2 * w, 1)  # full resolution
+
+
+def test_the_network_is_exposure_invariant_and_keeps_monochrome(mf, tiny_reflect_weights, triple, tmp_path):
+    """One capture at 1, 0.5 and 0.25 of its exposure (float TIFF): the layers agree once rescaled."""
+    import cv2
+
+    path, _ = tiny_reflect_weights
+    files, _ = triple
+    images = _read_all(files).mean(axis=-1, keepdims=True).astype(np.float32)
+    layers = {}
+    for factor in (1.0, 0.5, 0.25):
+        names = []
+        for i, image in enumerate(images):
+            names.append(tmp_path / f"x{factor}_{i}.tif")
+            cv2.imwrite(str(names[-1]), image[..., 0] * factor)
+        out = tmp_path / f"out{factor}"
+        result = mf("run", "reflect", *names, "-o", out, "--weights", path, "--backend", keras_backend_name())
+        assert result.returncode == 0, result.stderr
+        layers[factor] = [read_image(out / f"{name}.png") / factor for name in ("transmission", "reflection")]
+        assert layers[factor][0].shape == (40, 40, 1)
+    for factor in (0.5, 0.25):
+        for got, want in zip(layers[factor], layers[1.0]):
+            np.testing.assert_allclose(got, want, atol=1.5 * Q16 / factor)
 
 
 def test_gamma_encoded_inputs_are_linearised_and_outputs_encoded(mf, triple, tmp_path):
@@ -96,10 +130,15 @@ def test_network_and_extra_methods(mf, tiny_reflect_weights, triple, tmp_path):
     assert tiled.returncode == 0, tiled.stderr
 
 
-def test_bad_input_is_one_clear_line(mf, triple, tmp_path):
+def test_bad_input_is_one_clear_line_and_writes_nothing(mf, triple, tmp_path):
     files, _ = triple
+    raw, _ = _raw_frame(files)
     (tmp_path / "notes.png").write_text("not an image")
     write_image(tmp_path / "small.png", np.zeros((20, 20, 3)))
+    write_image(tmp_path / "odd.png", raw[:-1], bits=16)
+    write_image(tmp_path / "raw.png", raw, bits=16)
+    black = [write_image(tmp_path / f"black{i}.png", np.zeros((16, 16)), bits=16) for i in range(3)]
+    white = [write_image(tmp_path / f"white{i}.png", np.ones((16, 16)), bits=16) for i in range(3)]
     cases = [
         ((files[0], files[1]), "three or more angles, got 2"),
         ((*files, tmp_path / "small.png"), "all frames must match"),
@@ -107,14 +146,32 @@ def test_bad_input_is_one_clear_line(mf, triple, tmp_path):
         ((*files, "--angles", "0,45,180"), "not distinct"),
         ((*files, "--angles", "0,45"), "lists 2 angles for 3 images"),
         ((files[0], files[1], "--mosaic"), "--mosaic takes one raw"),
+        ((tmp_path / "odd.png", "--mosaic"), "even number of rows and columns"),
+        ((tmp_path / "raw.png", "--mosaic", "--pattern", "45,90,135,0"), "does not match --pattern"),
+        ((tmp_path / "raw.png", "--mosaic", "--pattern", "0,30,60,90"), "45° apart"),
+        ((*files, "--pattern", "90,45,135,0"), "only apply to --mosaic"),
+        ((*black,), "black"),
+        ((*white,), "saturated"),
         ((*files, "--method", "net", "--weights", tmp_path / "none.weights.h5"), "weights not found"),
         ((*files, "--weights", tmp_path / "none.weights.h5"), "weights not found"),  # not a quiet Schechner
         ((*files, files[0], files[1]), "give the polariser angles of the 5 images"),
     ]
     for args, fragment in cases:
         assert_clean_error(mf("run", "reflect", *args, "-o", tmp_path / "o"), fragment)
+        assert not (tmp_path / "o").exists()  # nothing written
     assert_clean_error(mf("run", "reflect", *files, "-o", tmp_path / "notes.png", "--method", "canonical"),
                        "cannot use", "notes.png as the output folder: it exists and is not a folder")
+
+
+def test_suspicious_inputs_are_separated_with_a_warning(mf, triple, tmp_path):
+    files, _ = triple
+    images = _read_all(files)
+    clipped = [write_image(tmp_path / f"c{i}.png", np.minimum(im * 4, 1), bits=16) for i, im in enumerate(images)]
+    result = mf("run", "reflect", *clipped, "-o", tmp_path / "c", "--method", "canonical")
+    assert result.returncode == 0 and "mf: warning:" in result.stderr and "clipped" in result.stderr
+    flat = [write_image(tmp_path / f"g{i}.png", 0.5 + 0.1 * im) for i, im in enumerate(images)]  # mid-grey: encoded?
+    result = mf("run", "reflect", *flat, "-o", tmp_path / "g", "--method", "canonical")
+    assert result.returncode == 0 and "look gamma-encoded" in result.stderr
 
 
 def test_synth_reflect_writes_an_lmdb_the_trainer_reads(mf, tmp_path):

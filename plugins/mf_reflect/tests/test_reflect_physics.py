@@ -5,7 +5,7 @@ import pytest
 from mf_reflect.canonical import canonical_projection, check_angles
 from mf_reflect.formation import canonical_images, observable_layers, polarised_images
 from mf_reflect.fresnel import brewster_angle, mixing, pane_reflectance, reflectance, refraction_angle
-from mf_reflect.mosaic import split_mosaic
+from mf_reflect.mosaic import check_pattern, demosaic
 
 from mfcore import InputError
 
@@ -104,15 +104,66 @@ def test_angles_must_be_three_and_distinct():
         canonical_projection(np.zeros((3, 4, 4)), np.radians([0, 45, 90, 135]))
 
 
-def test_mosaic_split_returns_the_four_angle_images_sorted():
-    rng = np.random.default_rng(4)
-    views = {angle: rng.random((6, 7, 1)) for angle in (0, 45, 90, 135)}
-    raw = np.zeros((12, 14, 1))
-    for (dy, dx), angle in zip(((0, 0), (0, 1), (1, 0), (1, 1)), (90, 45, 135, 0)):
+def _mosaic(views, pattern=(90, 45, 135, 0)):
+    """A raw frame from four angle images laid out row-major in ``pattern``."""
+    h, w = next(iter(views.values())).shape[:2]
+    raw = np.zeros((2 * h, 2 * w, 1))
+    for (dy, dx), angle in zip(((0, 0), (0, 1), (1, 0), (1, 1)), pattern):
         raw[dy::2, dx::2] = views[angle]
-    images, angles = split_mosaic(raw)
+    return raw
+
+
+def _smooth_field(height, width):
+    """A smoothly varying polarised scene: I(φ) = A + B cos 2φ + C sin 2φ at every full-resolution pixel."""
+    yy, xx = np.mgrid[0:height, 0:width] / max(height, width)
+    a = 0.5 + 0.2 * np.sin(3 * xx + 2 * yy)
+    b, c = 0.15 * np.cos(4 * yy), 0.1 * np.sin(2 * xx - yy)
+    return {angle: (a + b * np.cos(2 * np.radians(angle)) + c * np.sin(2 * np.radians(angle)))[..., None]
+            for angle in (0, 45, 90, 135)}
+
+
+def test_half_size_demosaicing_returns_the_four_sparse_images_sorted():
+    rng = np.random.default_rng(4)
+    field = _smooth_field(12, 14)
+    views = {angle: field[angle][::2, ::2] + rng.normal(0, 1e-3, (6, 7, 1)) for angle in field}
+    images, angles = demosaic(_mosaic(views), half=True)
     assert angles == [0.0, 45.0, 90.0, 135.0]
     for image, angle in zip(images, angles):
-        np.testing.assert_array_equal(image, views[int(angle)])
-    with pytest.raises(InputError, match="4 angles"):
-        split_mosaic(raw, (0, 45, 90))
+        np.testing.assert_allclose(image, views[int(angle)], atol=1e-6)
+
+
+def test_demosaicing_interpolates_every_angle_at_full_resolution():
+    """Each angle sampled on its own quarter of the sensor, interpolated back: the smooth field at every pixel."""
+    field = _smooth_field(64, 80)
+    views = {}
+    for (dy, dx), angle in zip(((0, 0), (0, 1), (1, 0), (1, 1)), (90, 45, 135, 0)):
+        views[angle] = field[angle][dy::2, dx::2]  # what the sensor samples at its own positions
+    images, angles = demosaic(_mosaic(views))
+    assert images.shape == (4, 64, 80, 1)
+    for image, angle in zip(images, angles):
+        error = np.abs(image - field[int(angle)])[2:-2, 2:-2]  # borders are extrapolated
+        assert error.max() < 2e-3, angle
+    decimated, _ = demosaic(_mosaic(views), half=True)
+    blocky = np.repeat(np.repeat(decimated, 2, axis=1), 2, axis=2)  # half size, shown at full size
+    truth = np.stack([field[int(a)] for a in angles])
+    assert np.abs(images - truth)[:, 2:-2, 2:-2].mean() < 0.5 * np.abs(blocky - truth)[:, 2:-2, 2:-2].mean()
+
+
+def test_a_pattern_that_pairs_the_wrong_positions_is_refused():
+    rng = np.random.default_rng(5)
+    field = _smooth_field(16, 16)
+    views = {angle: field[angle] + rng.normal(0, 1e-3, (16, 16, 1)) for angle in field}
+    raw = _mosaic(views)
+    balance = check_pattern(raw)
+    assert list(balance)[0] == "90+0 vs 45+135" and balance["90+0 vs 45+135"] < 0.01
+    with pytest.raises(InputError, match="does not match --pattern 45,90,135,0"):
+        demosaic(raw, (45, 90, 135, 0))
+    unpolarised = _mosaic({angle: field[0] for angle in field})
+    demosaic(unpolarised, (45, 90, 135, 0))  # nothing to tell from: accepted
+    for pattern, message in (((0, 45, 90), "4 angles"), ((0, 30, 90, 135), "45° apart")):
+        with pytest.raises(InputError, match=message):
+            demosaic(raw, pattern)
+    with pytest.raises(InputError, match="even number of rows"):
+        demosaic(raw[:-1])
+    with pytest.raises(InputError, match="one-channel raw frame"):
+        demosaic(np.concatenate([raw, raw * 0.5], axis=-1))

@@ -28,7 +28,7 @@ SCRIPT = textwrap.dedent("""
 
 @pytest.mark.skipif(not (backend_usable("torch") and backend_usable("tensorflow")), reason="needs both PyTorch and TensorFlow")
 def test_same_weights_give_the_same_separation_on_torch_and_tensorflow(tmp_path):
-    images = np.random.default_rng(0).random((2, 3, 32, 40, 3)).astype(np.float32)
+    images = np.random.default_rng(0).random((2, 5, 32, 40, 1)).astype(np.float32)  # 3 angles, then the prior
     np.save(tmp_path / "images.npy", images)
     weights = tmp_path / "net.weights.h5"
     outputs = {}
@@ -36,6 +36,6 @@ def test_same_weights_give_the_same_separation_on_torch_and_tensorflow(tmp_path)
         out = tmp_path / f"out_{i}.npy"
         run_keras_script(SCRIPT, name, weights, tmp_path / "images.npy", out, 1 - i)
         outputs[i] = np.load(out)
-    assert outputs[0].shape == (2, 2, 32, 40, 3)
+    assert outputs[0].shape == (2, 2, 32, 40, 1)
     assert outputs[0].std() > 1e-2  # the random weights make a non-trivial output
     np.testing.assert_allclose(outputs[1], outputs[0], atol=1e-4)

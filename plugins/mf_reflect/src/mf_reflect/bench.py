@@ -135,7 +135,7 @@ def bench(
         write_image(real_picture, tile([[_fit(c, cell) for c in row] for row in pictures]))
         if with_net:
             swapped = [r for r in real_table if r["method"] == LABELS[Method.net] and r["layers swapped"] == "yes"]
-            targets.append({"target": "real frames: network layers not swapped (R̂ carries the polarised light)",
+            targets.append({"target": "real frames: network layers not swapped (R̂ the more polarised layer)",
                             "measured (dB)": f"{len(swapped)} of {len(pictures)} swapped",
                             "met": "yes" if not swapped else "no"})
     weights_name = str(weights or ("shipped reflect.weights.h5" if with_net else "none"))
@@ -186,9 +186,10 @@ INDEPENDENT_NOTE = ("{cases} captures of `mf_reflect.independent` (Stokes-vector
                     "shot and read noise), each at brightest pixel {exposures} of full scale; scale-invariant PSNR "
                     "(dB) of T̂ and R̂. No training run uses this generator.")
 REAL_NOTE = ("Raw mosaic frames of `{folder}` (demosaiced by interpolation, reduced for speed), no ground truth. "
-             "corr(layer, polarised) is the correlation over pixels of a layer with the polarised intensity "
-             "|I⊥ − I∥|: glass and water polarise the light they reflect, so the reflection must carry it; "
-             "'layers swapped' when T̂ correlates more. Picture: `{picture}`: the four angle images, then T̂ and "
+             "The polarisation of a layer is its degree of linear polarisation as the captures show it (each "
+             "angle image regressed on R̂ and T̂; the sinusoid of a layer's coefficient over the angles, amplitude "
+             "over mean): glass and water polarise the light they reflect far more than the light they transmit, "
+             "so 'layers swapped' when T̂ is the more polarised. Picture: `{picture}`: the four angle images, then T̂ and "
              "R̂ of each method in the table's order.")
 
 

@@ -46,8 +46,8 @@ def run(
     # Your --weights are an order: if they cannot be read, that is an error, not a quiet switch to Schechner's.
     methods = list(dict.fromkeys(method or [Method.net if weights is not None or network_available(ctx, SHIPPED)
                                             else Method.schechner]))
-    output_folder(output)
     model = load_separation_net(ctx, weights or SHIPPED)[0] if Method.net in methods else None
+    output_folder(output)  # only once everything that can fail on the inputs has been checked
     written: dict[str, dict[str, str]] = {}
     for i, m in enumerate(methods):
         r, t = separate_with(m, images, radians, model, tile, overlap)

@@ -74,6 +74,21 @@ def pane(r: np.ndarray) -> np.ndarray:
     return r + (1 - r) ** 2 * r / (1 - r**2)
 
 
+def measure(reflected: np.ndarray, transmitted: np.ndarray, rs: np.ndarray, rp: np.ndarray, psi: np.ndarray,
+            degrees: tuple[float, ...]) -> np.ndarray:
+    """Images (N, ...) behind ideal polarisers at ``degrees`` of both layers' Stokes vectors through the pane.
+
+    In the s/p frame the pane's Mueller matrices map unpolarised radiance L to
+    S = (L (a + b) / 2, L (a − b) / 2, 0, 0) with (a, b) = (R_s, R_p) for the
+    reflection and (1 − R_s, 1 − R_p) for the transmission; a rotation by ψ (the
+    s direction in the image) brings S1 into (S1 cos 2ψ, S1 sin 2ψ).
+    """
+    s0 = 0.5 * (rs + rp) * reflected + 0.5 * ((1 - rs) + (1 - rp)) * transmitted
+    q_local = 0.5 * (rs - rp) * reflected + 0.5 * ((1 - rs) - (1 - rp)) * transmitted
+    s1, s2 = q_local * np.cos(2 * psi), q_local * np.sin(2 * psi)
+    return np.stack([(s0 + s1 * np.cos(2 * a) + s2 * np.sin(2 * a)) / 2 for a in np.radians(degrees)])
+
+
 def scene_pair(rng: np.random.Generator, height: int = 192, width: int = 256) -> dict[str, Any]:
     """Radiance images of one independent capture: Stokes components per angle, and the true layers."""
     transmitted, reflected = _scene(rng, height, width), _scene(rng, height, width)
@@ -88,16 +103,12 @@ def scene_pair(rng: np.random.Generator, height: int = 192, width: int = 256) ->
     rays = np.stack([u - (width - 1) / 2, v - (height - 1) / 2, np.full(u.shape, focal)], axis=-1)
     rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
     cos_i = np.abs(rays @ normal)
-    rs, rp = (pane(r) for r in fresnel_power(cos_i, n))
-    s_dir = np.cross(rays, normal)
-    psi = np.arctan2(s_dir[..., 1], s_dir[..., 0])[..., None]  # the s direction in the image
-    rs, rp = rs[..., None], rp[..., None]
+    rs, rp = (pane(r)[..., None] for r in fresnel_power(cos_i, n))
     # the reflection as seen (at its strongest angle) 1.5-3 times as bright as the transmission (at its weakest)
     reflected *= rng.uniform(1.5, 3.0) * ((1 - rp) * transmitted).mean() / max((rs * reflected).mean(), 1e-9)
-    s0 = 0.5 * (rs + rp) * reflected + 0.5 * ((1 - rs) + (1 - rp)) * transmitted
-    q_local = 0.5 * (rs - rp) * reflected + 0.5 * ((1 - rs) - (1 - rp)) * transmitted
-    s1, s2 = q_local * np.cos(2 * psi), q_local * np.sin(2 * psi)
-    radiance = np.stack([(s0 + s1 * np.cos(2 * a) + s2 * np.sin(2 * a)) / 2 for a in np.radians(DEGREES)])
+    s_dir = np.cross(rays, normal)
+    psi = np.arctan2(s_dir[..., 1], s_dir[..., 0])  # the s direction in the image
+    radiance = measure(reflected, transmitted, rs, rp, psi[..., None], DEGREES)
     return {"radiance": radiance, "reflection": rs * reflected / 2, "transmission": (1 - rp) * transmitted / 2,
             "aoi_range_degrees": np.degrees([np.arccos(cos_i.max()), np.arccos(cos_i.min())])}
 

@@ -137,6 +137,7 @@ class SeparationNet(keras.Model):
     def outputs(self, stack: Any) -> dict[str, Any]:
         """Every intermediate a user may want: canonical images, prior, residual layers, gates, estimates."""
         count = len(self.angles)
+        stack = ops.convert_to_tensor(stack)
         images = stack[:, :count]
         prior_r, prior_t = stack[:, count], stack[:, count + 1]
         i_perp, i_par = self.project(images)

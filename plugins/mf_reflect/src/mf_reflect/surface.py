@@ -84,11 +84,16 @@ def perspective_pane(rng: np.random.Generator, size: int, tries: int = 100) -> t
         normal = np.array([np.sin(tilt) * np.cos(azimuth), np.sin(tilt) * np.sin(azimuth), -np.cos(tilt)])
         yy, xx = np.mgrid[0:size, 0:size] - (size - 1) / 2
         rays = np.stack([xx + centre[0], yy + centre[1], np.full(xx.shape, focal)], axis=-1)
-        rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
-        theta = np.arccos(np.clip(np.abs(rays @ normal), 0.0, 1.0))
-        if theta.max() > MAX_AOI or theta.min() < np.radians(1.0):
-            continue
-        s = np.cross(rays, normal)
-        phi = np.arctan2(s[..., 1], s[..., 0])
-        return theta, np.mod(phi + np.pi / 2, np.pi) - np.pi / 2
+        theta, phi = incidence(rays, normal)
+        if theta.max() <= MAX_AOI and theta.min() >= np.radians(1.0):
+            return theta, phi
     return flat_aoi(rng, size), np.full((size, size), rng.uniform(-np.pi / 4, np.pi / 4))
+
+
+def incidence(rays: np.ndarray, normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(θ, φ⊥) of lines of sight ``rays`` (..., 3), any length, meeting a plane of unit ``normal``."""
+    rays = rays / np.linalg.norm(rays, axis=-1, keepdims=True)
+    theta = np.arccos(np.clip(np.abs(rays @ normal), 0.0, 1.0))
+    s = np.cross(rays, normal)  # perpendicular to the plane of incidence
+    phi = np.arctan2(s[..., 1], s[..., 0])
+    return theta, np.mod(phi + np.pi / 2, np.pi) - np.pi / 2

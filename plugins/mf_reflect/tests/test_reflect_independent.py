@@ -1,0 +1,83 @@
+"""The independent validation synthesiser: its own physics agrees with mf's, and it shares no code path."""
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mf_reflect import independent
+from mf_reflect.evaluation import layer_polarisation, per_capture_losses
+from mf_reflect.formation import observable_layers, polarised_images
+from mf_reflect.fresnel import pane_reflectance
+from mf_reflect.independent import expose, fresnel_power, measure, pane, scene_pair, si_psnr
+
+
+def test_stokes_rendering_agrees_with_the_training_generators_eq_5_2():
+    """Two implementations of the same physics (Mueller/Stokes here, α-mixing there) give the same images."""
+    rng = np.random.default_rng(0)
+    reflected, transmitted = rng.random((2, 12, 16, 3))
+    theta, psi = rng.uniform(0.05, 1.4, (12, 16)), rng.uniform(-np.pi / 2, np.pi / 2, (12, 16))
+    for n in (1.47, 1.5, 1.56):
+        rs, rp = (pane(r) for r in fresnel_power(np.cos(theta), n))
+        want_s, want_p = pane_reflectance(theta, n)
+        np.testing.assert_allclose(rs, want_s, atol=1e-12)
+        np.testing.assert_allclose(rp, want_p, atol=1e-12)
+        got = measure(reflected, transmitted, rs[..., None], rp[..., None], psi[..., None], (0.0, 30.0, 45.0, 90.0))
+        want = polarised_images(reflected, transmitted, theta, psi, tuple(np.radians([0.0, 30.0, 45.0, 90.0])), n)
+        np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+def test_it_shares_no_code_with_the_training_generator():
+    tree = ast.parse(Path(independent.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported <= {"__future__", "typing", "mfcore.kit"}, imported
+
+
+def test_captures_have_the_stated_geometry_brightness_and_sensor():
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        pair = scene_pair(rng, 48, 64)
+        low, high = pair["aoi_range_degrees"]
+        assert 5 < high - low < 45  # a lens's view of one pane, not a constant angle
+        ratio = pair["reflection"].mean() / pair["transmission"].mean()
+        assert 1.5 - 1e-9 <= ratio <= 3.0 + 1e-9
+        for level in (0.25, 0.9):
+            capture = expose(pair, level, np.random.default_rng(2))
+            raw = capture["observations"].astype(np.float64)
+            np.testing.assert_allclose(raw * 65535, np.round(raw * 65535), atol=1e-3)  # 16-bit
+            assert raw.max() == pytest.approx(level, rel=0.1)
+            assert capture["transmission"].max() < level
+
+
+def test_scale_invariant_psnr():
+    rng = np.random.default_rng(3)
+    truth = rng.random((16, 16, 3))
+    noisy = truth + rng.normal(0, 0.01, truth.shape)
+    base = si_psnr(truth, noisy)
+    assert si_psnr(truth, 0.3 * noisy) == pytest.approx(base, abs=1e-9)
+    assert 35 < base < 45  # ≈ 10 log10(max² / σ²) = 40 dB
+    assert si_psnr(truth, truth * 5) > 150
+
+
+def test_layer_polarisation_is_the_fresnel_degree_of_each_true_layer():
+    """For the true layers the regression is exact: degrees (R_s − R_p)/(R_s + R_p) and (R_s − R_p)/(2 − R_s − R_p)."""
+    rng = np.random.default_rng(4)
+    reflected, transmitted = rng.random((2, 32, 32, 1))
+    angles = np.radians([0.0, 45.0, 90.0, 135.0])
+    for degrees in (30.0, 50.0, 70.0):
+        theta = np.full((32, 32), np.radians(degrees))
+        images = polarised_images(reflected, transmitted, theta, 0.3, tuple(angles))
+        r, t = observable_layers(reflected, transmitted, theta)
+        rs, rp = pane_reflectance(np.radians(degrees))
+        dop_r, dop_t = layer_polarisation(r, t, images, angles)
+        assert dop_r == pytest.approx((rs - rp) / (rs + rp), abs=1e-6)
+        assert dop_t == pytest.approx((rs - rp) / (2 - rs - rp), abs=1e-6)
+        swapped = layer_polarisation(t, r, images, angles)
+        assert swapped[1] > swapped[0]
+
+
+def test_per_capture_losses_count_each_capture_and_exposure():
+    scores = {"t": {("net", 0.5): [10.0, 12.0, 9.0], ("physics", 0.5): [11.0, 11.0, 11.0],
+                    ("net", 0.9): [20.0, 20.0, 20.0], ("physics", 0.9): [19.0, 21.0, 20.0]}}
+    assert per_capture_losses(scores, "net", "physics") == (3, 6)
+    assert per_capture_losses(scores, "net", "physics", margin=1.5) == (1, 6)
