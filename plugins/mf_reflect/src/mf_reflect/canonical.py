@@ -55,3 +55,13 @@ def canonical_projection(images: np.ndarray, angles: Sequence[float]) -> tuple[n
     half = np.where(fold, -half, half)
     dtype = images.dtype if images.dtype.kind == "f" else np.float32
     return (a + half).astype(dtype), (a - half).astype(dtype), phi.astype(dtype)
+
+
+def render_at(images: np.ndarray, angles: Sequence[float], wanted: Sequence[float]) -> np.ndarray:
+    """Polarisation images (N, H, W[, C]) at ``angles`` re-rendered at ``wanted`` (radians) by eq. 5.3."""
+    if len(angles) == len(wanted) and np.allclose(np.mod(angles, np.pi), np.mod(wanted, np.pi), atol=1e-9):
+        return images
+    wanted = np.asarray(wanted, dtype=np.float64)
+    design = np.stack([np.ones_like(wanted), np.cos(2 * wanted), np.sin(2 * wanted)], axis=1)  # (M, 3)
+    rendered = np.tensordot(design @ fit_matrix(angles), images, axes=1)
+    return rendered.astype(images.dtype if images.dtype.kind == "f" else np.float32)

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore import InputError, RunContext, output_folder
+from mfcore import RunContext, output_folder
 from mfcore.kit import network_available, write_image
 
 from .captures import read_captures
 from .methods import Method, separate_with
 from .model_io import SHIPPED, load_separation_net
+
 
 def run(
     ctx: RunContext,

@@ -1,9 +1,10 @@
 """Running the separation network on real captures: any angles, any size, any exposure, mono or colour.
 
 The stack is first divided by its exposure (:mod:`mf_reflect.exposure`, as in
-training) and the physical prior computed on the whole frame
-(:mod:`mf_reflect.prior`); each colour channel then goes through the network on
-its own, and the layers are multiplied back into the input's scale.
+training), turned into the frame of the reflection's polarisation
+(:mod:`mf_reflect.orientation`), and the physical prior computed on the whole
+frame (:mod:`mf_reflect.prior`); each colour channel then goes through the
+network on its own, and the layers are multiplied back into the input's scale.
 The network was trained on images at the polariser angles of its card
 (0°, 45°, 90°). Captures at other angles, or at more of them (the 0/45/90/135
 of a polarisation camera), are first fitted by eq. 5.3 (least squares) and
@@ -21,21 +22,12 @@ import numpy as np
 
 from mfcore.kit import pad_to_multiple, tiled
 
-from .canonical import fit_matrix
+from .canonical import render_at
 from .exposure import exposure_scale
-from .prior import physics_prior
+from .prior import oriented_prior
 
 #: The network's input sides must be multiples of this (three stride-2 stages).
 MULTIPLE = 8
-
-
-def at_angles(images: np.ndarray, angles: Sequence[float], wanted: Sequence[float]) -> np.ndarray:
-    """Polarisation images (N, H, W, C) at ``angles`` re-rendered at ``wanted`` (radians) by eq. 5.3."""
-    if len(angles) == len(wanted) and np.allclose(np.mod(angles, np.pi), np.mod(wanted, np.pi), atol=1e-9):
-        return images
-    wanted = np.asarray(wanted, dtype=np.float64)
-    design = np.stack([np.ones_like(wanted), np.cos(2 * wanted), np.sin(2 * wanted)], axis=1)  # (M, 3)
-    return np.tensordot(design @ fit_matrix(angles), images, axes=1).astype(np.float32)
 
 
 def separate(model: Any, images: np.ndarray, angles: Sequence[float], tile: int | None = None,
@@ -44,8 +36,8 @@ def separate(model: Any, images: np.ndarray, angles: Sequence[float], tile: int 
     from keras import ops
 
     scale = exposure_scale(images)
-    normalised = images.astype(np.float32) / scale
-    stack = np.concatenate([at_angles(normalised, angles, model.angles), physics_prior(normalised, angles)])
+    oriented, prior = oriented_prior(images.astype(np.float32) / scale, angles)
+    stack = np.concatenate([render_at(oriented, angles, model.angles), prior])
 
     def run(crop: np.ndarray) -> np.ndarray:
         padded, h, w = pad_to_multiple(crop, MULTIPLE)

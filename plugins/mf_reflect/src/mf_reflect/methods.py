@@ -11,6 +11,7 @@ import numpy as np
 from .baselines import farid_separation, schechner_separation
 from .canonical import canonical_projection
 from .inference import separate
+from .orientation import orient
 
 
 class Method(str, Enum):
@@ -27,13 +28,19 @@ LABELS = {Method.farid: "Farid & Adelson (ICA)", Method.schechner: "Schechner et
 
 def separate_with(method: Method, images: np.ndarray, angles: Sequence[float], model: Any = None,
                   tile: int | None = None, overlap: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """(R̂, T̂) of linear polarisation images (N, H, W, 3) at ``angles`` (radians), clipped to [0, 1]."""
+    """(R̂, T̂) of linear polarisation images (N, H, W, C) at ``angles`` (radians), clipped to [0, 1].
+
+    The canonical projection and Schechner's search run in the frame of the
+    reflection's polarisation (:mod:`mf_reflect.orientation`), not the
+    polariser's: otherwise a reflection polarised beyond ±45° of the polariser's
+    0° (a window seen from the side) comes out as the transmission.
+    """
     if method is Method.net:
-        r, t = separate(model, images, angles, tile, overlap)
+        r, t = separate(model, images, angles, tile, overlap)  # orients the images itself
     elif method is Method.canonical:
-        r, t, _ = canonical_projection(images, angles)
+        r, t, _ = canonical_projection(orient(images, angles)[0], angles)
     elif method is Method.schechner:
-        r, t, _ = schechner_separation(images, angles)
+        r, t, _ = schechner_separation(orient(images, angles)[0], angles)
     else:
-        r, t = farid_separation(images, angles)
+        r, t = farid_separation(images, angles)  # ICA needs no frame
     return np.clip(r, 0.0, 1.0).astype(np.float32), np.clip(t, 0.0, 1.0).astype(np.float32)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .baselines.schechner import schechner_separation
+from .orientation import orient
 
 #: Upper clip of the prior's layers, in units of the normalised exposure (:mod:`mf_reflect.exposure`).
 CEILING = 1.5
@@ -27,3 +28,10 @@ def physics_prior(images: np.ndarray, angles: Sequence[float], max_side: int = 2
     """(2, H, W, C): Schechner's R̂ then T̂ of exposure-normalised images (N, H, W, C) at ``angles``."""
     r, t, _ = schechner_separation(images, angles, max_side=max_side)
     return np.clip(np.stack([r, t]), 0.0, CEILING).astype(np.float32)
+
+
+def oriented_prior(images: np.ndarray, angles: Sequence[float],
+                   max_side: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """The images turned into the reflection's frame (:mod:`mf_reflect.orientation`) and their prior."""
+    oriented, _ = orient(images, angles)
+    return oriented, physics_prior(oriented, angles, max_side)

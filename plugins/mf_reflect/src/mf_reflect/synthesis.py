@@ -22,8 +22,10 @@ Following the photons from the scene to the camera:
 4. **The pane**: with LCG (local curvature) 40 % of panes are curved
    (:func:`mf_reflect.surface.curved_aoi`); the others are flat, seen through a
    lens in perspective (θ and φ⊥ vary per pixel,
-   :func:`mf_reflect.surface.perspective_pane`) or from afar (one θ, φ⊥ ~
-   U[−π/4, π/4)), half each. Without LCG only flat panes.
+   :func:`mf_reflect.surface.perspective_pane`) or from afar (one θ), half
+   each. Without LCG only flat panes. φ⊥ takes any direction (U[−π/2, π/2)):
+   the camera may be rolled any way against the pane, and training sees the
+   frame estimate of :mod:`mf_reflect.orientation` as inference does.
 5. Eq. 5.2 for each polariser angle, then the **sensor** (``sensor``): an
    exposure that puts the brightest 0.5 % of pixels anywhere from 0.2 to 1.1 of
    full scale (clipping above 1), shot noise (full well 1,000 to 30,000
@@ -109,10 +111,10 @@ def sensor(rng: np.random.Generator, stack: np.ndarray) -> tuple[np.ndarray, flo
 def _pane(rng: np.random.Generator, size: int, lcg: bool) -> tuple[np.ndarray, np.ndarray | float]:
     """θ map and φ⊥ (map or scalar) of a random pane (step 4)."""
     if lcg and rng.random() < 0.4:
-        return curved_aoi(rng, size), float(rng.uniform(-np.pi / 4, np.pi / 4))
+        return curved_aoi(rng, size), float(rng.uniform(-np.pi / 2, np.pi / 2))
     if rng.random() < 0.5:
         return perspective_pane(rng, size)
-    return flat_aoi(rng, size), float(rng.uniform(-np.pi / 4, np.pi / 4))
+    return flat_aoi(rng, size), float(rng.uniform(-np.pi / 2, np.pi / 2))
 
 
 def reflection_sample(rng: np.random.Generator, size: int = 128, angles: Sequence[float] = ANGLES,

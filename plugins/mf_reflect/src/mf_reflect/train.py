@@ -53,7 +53,7 @@ from mfcore.kit import (
 )
 
 from .exposure import LEVEL
-from .prior import physics_prior
+from .prior import oriented_prior
 from .sheet import sample_sheet, training_samples
 from .synthesis import ANGLES, reflection_sample
 
@@ -84,8 +84,8 @@ class Config:
 
 
 PRESETS = {
-    # A half-width network on 64 px patches: about 10 minutes on a 2-core CPU.
-    Preset.cpu: Config(width=0.5, patch=64, batch=8, steps=10_000, lr=2e-3, pipeline=Pipeline.full.value),
+    # A half-width network on 64 px patches: about 40 minutes on a 2-core CPU.
+    Preset.cpu: Config(width=0.5, patch=64, batch=8, steps=8_000, lr=2e-3, pipeline=Pipeline.full.value),
     # The thesis's network and learning rate (appendix B), 128 px patches.
     Preset.gpu: Config(width=1.0, patch=128, batch=16, steps=100_000, lr=5e-3, pipeline=Pipeline.full.value),
 }
@@ -96,9 +96,11 @@ PRIOR_SIDE = 64
 
 
 def with_prior(rng: np.random.Generator, **params: Any) -> Sample:
-    """A synthesised triple with its physical prior (``prior``: Schechner's R, T), for the workers."""
+    """A synthesised triple turned into the reflection's frame, with its physical prior (``prior``: Schechner's
+    R, T), exactly as inference prepares a capture; run in the workers."""
     sample = reflection_sample(rng, **params)
-    sample["prior"] = physics_prior(sample["observations"], sample["angles"].astype(np.float64), PRIOR_SIDE)
+    sample["observations"], sample["prior"] = oriented_prior(sample["observations"],
+                                                             sample["angles"].astype(np.float64), PRIOR_SIDE)
     return sample
 
 
@@ -114,7 +116,10 @@ def _crop(sample: Sample, patch: int, rng: np.random.Generator, source: str) -> 
     h, w = obs.shape[1:3]
     if min(h, w) < patch:
         raise InputError(f"{source}: samples of {w}x{h} px are smaller than the {patch} px training patches")
-    prior = sample["prior"] if "prior" in sample else physics_prior(obs, np.radians(ANGLES), PRIOR_SIDE)
+    if "prior" in sample:  # from with_prior: already in the reflection's frame
+        prior = sample["prior"]
+    else:  # an LMDB dataset of plain triples
+        obs, prior = oriented_prior(obs, np.radians(ANGLES), PRIOR_SIDE)
     y, x = int(rng.integers(0, h - patch + 1)), int(rng.integers(0, w - patch + 1))
     inputs = np.concatenate([obs, prior])[:, y:y + patch, x:x + patch]
     targets = targets[:, y:y + patch, x:x + patch]
