@@ -114,8 +114,8 @@ class UpBlock(layers.Layer):
 
 #: Layers of the physical prior appended to the observations.
 PRIOR_LAYERS = 2
-#: Initial bias of the gates' logits: sigmoid(−3) ≈ 0.05, so an untrained network returns the prior.
-GATE_BIAS = -3.0
+#: Initial bias of the gates' logits: sigmoid(−4) ≈ 0.02, so an untrained network returns the prior.
+GATE_BIAS = -4.0
 
 
 @keras.saving.register_keras_serializable(package="mf_reflect")
