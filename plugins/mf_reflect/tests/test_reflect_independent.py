@@ -79,5 +79,6 @@ def test_layer_polarisation_is_the_fresnel_degree_of_each_true_layer():
 def test_per_capture_losses_count_each_capture_and_exposure():
     scores = {"t": {("net", 0.5): [10.0, 12.0, 9.0], ("physics", 0.5): [11.0, 11.0, 11.0],
                     ("net", 0.9): [20.0, 20.0, 20.0], ("physics", 0.9): [19.0, 21.0, 20.0]}}
-    assert per_capture_losses(scores, "net", "physics") == (3, 6)
-    assert per_capture_losses(scores, "net", "physics", margin=1.5) == (1, 6)
+    losses, total, worst = per_capture_losses(scores, "net", "physics")
+    assert (losses, total) == (3, 6) and worst == pytest.approx(2.0)
+    assert per_capture_losses(scores, "physics", "net")[:2] == (2, 6)

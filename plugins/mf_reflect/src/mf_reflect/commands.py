@@ -12,7 +12,7 @@ from mfcore import RunContext, output_folder
 from mfcore.kit import network_available, write_image
 
 from .captures import read_captures
-from .methods import Method, separate_with
+from .methods import DEFAULT, Method, separate_with
 from .model_io import SHIPPED, load_separation_net
 
 
@@ -34,9 +34,9 @@ def run(
                                                               "linearise with this gamma, encode outputs back. "
                                                               "Without it inputs are linear (RAW; 8 to 16 bits in "
                                                               "PNG or TIFF, any exposure).")] = None,
-    method: Annotated[list[Method] | None, typer.Option(help="net (default when its weights and PyTorch or "
-                                                             "TensorFlow are present), canonical, schechner, farid; "
-                                                             "repeatable.")] = None,
+    method: Annotated[list[Method] | None, typer.Option(help="net, canonical, schechner, farid; repeatable. "
+                                                             "Default: the winner of the independent benchmark "
+                                                             "(Schechner's without PyTorch or TensorFlow).")] = None,
     weights: Annotated[Path | None, typer.Option(help="Your trained .weights.h5 (with its .json card).")] = None,
     tile: Annotated[int | None, typer.Option(min=32, help="Network: process in tiles of this size (bounded "
                                                          "memory).")] = None,
@@ -45,8 +45,13 @@ def run(
     """Separate the reflection and the transmission seen through glass, from polarisation images."""
     images, radians = read_captures(inputs, angles, mosaic, pattern, gamma, half)
     # Your --weights are an order: if they cannot be read, that is an error, not a quiet switch to Schechner's.
-    methods = list(dict.fromkeys(method or [Method.net if weights is not None or network_available(ctx, SHIPPED)
-                                            else Method.schechner]))
+    if weights is not None:
+        default = Method.net
+    elif DEFAULT is Method.net and not network_available(ctx, SHIPPED):
+        default = Method.schechner
+    else:
+        default = DEFAULT
+    methods = list(dict.fromkeys(method or [default]))
     model = load_separation_net(ctx, weights or SHIPPED)[0] if Method.net in methods else None
     output_folder(output)  # only once everything that can fail on the inputs has been checked
     written: dict[str, dict[str, str]] = {}

@@ -65,16 +65,18 @@ def independent_rows(scores: dict[str, Any], exposures: Sequence[float] = EXPOSU
     return rows
 
 
-def per_capture_losses(scores: dict[str, Any], label: str, against: str, margin: float = 0.0) -> tuple[int, int]:
-    """(captures × exposures where ``label``'s T̂ is below ``against``'s by more than ``margin`` dB, total)."""
+def per_capture_losses(scores: dict[str, Any], label: str, against: str) -> tuple[int, int, float]:
+    """(captures × exposures where ``label``'s T̂ is below ``against``'s, their total, the largest deficit in dB)."""
     losses = total = 0
+    worst = 0.0
     for (name, exposure), values in scores["t"].items():
         if name != label:
             continue
-        other = scores["t"][(against, exposure)]
-        losses += sum(a < b - margin for a, b in zip(values, other))
+        deficits = [b - a for a, b in zip(values, scores["t"][(against, exposure)])]
+        losses += sum(d > 0 for d in deficits)
+        worst = max([worst, *deficits])
         total += len(values)
-    return losses, total
+    return losses, total, worst
 
 
 def _shrink(images: np.ndarray, side: int) -> np.ndarray:

@@ -21,6 +21,10 @@ class Method(str, Enum):
     farid = "farid"
 
 
+#: What ``mf run reflect`` uses without ``--method`` when the network can run: the method that wins on the
+#: independent validation set of ``mf bench reflect`` (docs/benchmarks/reflect.md), learned or not.
+DEFAULT = Method.net
+
 #: Names used in tables, after the thesis's table 5.1.
 LABELS = {Method.farid: "Farid & Adelson (ICA)", Method.schechner: "Schechner et al. (AOI search)",
           Method.canonical: "canonical projection", Method.net: "mf_reflect network"}
