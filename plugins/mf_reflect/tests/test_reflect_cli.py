@@ -3,12 +3,18 @@
 import json
 
 import numpy as np
-from mf_reflect.canonical import canonical_projection
+from mf_reflect.canonical import canonical_projection as plain_projection
+from mf_reflect.orientation import orient
 
 from mfcore.kit import read_image, write_image
 from mfcore.testing import assert_clean_error, keras_backend_name
 
 Q16 = 1 / 65535
+
+
+def canonical_projection(images, angles):
+    """The canonical projection as ``--method canonical`` computes it: in the frame of the reflection."""
+    return plain_projection(orient(images, angles)[0], angles)
 
 
 def _read_all(files):
@@ -69,7 +75,8 @@ def test_mosaic_frames_are_demosaiced_and_separated(mf, triple, tmp_path):
     _, par, _ = canonical_projection(np.round(stack * 65535) / 65535, np.radians([0, 45, 90, 135]))
     got = read_image(tmp_path / "m" / "transmission.png")
     assert got.shape == (h, w, 1)  # monochrome in, monochrome out
-    assert (np.abs(got - np.clip(par, 0, 1)) <= 2 * Q16).mean() > 0.99  # pixels at the φ⊥ = ±45° fold may flip
+    # pixels whose φ⊥ lies at the ±45° fold around the estimated frame may flip on rounding
+    assert (np.abs(got - np.clip(par, 0, 1)) <= 2 * Q16).mean() > 0.95
     full = mf("run", "reflect", tmp_path / "raw.png", "--mosaic", "-o", tmp_path / "f", "--method", "schechner")
     assert full.returncode == 0, full.stderr
     assert read_image(tmp_path / "f" / "transmission.png").shape == (2 * h, 2 * w, 1)  # full resolution

@@ -6,6 +6,7 @@ from mf_reflect.canonical import canonical_projection
 from mf_reflect.deformation import random_flow, warp
 from mf_reflect.fresnel import pane_reflectance
 from mf_reflect.exposure import LEVEL, QUANTILE
+from mf_reflect.orientation import orient
 from mf_reflect.formation import observable_layers
 from mf_reflect.surface import MAX_AOI, curved_aoi, flat_aoi, incidence, parabola_aoi, perspective_pane
 from mf_reflect.synthesis import abrupt_edges, dynamic_range, reflection_sample, sensor
@@ -117,7 +118,8 @@ def test_sample_observations_follow_eq_5_2_of_its_targets():
         s = reflection_sample(np.random.default_rng(seed), size=48, nrd=0.0, shift=0.0, sensor_model=False)
         obs = s["observations"].astype(np.float64)
         assert obs.shape == (3, 48, 48, 3) and s["reflection"].shape == s["transmission"].shape == (48, 48, 3)
-        i_perp, i_par, phi = canonical_projection(obs, s["angles"].astype(np.float64))
+        angles = s["angles"].astype(np.float64)
+        i_perp, i_par, phi = canonical_projection(orient(obs, angles)[0], angles)  # φ⊥ may be anywhere
         r_s, r_p = (x[..., None] for x in pane_reflectance(s["theta"].astype(np.float64)))
         r, t = s["reflection"].astype(np.float64), s["transmission"].astype(np.float64)
         ok = (r < 1.5) & (t < 1.5)  # targets not clipped at the prior's ceiling
