@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from mf_reflect.canonical import canonical_projection
 from mf_reflect.deformation import random_flow, warp
-from mf_reflect.fresnel import pane_reflectance
 from mf_reflect.exposure import LEVEL, QUANTILE
-from mf_reflect.orientation import orient
 from mf_reflect.formation import observable_layers
+from mf_reflect.fresnel import pane_reflectance
+from mf_reflect.orientation import orient
 from mf_reflect.surface import MAX_AOI, curved_aoi, flat_aoi, incidence, parabola_aoi, perspective_pane
 from mf_reflect.synthesis import abrupt_edges, dynamic_range, reflection_sample, sensor
 
