@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from mf_deblur.inference import MULTIPLE, deblur, deblur_steps, recurrence, video_windows
+from mf_deblur.inference import MULTIPLE, auto_tile, deblur, deblur_steps, recurrence, video_windows
 
 from mfcore import InputError
+from mfcore.kit import peak_rss
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +97,40 @@ def test_tiles_blend_without_seams(net):
     assert np.abs(tiled - whole).mean() < 0.1 * np.abs(frames[0] - frames[1]).mean()
     with pytest.raises(InputError, match="overlap"):
         deblur_steps(net, frames, tile=64, overlap=40)
+
+
+def test_deblur_keeps_only_the_last_estimate_and_equals_the_last_step(net):
+    frames = _frames(4, 40, 48, seed=4)
+    np.testing.assert_allclose(deblur(net, frames), np.clip(deblur_steps(net, frames)[-1], 0, 1), atol=1e-6)
+
+
+def test_frames_over_the_memory_budget_are_tiled(net):
+    """The automatic tile is the largest multiple of 8 whose working set fits, and it is what runs."""
+    pixels = 0.01 * 2**30 / (2400 * net.width)
+    assert auto_tile(net, 8, 8, 0.001) is None  # fits
+    assert auto_tile(net, 1000, 1000, None) is None  # no budget: never tiled
+    tile = auto_tile(net, 400, 400, 0.01)
+    assert tile % MULTIPLE == 0 and tile**2 <= pixels < (tile + MULTIPLE) ** 2
+    assert auto_tile(net, 4000, 4000, 1e-6) == 128  # never below the smallest tile
+    frames = _frames(2, 160, 200, seed=3)
+    small = float(136**2 * 2400 * net.width / 2**30)  # a budget of exactly a 136-pixel tile
+    assert auto_tile(net, 160, 200, small) == 136
+    np.testing.assert_array_equal(deblur(net, frames, max_memory_gb=small), deblur(net, frames, tile=136))
+    assert not np.array_equal(deblur(net, frames, tile=136), deblur(net, frames, max_memory_gb=None))
+    with pytest.raises(InputError, match="positive"):
+        deblur(net, frames, max_memory_gb=0)
+
+
+def test_memory_does_not_grow_with_the_number_of_frames(net):
+    """Peak RSS while fusing 12 frames stays within a small margin of fusing 3: no step's activations (or
+    autograd graph) outlive it. Without ``inference_mode`` on PyTorch each step here keeps ~15 MB."""
+    frames = _frames(12, 256, 256, seed=6)
+    deblur(net, frames[:3])  # warm-up: allocator pools, kernels
+    with peak_rss() as three:
+        deblur(net, frames[:3])
+    with peak_rss() as twelve:
+        deblur(net, frames)
+    assert twelve.growth < three.growth + 24 * 2**20, (three.growth, twelve.growth)
 
 
 def test_multi_scale_and_colour_options(net):

@@ -1,8 +1,9 @@
 """mf's toolkit: what several plugins need beside the kernel, imported from ``mfcore.kit``.
 
 * image and video files with one-line errors and a pixel budget (``images``, ``video``);
-* metrics (PSNR, SSIM), tiling with blended overlaps, photos bundled with scikit-image
-  and the training/held-out photo pools (``metrics``, ``tiling``, ``sample_images``, ``photo_pool``);
+* metrics (PSNR, SSIM), a phase's peak memory, tiling with blended overlaps, photos bundled with
+  scikit-image and the training/held-out photo pools (``metrics``, ``memory``, ``tiling``, ``sample_images``,
+  ``photo_pool``);
 * Keras models: the backend choice, weights with cards, batch norm (``keras_models``, ``batch_norm``);
 * the training loop's pieces: presets, run folders, sources, ``fit`` (``training``);
 * progress, HTML reports and benchmark tables (``progress``, ``report``, ``bench_report``).
@@ -17,6 +18,7 @@ from .images import IMAGE_SUFFIXES, collect_frames, files_in, read_burst, read_i
 from .keras_models import (
     card_width,
     import_tensorflow_quietly,
+    inference_mode,
     keras_backend_for,
     load_model,
     load_network,
@@ -24,6 +26,7 @@ from .keras_models import (
     network_available,
     read_card,
 )
+from .memory import PeakRss, peak_rss
 from .metrics import psnr, ssim
 from .photo_pool import (
     HELD_OUT_PHOTOS,
@@ -58,6 +61,7 @@ from .video import VIDEO_SUFFIXES, iter_video, read_video, video_info, write_vid
 __all__ = [
     "HELD_OUT_PHOTOS",
     "IMAGE_SUFFIXES",
+    "PeakRss",
     "MIN_GRADIENT",
     "TRAIN_PHOTOS",
     "VIDEO_SUFFIXES",
@@ -85,6 +89,7 @@ __all__ = [
     "fit",
     "image_pool",
     "import_tensorflow_quietly",
+    "inference_mode",
     "iter_video",
     "keras_backend_for",
     "load_model",
@@ -94,6 +99,7 @@ __all__ = [
     "mean_gradient",
     "network_available",
     "pad_to_multiple",
+    "peak_rss",
     "parse_named_paths",
     "photo",
     "psnr",

@@ -19,7 +19,7 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +126,27 @@ def load_weights(model: Any, weights: Path, description: str) -> Any:
         raise InputError(f"{weights}: cannot load these weights into {description} "
                          f"(another architecture, or a damaged file): {problem or skipped[0]}")
     return model
+
+
+@contextlib.contextmanager
+def inference_mode() -> Iterator[None]:
+    """Run a network forward without recording for gradients (``with inference_mode(): model(x)``).
+
+    Keras layers called eagerly on PyTorch record an autograd graph through every
+    trainable weight, holding each activation until the outputs are freed; a
+    recurrent network fed frame after frame then keeps every step's activations
+    and its memory grows with the number of frames (and it runs several times
+    slower). TensorFlow and JAX record nothing outside a gradient tape or
+    transformation, so there is nothing to switch off.
+    """
+    keras = sys.modules.get("keras")
+    if keras is not None and keras.backend.backend() == "torch":
+        import torch
+
+        with torch.no_grad():
+            yield
+    else:
+        yield
 
 
 def load_network(ctx: RunContext | None, weights: Path, build: Callable[[dict[str, Any]], Any], what: str,

@@ -25,7 +25,7 @@ from mfcore.kit import (
 )
 
 from .align import align_to_first
-from .inference import deblur, video_windows
+from .inference import MAX_MEMORY_GB, deblur, video_windows
 from .methods import Alignment, Method, Order, deblur_burst
 from .model_io import SHIPPED, load_rdn
 from .order import sharpest_first
@@ -45,7 +45,10 @@ def run(
     weights: Annotated[Path | None, typer.Option(help="RDN weights (.weights.h5 with its .json card beside it); "
                                                       "default: the shipped ones.")] = None,
     tile: Annotated[int | None, typer.Option(min=64, help="RDN: process in tiles of this many pixels "
-                                                          "(for frames larger than memory allows).")] = None,
+                                                          "(default: chosen from --max-memory).")] = None,
+    max_memory: Annotated[float, typer.Option(min=0.05, help="RDN: working memory one step may use (GiB); larger "
+                                                             "frames are tiled automatically. Memory does not "
+                                                             "grow with the number of frames.")] = MAX_MEMORY_GB,
     overlap: Annotated[int, typer.Option(min=0, help="RDN: tile overlap in pixels, blended smoothly.")] = 32,
     levels: Annotated[int, typer.Option(min=1, max=4, help="RDN: multi-scale input levels (6.4.2).")] = 1,
     colour: Annotated[bool, typer.Option("--colour/--no-colour", help="RDN: match the output's colour histograms "
@@ -86,7 +89,7 @@ def run(
     # Your --weights are an order: if they cannot be read, that is an error, not a quiet switch to FBA.
     chosen = method or (Method.rdn if weights is not None or network_available(ctx, SHIPPED) else Method.fba)
     model = load_rdn(ctx, weights or SHIPPED)[0] if chosen is Method.rdn else None
-    options = {"tile": tile, "overlap": overlap, "levels": levels, "colour": colour}
+    options = {"tile": tile, "overlap": overlap, "levels": levels, "colour": colour, "max_memory_gb": max_memory}
     registration = (align or (Alignment.ecc if video else Alignment.none)).value
 
     def fuse(burst: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from mfcore.kit import pad_to_multiple, tiled
+from mfcore.kit import inference_mode, pad_to_multiple, tiled
 
 from .canonical import render_at
 from .exposure import exposure_scale
@@ -41,7 +41,8 @@ def separate(model: Any, images: np.ndarray, angles: Sequence[float], tile: int 
 
     def run(crop: np.ndarray) -> np.ndarray:
         padded, h, w = pad_to_multiple(crop, MULTIPLE)
-        return ops.convert_to_numpy(model(padded[None]))[0, :, :h, :w]
+        with inference_mode():
+            return ops.convert_to_numpy(model(padded[None]))[0, :, :h, :w]
 
     channels = [tiled(run, np.ascontiguousarray(stack[..., c:c + 1], dtype=np.float32), tile, overlap)
                 for c in range(stack.shape[-1])]

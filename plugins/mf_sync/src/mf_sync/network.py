@@ -39,6 +39,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from mfcore.kit import inference_mode
+
 from .inputs import INPUT_SIZE
 
 #: Descriptor dimension.
@@ -106,7 +108,9 @@ def triplet_loss(_: Any, descriptors: Any) -> Any:
 
 def describe(model: keras.Model, frames: np.ndarray, batch: int = 256) -> np.ndarray:
     """Descriptors (N, dim) float32 of prepared frames (N, 64, 96, 3), in inference mode."""
-    out = [ops.convert_to_numpy(model(frames[i:i + batch], training=False)) for i in range(0, len(frames), batch)]
+    with inference_mode():
+        out = [ops.convert_to_numpy(model(frames[i:i + batch], training=False))
+               for i in range(0, len(frames), batch)]
     return np.concatenate(out).astype(np.float32) if out else np.zeros((0, model.output_shape[-1]), np.float32)
 
 
@@ -136,6 +140,7 @@ def place_features(grid: np.ndarray) -> np.ndarray:
 
 def describe_places(grids: keras.Model, frames: np.ndarray, batch: int = 256) -> np.ndarray:
     """Place features (N, PLACE_DIM) of prepared frames; ``grids`` is :func:`grid_network` of the network."""
-    out = [place_features(ops.convert_to_numpy(grids(frames[i:i + batch], training=False)).astype(np.float32))
-           for i in range(0, len(frames), batch)]
+    with inference_mode():
+        out = [place_features(ops.convert_to_numpy(grids(frames[i:i + batch], training=False)).astype(np.float32))
+               for i in range(0, len(frames), batch)]
     return np.concatenate(out) if out else np.zeros((0, PLACE_DIM), np.float32)
