@@ -1,4 +1,4 @@
-"""The order the RDN sees frames in: a burst sharpest first, a video window centre out.
+"""The order the RDN sees frames in: a burst sharpest first (after FBA's estimate), a video window centre out.
 
 Which frame of a burst the RDN restores: the sharpest one (lucky imaging, thesis 6.2.5).
 
@@ -16,6 +16,11 @@ Sharpness is the mean gradient magnitude (:func:`mfcore.kit.photo_pool.mean_grad
 the measure the training data uses to reject blurry patches): blur lowers it,
 and every frame of a burst carries the same noise. Videos keep their order:
 there the frame to restore is fixed and its neighbours follow by distance.
+
+A burst's recurrence can also start from FBA's fusion of all its frames
+instead of from its sharpest frame (:func:`fba_start`): the network is then
+trained to improve on FBA, frame by frame, rather than to catch up with it, and
+on real bursts it starts from the classical result it must not lose to.
 """
 
 from __future__ import annotations
@@ -35,3 +40,9 @@ def centre_out(count: int, centre: int) -> list[int]:
     """Indices 0..count-1 ordered by distance to ``centre``, earlier frames first on ties (a video window
     around the frame being restored, as the dynamic training clips are ordered too)."""
     return sorted(range(count), key=lambda i: (abs(i - centre), i))
+
+
+def fba_start(fused: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """The (N+1, H, W, C) sequence of a burst that starts from FBA: ``fused`` (FBA of ``frames``, clipped to
+    [0, 1]), then the N frames sharpest first."""
+    return np.concatenate([np.clip(fused, 0.0, 1.0)[None].astype(frames.dtype), sharpest_first(frames)])

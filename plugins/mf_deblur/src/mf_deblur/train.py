@@ -11,6 +11,12 @@ down on 12-frame videos whose far neighbours have moved 20 px or more. The loss
 is the sum over the recurrent steps of the per-step mean squared error (one
 term per observation, as figure 6.14), minimised with Adam.
 
+``--camera`` adds to static bursts what a real camera does beyond blur and
+read noise (:mod:`mf_deblur.synthesis.capture`); ``--start fba`` starts each
+static burst's recurrence from FBA's fusion of its frames, followed by the
+frames sharpest first, exactly as ``mf run deblur`` prepares a burst for
+weights trained so (:func:`mf_deblur.order.fba_start`).
+
 ``--init`` starts a new run from trained weights (fine-tuning the shipped
 model on a user's images); ``--frames`` sets the longest sequence;
 ``--recalibrate-norm`` and ``--freeze-norm`` fine-tune with exact, fixed
@@ -55,6 +61,7 @@ from mfcore.kit import (
     card_width,
     fit,
     import_tensorflow_quietly,
+    inference_mode,
     keras_backend_for,
     load_weights,
     psnr,
@@ -62,6 +69,7 @@ from mfcore.kit import (
 )
 
 from .baselines.fba import fba
+from .order import fba_start
 from .synthesis.burst import static_sample
 from .synthesis.dynamic import dynamic_sample
 
@@ -87,6 +95,8 @@ class Config:
     init: str | None = None
     recalibrate_norm: int = 0  # batches to recompute the init's batch-norm statistics over (0: keep them)
     freeze_norm: bool = False  # batch norm normalises with its fixed statistics in training too
+    camera: bool = False  # static bursts also get a camera's exposure, noise, misregistration, JPEG (synthesis.capture)
+    start: str = "frame"  # what a static burst's recurrence starts from: its first frame, or FBA (order.fba_start)
 
 
 PRESETS = {
@@ -99,7 +109,10 @@ PRESETS = {
                        noise=0.005, max_noise=0.02, flat_share=0.0),
 }
 #: Config fields that command-line options override (and that a card's reproduce line must repeat).
-OVERRIDABLE = ("steps", "width", "lr", "frames", "flat_share", "init", "recalibrate_norm", "freeze_norm")
+OVERRIDABLE = ("steps", "width", "lr", "frames", "flat_share", "init", "recalibrate_norm", "freeze_norm", "camera",
+               "start")
+#: What a static burst's recurrence can start from.
+STARTS = ("frame", "fba")
 VALIDATION_FRAMES = 5  # validation also scores the estimate after this many frames, the thesis's length
 
 
@@ -117,7 +130,23 @@ def _crop(sample: dict[str, np.ndarray], patch: int, frames: int, rng: np.random
 
 def _kind_params(kind: str, config: Config) -> dict[str, float]:
     """The run's parameters that only one kind of generator takes (training and validation alike)."""
-    return {"flat_share": config.flat_share} if kind == "static" else {}
+    return {"flat_share": config.flat_share, "camera": config.camera} if kind == "static" else {}
+
+
+def _fba_starts(config: Config) -> int:
+    """1 when static bursts start from FBA (their sequences are one longer than their frames), else 0."""
+    return int(config.start == "fba")
+
+
+def _sequence(blurred: np.ndarray, length: int, static: bool, config: Config) -> np.ndarray:
+    """The sequence the network gets from a sample's first ``length`` frames (plus one where it starts from
+    FBA: a static burst as ``mf run deblur`` prepares it, FBA then the frames sharpest first; a dynamic clip
+    one frame longer)."""
+    if not _fba_starts(config):
+        return blurred[:length]
+    if static:
+        return fba_start(fba(blurred[:length]), blurred[:length])
+    return blurred[:length + 1]
 
 
 class Batches:
@@ -138,17 +167,17 @@ class Batches:
         self.rng = self.sources.rng
 
     def __next__(self) -> tuple[np.ndarray, np.ndarray]:
-        """A batch of one random length in [min_frames, frames]."""
+        """A batch of one random length in [min_frames, frames] (one less where static bursts start from FBA)."""
         sharp, blurred = [], []
-        length = int(self.rng.integers(self.config.min_frames, self.config.frames + 1))
+        extra = _fba_starts(self.config)
+        length = int(self.rng.integers(self.config.min_frames, self.config.frames + 1 - extra))
         for b in range(self.config.batch):
             name, sample = self.sources.draw(b)
             s, x = _crop(sample, self.config.patch, self.config.frames, self.rng, name)
-            x = x[:length]
             sharp.append(s)
-            blurred.append(x)
+            blurred.append(_sequence(x, length, "static" in name, self.config))
         x, y = np.stack(blurred).astype(np.float32), np.stack(sharp).astype(np.float32)
-        return x, np.repeat(y[:, None], length - 1, axis=1)  # one target per recurrent step
+        return x, np.repeat(y[:, None], x.shape[1] - 1, axis=1)  # one target per recurrent step
 
     def close(self) -> None:
         self.sources.close()
@@ -177,16 +206,25 @@ def _counts(frames: int) -> dict[str, int]:
     return counts
 
 
-def _validate(model: Any, sets: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
-    """Mean PSNR per kind of the estimate after all frames (``static``) and after 5 (``static_5``)."""
+def _validate(model: Any, sets: dict[str, tuple[np.ndarray, np.ndarray]], config: Config) -> dict[str, float]:
+    """Mean PSNR per kind of the estimate after all frames (``static``) and after 5 (``static_5``).
+
+    Static bursts that start from FBA are scored after the same frames as FBA's baseline: all, and 5.
+    """
     from keras import ops
 
     scores = {}
     for kind, (blurred, sharp) in sets.items():
-        out = np.concatenate([ops.convert_to_numpy(model(blurred[i:i + 8], training=False))
-                              for i in range(0, len(blurred), 8)])
-        for suffix, count in _counts(blurred.shape[1]).items():
-            scores[kind + suffix] = float(np.mean([psnr(s, np.clip(o[count - 2], 0, 1)) for s, o in zip(sharp, out)]))
+        frames = blurred.shape[1]
+        starts = _fba_starts(config) if kind == "static" else 0
+        if starts:
+            blurred = np.stack([_sequence(b, frames, True, config) for b in blurred])
+        with inference_mode():
+            out = np.concatenate([ops.convert_to_numpy(model(blurred[i:i + 8], training=False))
+                                  for i in range(0, len(blurred), 8)])
+        for suffix, count in _counts(frames).items():
+            scores[kind + suffix] = float(np.mean([psnr(s, np.clip(o[count - 2 + starts], 0, 1))
+                                                   for s, o in zip(sharp, out)]))
     return scores
 
 
@@ -259,6 +297,12 @@ def train(
     freeze_norm: Annotated[bool, typer.Option(help="With --init: batch norm keeps its statistics (and scale) "
                                                    "fixed, so the run trains the network exactly as inference "
                                                    "runs it.")] = False,
+    camera: Annotated[bool, typer.Option(help="Static bursts as a camera records them: exposure differences, "
+                                              "clipping, Poisson-Gaussian noise, misregistration, 8 bits, JPEG, "
+                                              "nearly sharp frames.")] = False,
+    start: Annotated[str | None, typer.Option(help="What static bursts start from: frame (their sharpest frame) "
+                                                   "or fba (FBA's fusion of their frames, as mf run deblur does "
+                                                   "with weights trained so).")] = None,
     validate_every: ValidateEveryOption = 250,
     validation: Annotated[int, typer.Option(min=1, help="Validation sequences of each kind (static, dynamic).")]
     = 24,
@@ -271,8 +315,12 @@ def train(
     run.check_new(resume)
     base = PRESETS[preset]
     overrides = dict(zip(OVERRIDABLE, (steps, width, lr, frames, flat_share, str(init) if init else None,
-                                       recalibrate_norm, freeze_norm or None)))
+                                       recalibrate_norm, freeze_norm or None, camera or None, start)))
+    if start is not None and start not in STARTS:
+        raise InputError(f"unknown --start {start!r}; use {' or '.join(STARTS)}")
     config = Config(**{**asdict(base), **{k: v for k, v in overrides.items() if v is not None}})
+    if config.start == "fba" and config.frames < 3:
+        raise InputError("--start fba needs --frames 3 or more (FBA, then at least two frames)")
     streams = list(stream or ([] if data else ["static", "dynamic"]))
     unknown = [s for s in streams if s not in GENERATORS]
     if unknown:
@@ -306,7 +354,7 @@ def train(
                                                                      data, streams))
 
     try:
-        state = fit(model, batches, run, state, steps=config.steps, validate=lambda: _validate(model, sets),
+        state = fit(model, batches, run, state, steps=config.steps, validate=lambda: _validate(model, sets, config),
                     on_best=on_best, validate_every=validate_every, checkpoint_every=checkpoint_every,
                     stop_after=stop_after, label="train rdn", quiet=ctx.json,
                     validate_start=config.init is not None)
