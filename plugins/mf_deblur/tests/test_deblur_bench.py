@@ -3,19 +3,29 @@
 import json
 
 import numpy as np
+from mf_deblur.synthesis.burst import synthesize_burst
 
-from mfcore.kit import read_image
+from mfcore.kit import crop, photo, read_image, write_image
 from mfcore.testing import keras_backend_name
 
 
 def test_bench_deblur_scores_every_method_and_frame_count(mf, tiny_weights, tmp_path):
     path, _ = tiny_weights
     table, strip, sheet = tmp_path / "deblur.md", tmp_path / "strip.png", tmp_path / "kernels.png"
+    real, picture = tmp_path / "real", tmp_path / "real.png"
+    sharp = crop(photo("chelsea"), 40)
+    burst, _ = synthesize_burst(sharp, np.random.default_rng(0), frames=6, sizes=(7,))
+    for name, frames in (("with_reference", burst), ("without", burst[:2])):
+        (real / name).mkdir(parents=True)
+        for i, frame in enumerate(frames):
+            write_image(real / name / f"frame_{i}.png", frame)
+    write_image(real / "with_reference" / "reference.png", sharp)
     result = mf("bench", "deblur", "--bursts", "1", "--size", "48", "--repeats", "1", "--weights", path,
-                "--markdown", table, "--strip", strip, "--kernels", sheet, "--backend", keras_backend_name(), "--json")
+                "--markdown", table, "--strip", strip, "--kernels", sheet, "--independent", "1", "--no-memory",
+                "--real", real, "--real-picture", picture, "--backend", keras_backend_name(), "--json")
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
-    rdn = {"static": ["RDN, frames as given", "RDN, sharpest first (mf run deblur)"],
+    rdn = {"static": ["RDN, frames as given", "RDN, as mf run deblur prepares the burst"],
            "dynamic": ["RDN, frames as given", "RDN, ECC-registered (mf run deblur)"]}
     for kind in ("static", "dynamic"):
         rows = {row["method"]: row for row in info[kind]}
@@ -40,6 +50,16 @@ def test_bench_deblur_scores_every_method_and_frame_count(mf, tiny_weights, tmp_
     assert "## Targets" in text and "## Static bursts" in text and "## Temporal skips" in text and "![strip](strip.png)" in text
     assert read_image(strip).shape == (2 * 48 + 4, 6 * 48 + 5 * 4, 3)
     assert read_image(sheet).shape[0] > 48
+    # beyond the training generator: independent bursts at 3, 5, 8 frames; the real burst at 3, 5 and all 6
+    assert [r["method"] for r in info["independent"]] == ["mean of frames", "FBA", "sharpest input frame",
+                                                          "RDN (mf run deblur)"]
+    assert list(info["independent"][0])[1:] == [f"{k} frames PSNR / SSIM" for k in (3, 5, 8)]
+    assert {r["burst"] for r in info["real"]} == {"with_reference (6 frames, 40x40)"}
+    assert list(info["real"][0])[2:] == [f"{k} frames PSNR / SSIM" for k in (3, 5, 6)]
+    data = [t["data"] for t in info["generalisation_targets"]]
+    assert data.count("independent") == 5 and data.count("real: with_reference") == 6
+    assert read_image(picture).shape[0] == 2 * 256 + 4  # a row per burst, with or without reference
+    assert "## Independent synthetic bursts" in text and "## Real bursts" in text and "## Memory" not in text
 
 
 def test_differences_are_paired_means_with_their_standard_error():

@@ -45,6 +45,26 @@ def test_rdn_burst_matches_the_network_in_process(mf, weights, burst_dir, tmp_pa
         assert np.abs(read_image(out) - want).max() <= 1 / 255 + 1e-4
 
 
+def test_weights_trained_from_fba_restore_bursts_from_fba(mf, weights, burst_dir, tmp_path):
+    """A card recording --start fba makes mf run deblur start the recurrence from FBA of the burst."""
+    from mf_deblur.baselines.fba import fba
+    from mf_deblur.inference import deblur
+    from mf_deblur.order import fba_start, sharpest_first
+
+    path, model = weights
+    fba_weights = tmp_path / "fba.weights.h5"
+    fba_weights.write_bytes(path.read_bytes())
+    card = json.loads(path.with_name("tiny.json").read_text())
+    (tmp_path / "fba.json").write_text(json.dumps({**card, "config": {"start": "fba"}}))
+    frames = sharpest_first(np.stack([read_image(p) for p in sorted(burst_dir.iterdir())]))
+    want = deblur(model, fba_start(fba(frames), frames))
+    out = tmp_path / "out.png"
+    result = mf("run", "deblur", burst_dir, "-o", out, "--weights", fba_weights, "--backend", keras_backend_name())
+    assert result.returncode == 0, result.stderr
+    assert np.abs(read_image(out) - want).max() <= 1 / 255 + 1e-4
+    assert np.abs(want - deblur(model, frames)).max() > 2 / 255  # the start changes the result
+
+
 def test_rdn_runs_with_the_default_backend_and_tiles(mf, weights, burst_dir, tmp_path):
     path, _ = weights
     whole, tiled = tmp_path / "whole.png", tmp_path / "tiled.png"

@@ -189,3 +189,37 @@ def test_batches_cut_sequences_to_random_lengths(tmp_path):
         lengths.add(x.shape[1])
     batches.close()
     assert lengths == set(range(config.min_frames, config.frames + 1))
+
+
+def test_static_bursts_can_start_from_fba_sharpest_first():
+    """With --start fba a static burst of L frames becomes FBA of them then the frames sharpest first (L+1);
+    dynamic clips are cut one frame longer, so batches stay rectangular."""
+    import dataclasses
+
+    import numpy as np
+    from mf_deblur.baselines.fba import fba
+    from mf_deblur.order import sharpest_first
+    from mf_deblur.train import PRESETS, Preset, _sequence
+
+    config = dataclasses.replace(PRESETS[Preset.cpu], start="fba")
+    frames = np.random.default_rng(0).random((8, 16, 16, 3), dtype=np.float32)
+    static = _sequence(frames, 4, True, config)
+    assert static.shape == (5, 16, 16, 3)
+    np.testing.assert_allclose(static[0], np.clip(fba(frames[:4]), 0, 1), atol=1e-6)
+    np.testing.assert_array_equal(static[1:], sharpest_first(frames[:4]))
+    np.testing.assert_array_equal(_sequence(frames, 4, False, config), frames[:5])
+    np.testing.assert_array_equal(_sequence(frames, 4, True, PRESETS[Preset.cpu]), frames[:4])
+
+
+def test_start_fba_runs_and_is_recorded_in_the_card(mf, tmp_path, keras_name, init):
+    run = tmp_path / "fba"
+    result = mf("train", "deblur", "-o", run, "--steps", "2", "--init", init, "--freeze-norm", "--camera",
+                "--start", "fba", "--frames", "4", "--backend", keras_name, *ARGS)
+    assert result.returncode == 0, result.stderr
+    card = json.loads((run / "rdn.json").read_text())
+    assert card["config"]["start"] == "fba" and card["config"]["camera"] is True
+    assert "--camera --start fba" in card["reproduce"]
+    assert_clean_error(mf("train", "deblur", "-o", tmp_path / "x", "--start", "fba", "--frames", "2",
+                          "--steps", "2", "--backend", keras_name), "--start fba needs --frames 3")
+    assert_clean_error(mf("train", "deblur", "-o", tmp_path / "y", "--start", "middle", "--steps", "2",
+                          "--backend", keras_name), "unknown --start 'middle'")

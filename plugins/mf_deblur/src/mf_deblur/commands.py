@@ -27,8 +27,8 @@ from mfcore.kit import (
 from .align import align_to_first
 from .inference import MAX_MEMORY_GB, deblur, video_windows
 from .methods import Alignment, Method, Order, deblur_burst
-from .model_io import SHIPPED, load_rdn
-from .order import sharpest_first
+from .model_io import SHIPPED, burst_start, load_rdn
+from .order import burst_sequence, sharpest_first
 
 
 def _is_video(path: Path) -> bool:
@@ -88,7 +88,7 @@ def run(
         burst = read_burst(paths, min_frames=2)
     # Your --weights are an order: if they cannot be read, that is an error, not a quiet switch to FBA.
     chosen = method or (Method.rdn if weights is not None or network_available(ctx, SHIPPED) else Method.fba)
-    model = load_rdn(ctx, weights or SHIPPED)[0] if chosen is Method.rdn else None
+    model, card = load_rdn(ctx, weights or SHIPPED) if chosen is Method.rdn else (None, {})
     options = {"tile": tile, "overlap": overlap, "levels": levels, "colour": colour, "max_memory_gb": max_memory}
     registration = (align or (Alignment.ecc if video else Alignment.none)).value
 
@@ -99,6 +99,8 @@ def run(
         if model is not None:
             if burst.shape[-1] != 3:
                 burst = np.repeat(burst[..., :1], 3, axis=-1)
+            if not video:  # weights trained to improve on FBA start from it
+                burst = burst_sequence(burst, burst_start(card), lambda frames: deblur_burst(ctx, frames, p, sigma))
             return deblur(model, burst, **options)
         return np.clip(deblur_burst(ctx, burst, p, sigma), 0.0, 1.0)
 

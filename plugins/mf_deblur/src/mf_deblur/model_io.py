@@ -30,3 +30,9 @@ def load_rdn(ctx: RunContext | None = None, weights: Path = SHIPPED) -> tuple[An
     ``ctx=None`` (library use) runs Keras on PyTorch when installed, else TensorFlow.
     """
     return load_model(RDN, ctx, weights)
+
+
+def burst_start(card: Mapping[str, Any]) -> str:
+    """What these weights restore a burst from: "fba" (FBA's fusion, then the frames) or "frame" (the
+    sharpest frame, then the others); weights trained before the choice existed start from a frame."""
+    return str(dict(card.get("config") or {}).get("start", "frame"))

@@ -25,9 +25,13 @@ on real bursts it starts from the classical result it must not lose to.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from mfcore.kit import mean_gradient
+
+from .baselines.fba import fba
 
 
 def sharpest_first(frames: np.ndarray) -> np.ndarray:
@@ -44,5 +48,11 @@ def centre_out(count: int, centre: int) -> list[int]:
 
 def fba_start(fused: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """The (N+1, H, W, C) sequence of a burst that starts from FBA: ``fused`` (FBA of ``frames``, clipped to
-    [0, 1]), then the N frames sharpest first."""
-    return np.concatenate([np.clip(fused, 0.0, 1.0)[None].astype(frames.dtype), sharpest_first(frames)])
+    [0, 1]), then the N ``frames`` in the order given (sharpest first, as ``mf run deblur`` sorts them)."""
+    return np.concatenate([np.clip(fused, 0.0, 1.0)[None].astype(frames.dtype), frames])
+
+
+def burst_sequence(frames: np.ndarray, start: str, fuse: Callable[[np.ndarray], np.ndarray] = fba) -> np.ndarray:
+    """What the RDN restores a burst from: ``frames`` as ordered, after ``fuse(frames)`` (FBA) when ``start``
+    is "fba" (:func:`mf_deblur.model_io.burst_start` reads it from the weights' card)."""
+    return fba_start(fuse(frames), frames) if start == "fba" else frames

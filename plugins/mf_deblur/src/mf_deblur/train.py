@@ -69,7 +69,7 @@ from mfcore.kit import (
 )
 
 from .baselines.fba import fba
-from .order import fba_start
+from .order import fba_start, sharpest_first
 from .synthesis.burst import static_sample
 from .synthesis.dynamic import dynamic_sample
 
@@ -145,7 +145,7 @@ def _sequence(blurred: np.ndarray, length: int, static: bool, config: Config) ->
     if not _fba_starts(config):
         return blurred[:length]
     if static:
-        return fba_start(fba(blurred[:length]), blurred[:length])
+        return fba_start(fba(blurred[:length]), sharpest_first(blurred[:length]))
     return blurred[:length + 1]
 
 
@@ -209,22 +209,26 @@ def _counts(frames: int) -> dict[str, int]:
 def _validate(model: Any, sets: dict[str, tuple[np.ndarray, np.ndarray]], config: Config) -> dict[str, float]:
     """Mean PSNR per kind of the estimate after all frames (``static``) and after 5 (``static_5``).
 
-    Static bursts that start from FBA are scored after the same frames as FBA's baseline: all, and 5.
+    Static bursts that start from FBA are scored as FBA's baseline is: from their first 5 frames, and from all.
     """
     from keras import ops
+
+    def run(sequences: np.ndarray) -> np.ndarray:
+        with inference_mode():
+            return np.concatenate([ops.convert_to_numpy(model(sequences[i:i + 8], training=False))
+                                   for i in range(0, len(sequences), 8)])
 
     scores = {}
     for kind, (blurred, sharp) in sets.items():
         frames = blurred.shape[1]
-        starts = _fba_starts(config) if kind == "static" else 0
-        if starts:
-            blurred = np.stack([_sequence(b, frames, True, config) for b in blurred])
-        with inference_mode():
-            out = np.concatenate([ops.convert_to_numpy(model(blurred[i:i + 8], training=False))
-                                  for i in range(0, len(blurred), 8)])
+        if kind == "static" and _fba_starts(config):
+            for suffix, count in _counts(frames).items():
+                out = run(np.stack([_sequence(b, count, True, config) for b in blurred]))
+                scores[kind + suffix] = float(np.mean([psnr(s, np.clip(o[-1], 0, 1)) for s, o in zip(sharp, out)]))
+            continue
+        out = run(blurred)
         for suffix, count in _counts(frames).items():
-            scores[kind + suffix] = float(np.mean([psnr(s, np.clip(o[count - 2 + starts], 0, 1))
-                                                   for s, o in zip(sharp, out)]))
+            scores[kind + suffix] = float(np.mean([psnr(s, np.clip(o[count - 2], 0, 1)) for s, o in zip(sharp, out)]))
     return scores
 
 
