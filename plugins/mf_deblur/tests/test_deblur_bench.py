@@ -21,7 +21,7 @@ def test_bench_deblur_scores_every_method_and_frame_count(mf, tiny_weights, tmp_
             write_image(real / name / f"frame_{i}.png", frame)
     write_image(real / "with_reference" / "reference.png", sharp)
     result = mf("bench", "deblur", "--bursts", "1", "--size", "48", "--repeats", "1", "--weights", path,
-                "--markdown", table, "--strip", strip, "--kernels", sheet, "--independent", "1", "--no-memory",
+                "--burst-weights", path, "--markdown", table, "--strip", strip, "--kernels", sheet, "--independent", "1", "--no-memory",
                 "--real", real, "--real-picture", picture, "--backend", keras_backend_name(), "--json")
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)

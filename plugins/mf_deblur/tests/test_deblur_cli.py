@@ -83,6 +83,29 @@ def test_bad_inputs_give_one_clear_line_and_no_output(mf, bad_inputs, burst_dir,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["burst", "locked", "notes.png", "small.png"]
 
 
+def test_a_corrupt_frame_in_the_middle_and_a_truncated_video_are_one_line(mf, burst_dir, tmp_path):
+    """A JPEG cut short among good frames, and a video whose stream ends before its declared length."""
+    from mfcore.kit import write_video
+
+    jpegs = tmp_path / "jpegs"
+    jpegs.mkdir()
+    frames = read_burst(sorted(burst_dir.iterdir()))
+    for i, frame in enumerate(frames):
+        write_image(jpegs / f"f{i}.jpg", frame)
+    data = (jpegs / "f2.jpg").read_bytes()
+    (jpegs / "f2.jpg").write_bytes(data[:len(data) // 2])
+    video = tmp_path / "clip.avi"
+    write_video(video, iter([np.roll(frames[0], i, axis=1) for i in range(20)]), 10.0)
+    data = video.read_bytes()
+    video.write_bytes(data[:len(data) // 2])  # the header still declares 20 frames
+    out_image, out_video = tmp_path / "out.png", tmp_path / "out.avi"
+    assert_clean_error(mf("run", "deblur", jpegs, "-o", out_image, "--method", "fba"), "f2.jpg: not a readable image")
+    assert_clean_error(mf("run", "deblur", video, "-o", out_video, "--method", "fba"),
+                       "clip.avi: the video ends after", "of its 20 frames (truncated or damaged)")
+    assert not out_image.exists() and not out_video.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["burst", "clip.avi", "jpegs"]
+
+
 def test_unwritable_output_path_leaves_no_partial_file(mf, burst_dir, tmp_path):
     target = tmp_path / "is_a_folder.png"
     target.mkdir()  # renaming a file over a folder fails at the very end of the write

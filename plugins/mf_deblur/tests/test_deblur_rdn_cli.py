@@ -46,10 +46,10 @@ def test_rdn_burst_matches_the_network_in_process(mf, weights, burst_dir, tmp_pa
 
 
 def test_weights_trained_from_fba_restore_bursts_from_fba(mf, weights, burst_dir, tmp_path):
-    """A card recording --start fba makes mf run deblur start the recurrence from FBA of the burst."""
+    """A card recording --start fba makes mf run deblur refine FBA of the burst with its sharpest frame."""
     from mf_deblur.baselines.fba import fba
     from mf_deblur.inference import deblur
-    from mf_deblur.order import fba_start, sharpest_first
+    from mf_deblur.order import FBA_OBSERVATIONS, fba_start, sharpest_first
 
     path, model = weights
     fba_weights = tmp_path / "fba.weights.h5"
@@ -57,7 +57,7 @@ def test_weights_trained_from_fba_restore_bursts_from_fba(mf, weights, burst_dir
     card = json.loads(path.with_name("tiny.json").read_text())
     (tmp_path / "fba.json").write_text(json.dumps({**card, "config": {"start": "fba"}}))
     frames = sharpest_first(np.stack([read_image(p) for p in sorted(burst_dir.iterdir())]))
-    want = deblur(model, fba_start(fba(frames), frames))
+    want = deblur(model, fba_start(fba(frames), frames[:FBA_OBSERVATIONS]))
     out = tmp_path / "out.png"
     result = mf("run", "deblur", burst_dir, "-o", out, "--weights", fba_weights, "--backend", keras_backend_name())
     assert result.returncode == 0, result.stderr
@@ -145,13 +145,16 @@ def test_rdn_errors_are_one_line(mf, weights, burst_dir, tmp_path):
 
 
 def test_shipped_weights_are_the_default_and_deblur_held_out_photos(mf, keras, tmp_path):
-    """The weights in the wheel load, are used without --method, and sharpen a burst they never saw."""
-    from mf_deblur.model_io import SHIPPED
+    """The weights in the wheel load, are used without --method, and sharpen a burst they never saw; bursts
+    get the weights that refine FBA, videos the others."""
+    from mf_deblur.model_io import SHIPPED, SHIPPED_BURST, burst_start
 
     from mfcore.kit import psnr, read_card
 
-    card = read_card(SHIPPED)
-    assert card["preset"] == "cpu" and card["width"] > 0 and card["trained_steps"] > 0
+    for weights, start in ((SHIPPED, "frame"), (SHIPPED_BURST, "fba")):
+        card = read_card(weights)
+        assert card["preset"] == "cpu" and card["width"] > 0 and card["trained_steps"] > 0
+        assert burst_start(card) == start
     sharp = crop(photo("sklearn:flower.jpg"), 128)  # a held-out photo
     burst, _ = synthesize_burst(sharp, np.random.default_rng(7), frames=5, noise=0.01)
     folder = tmp_path / "burst"
@@ -161,5 +164,6 @@ def test_shipped_weights_are_the_default_and_deblur_held_out_photos(mf, keras, t
     out = tmp_path / "out.png"
     result = mf("run", "deblur", folder, "-o", out, "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["method"] == "rdn"
+    info = json.loads(result.stdout)
+    assert info["method"] == "rdn" and info["weights"] == str(SHIPPED_BURST)
     assert psnr(sharp, read_image(out)) > psnr(sharp, burst[0]) + 1.0

@@ -12,7 +12,7 @@ from mf_deblur.evaluation import (
     photometric_fit,
     real_bursts,
 )
-from mf_deblur.order import burst_sequence, fba_start, sharpest_first
+from mf_deblur.order import FBA_OBSERVATIONS, burst_sequence, fba_start, sharpest_first
 
 from mfcore import InputError
 from mfcore.kit import crop, photo, write_image
@@ -37,10 +37,10 @@ def test_bursts_start_from_fba_only_when_the_weights_say_so():
     frames = np.random.default_rng(0).random((3, 16, 16, 3), dtype=np.float32)
     ordered = sharpest_first(frames)
     assert burst_sequence(ordered, "frame") is ordered
-    sequence = burst_sequence(ordered, "fba")
-    assert sequence.shape == (4, 16, 16, 3)
+    sequence = burst_sequence(ordered, "fba")  # FBA of all frames, refined by the sharpest
+    assert sequence.shape == (1 + FBA_OBSERVATIONS, 16, 16, 3)
     np.testing.assert_allclose(sequence[0], np.clip(fba(ordered), 0, 1), atol=1e-6)
-    np.testing.assert_array_equal(sequence[1:], ordered)
+    np.testing.assert_array_equal(sequence[1:], ordered[:FBA_OBSERVATIONS])
     np.testing.assert_array_equal(fba_start(np.full((16, 16, 3), 2.0, np.float32), ordered)[0], 1.0)
 
 

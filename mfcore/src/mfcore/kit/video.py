@@ -56,13 +56,24 @@ def video_info(path: str | Path) -> dict[str, float]:
         capture.release()
 
 
-def iter_video(path: str | Path, start: int = 0, count: int | None = None) -> Iterator[np.ndarray]:
-    """Yield frames ``start, start+1, ...`` (at most ``count``) as float32 RGB."""
+#: A stream may decode this share of its declared frames (less one) before it counts as ending early:
+#: containers estimate the count from duration × rate, and variable-rate files miss it a little.
+COMPLETE_SHARE = 0.98
+
+
+def iter_video(path: str | Path, start: int = 0, count: int | None = None,
+               complete: bool = False) -> Iterator[np.ndarray]:
+    """Yield frames ``start, start+1, ...`` (at most ``count``) as float32 RGB.
+
+    With ``complete``, a whole-file read that decodes clearly fewer frames than the file declares (a truncated
+    or damaged video) ends with a one-line ``InputError`` instead of quietly returning what it got.
+    """
     path = Path(path)
     capture = _open(path)
     try:
         if start:
             capture.set(cv2.CAP_PROP_POS_FRAMES, start)
+        declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         read = 0
         while count is None or read < count:
             ok, frame = capture.read()
@@ -70,6 +81,8 @@ def iter_video(path: str | Path, start: int = 0, count: int | None = None) -> It
                 break
             read += 1
             yield frame[:, :, ::-1].astype(np.float32) / 255.0
+        if complete and count is None and start == 0 and read < COMPLETE_SHARE * declared - 1:
+            raise InputError(f"{path}: the video ends after {read} of its {declared} frames (truncated or damaged)")
     finally:
         capture.release()
 

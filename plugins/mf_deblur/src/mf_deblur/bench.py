@@ -20,6 +20,14 @@ target is reported as a mean over the paired cases with its standard error.
 It also reports how the temporal skips' activations evolve over the steps
 (frames as given), the sign of a recurrence that drifts. Speed: one RDN step
 and FBA on 1280x720 frames.
+
+Beyond the training generator (:mod:`mf_deblur.evaluation`): bursts of the
+independent synthesiser (:mod:`mf_deblur.independent`, ``--independent N``)
+and real bursts (``--real DIR``, a sub-folder per burst, ``reference.*`` its
+sharp reference) at 3, 5 and all frames, with per-burst counts of where the RDN
+falls below FBA or the sharpest frame and the largest drop when frames are
+added. Memory: peak RSS against frame count and size (``--memory-size`` adds
+sizes such as 3840x2160).
 """
 
 from __future__ import annotations
@@ -60,7 +68,7 @@ from .evaluation import (
 )
 from .independent import independent_burst
 from .inference import MULTIPLE, deblur, deblur_steps, recurrence
-from .model_io import SHIPPED, load_rdn
+from .model_io import SHIPPED, SHIPPED_BURST, load_rdn
 from .order import sharpest_first
 from .synthesis.burst import static_sample
 from .synthesis.dynamic import dynamic_sample
@@ -107,9 +115,13 @@ def _rdn(model: Any, sequences: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
     return {k: np.clip(deblur_steps(model, sequence)[-1], 0, 1) for k, sequence in sequences.items()}
 
 
-def _score(model: Any, card: dict[str, Any], cases: list[dict[str, np.ndarray]],
+def _score(model: Any, burst: tuple[Any, dict[str, Any]], cases: list[dict[str, np.ndarray]],
            kind: str) -> tuple[dict[str, dict[int, list]], dict]:
-    """Per method and frame count, the (PSNR, SSIM) of every case; plus the images of case 0."""
+    """Per method and frame count, the (PSNR, SSIM) of every case; plus the images of case 0.
+
+    ``model`` is the video RDN (rows "frames as given" and dynamic clips); ``burst`` the burst weights and
+    their card, which restore static bursts as ``mf run deblur`` does.
+    """
     methods = ("mean", "FBA", *RDN_ROWS[kind])
     scores: dict[str, dict[int, list]] = {m: {k: [] for k in FRAME_COUNTS} for m in methods}
     scores["target frame alone"] = {1: []}
@@ -120,7 +132,7 @@ def _score(model: Any, card: dict[str, Any], cases: list[dict[str, np.ndarray]],
         sharp, frames = case["sharp"], case["blurred"]
         prepared = _prepared(frames, kind)
         given, product = RDN_ROWS[kind]
-        restored = ({k: rdn_burst(model, card, frames[:k]) for k in FRAME_COUNTS} if kind == "static"
+        restored = ({k: rdn_burst(*burst, frames[:k]) for k in FRAME_COUNTS} if kind == "static"
                     else _rdn(model, prepared))
         estimates = {given: _rdn(model, {k: frames[:k] for k in FRAME_COUNTS}), product: restored}
         scores["target frame alone"][1].append((psnr(sharp, frames[0]), ssim(sharp, frames[0])))
@@ -241,7 +253,8 @@ def _per_burst_targets(scores: dict, data: str, fba_at: Sequence[int], gap: floa
     for against in (FBA, SHARPEST):
         lost, total, worst = losses(scores, against)
         rows.append({"data": data, "target": f"per burst and frame count: RDN never below {against}",
-                     "measured": f"{lost} of {total} below (worst by {worst:.2f} dB)", "met": "yes" if not lost else "no"})
+                     "measured": f"{lost} of {total} below (worst by {worst:.2f} dB)",
+                     "met": "yes" if not lost else "no"})
     drop = drops(scores)
     rows.append({"data": data, "target": "more frames never lower the RDN by more than 0.1 dB",
                  "measured": f"largest drop {drop:.2f} dB", "met": "yes" if drop <= 0.1 else "no"})
@@ -336,7 +349,10 @@ def bench(
     ctx: RunContext,
     bursts: Annotated[int, typer.Option(min=1, help="Static bursts and dynamic clips, each.")] = 12,
     size: Annotated[int, typer.Option(min=32, help="Crop size in pixels (a multiple of 8 is fastest).")] = 192,
-    weights: Annotated[Path | None, typer.Option(help="RDN weights (default: the shipped ones).")] = None,
+    weights: Annotated[Path | None, typer.Option(help="RDN weights for videos (default: the shipped ones).")]
+    = None,
+    burst_weights: Annotated[Path | None, typer.Option(help="RDN weights for bursts (default: the shipped "
+                                                            "ones).")] = None,
     repeats: Annotated[int, typer.Option(min=1, help="Timed repetitions per speed case.")] = 3,
     markdown: Annotated[Path | None, typer.Option(help="Write the tables to this Markdown file.")] = None,
     strip: Annotated[Path | None, typer.Option(help="Write a picture strip (PNG) of one case of each kind.")] = None,
@@ -354,22 +370,25 @@ def bench(
 ) -> dict[str, Any]:
     """RDN against FBA, the mean and the target frame on held-out bursts and clips; speed at 1280x720."""
     model, card = load_rdn(ctx, weights or SHIPPED)
+    burst_model, burst_card = load_rdn(ctx, burst_weights or SHIPPED_BURST)
     sizes = [*MEMORY_SIZES, *(_size(text) for text in memory_size or [])]
-    real_rows, real_targets = _real(model, card, real, real_picture) if real is not None else ([], [])
-    independent_rows, independent_targets = (_independent(model, card, independent, size, ctx.seed + 7)
+    real_rows, real_targets = _real(burst_model, burst_card, real, real_picture) if real is not None else ([], [])
+    independent_rows, independent_targets = (_independent(burst_model, burst_card, independent, size, ctx.seed + 7)
                                              if independent else ([], []))
     tables, targets, examples, spreads = {}, [], {}, []
     for offset, kind in enumerate(("static", "dynamic")):
         cases = _cases(kind, bursts, size, ctx.seed + offset)
-        scores, examples[kind] = _score(model, card, cases, kind)
+        scores, examples[kind] = _score(model, (burst_model, burst_card), cases, kind)
         tables[kind] = _table(scores)
         spreads.append({"data": kind, **_skip_spread(model, cases)})
         targets += _targets(scores, kind)
     speed = _speed(model, keras_backend_for(ctx), repeats)
     memory_rows = _memory(model, sizes) if memory else []
     weights_name = str(weights or "shipped rdn.weights.h5")
+    burst_name = str(burst_weights or "shipped rdn_burst.weights.h5")
     command = (f"mf bench deblur --bursts {bursts} --size {size} --repeats {repeats} --independent {independent}"
-               + (f" --weights {weights}" if weights else "") + (f" --real {real}" if real else "")
+               + (f" --weights {weights}" if weights else "")
+               + (f" --burst-weights {burst_weights}" if burst_weights else "") + (f" --real {real}" if real else "")
                + (f" --real-picture {real_picture}" if real_picture else "")
                + "".join(f" --memory-size {m}" for m in memory_size or []) + ("" if memory else " --no-memory")
                + f" --backend {ctx.backend.name}")
@@ -392,7 +411,7 @@ def bench(
                                             "clip; columns: " + ", ".join(columns) + ".")
         generalisation = [
             ("Targets beyond the training generator", "Independent synthetic bursts and real bursts, per burst; the "
-             "RDN as mf run deblur runs it by default.", independent_targets + real_targets),
+             "RDN as mf run deblur runs it by default (burst weights).", independent_targets + real_targets),
             ("Independent synthetic bursts (the deciding benchmark)",
              f"{independent} bursts of 8 frames, {size}x{size} px, from mf_deblur.independent (inertial camera "
              "trajectories of 1-17 px, blur in linear light, shot and read noise, per-frame exposure, residual "
@@ -408,7 +427,9 @@ def bench(
         ]
         sections = [*[section for section in generalisation if section[2]],
             ("Targets", f"Weights: {weights_name} (width {card.get('width')}, preset {card.get('preset', '?')}, "
-                        f"{card.get('trained_steps', '?')} steps). Differences are means over the "
+                        f"{card.get('trained_steps', '?')} steps) for videos and frames as given, "
+                        f"{burst_name} ({burst_card.get('trained_steps', '?')} steps, refining FBA) for bursts "
+                        "as mf run deblur prepares them. Differences are means over the "
                         "paired cases ± their standard error; the RDN rows named after mf run deblur are what "
                         f"it does by default.{picture}", targets),
             ("Static bursts (camera shake only)", static_note, tables["static"]),
@@ -422,4 +443,4 @@ def bench(
     return {"command": command, **env, "targets": targets, "generalisation_targets": independent_targets + real_targets,
             "independent": independent_rows, "real": real_rows, "memory": memory_rows, "static": tables["static"],
             "dynamic": tables["dynamic"], "temporal_skips": spreads, "speed": speed,
-            "weights": weights_name}
+            "weights": weights_name, "burst_weights": burst_name}

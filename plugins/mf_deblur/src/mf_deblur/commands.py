@@ -27,7 +27,7 @@ from mfcore.kit import (
 from .align import align_to_first
 from .inference import MAX_MEMORY_GB, deblur, video_windows
 from .methods import Alignment, Method, Order, deblur_burst
-from .model_io import SHIPPED, burst_start, load_rdn
+from .model_io import SHIPPED, SHIPPED_BURST, burst_start, load_rdn
 from .order import burst_sequence, sharpest_first
 
 
@@ -43,7 +43,8 @@ def run(
     method: Annotated[Method | None, typer.Option(help="rdn (default when its weights and PyTorch or TensorFlow "
                                                        "are installed) or fba.")] = None,
     weights: Annotated[Path | None, typer.Option(help="RDN weights (.weights.h5 with its .json card beside it); "
-                                                      "default: the shipped ones.")] = None,
+                                                      "default: the shipped ones for bursts or for videos.")]
+    = None,
     tile: Annotated[int | None, typer.Option(min=64, help="RDN: process in tiles of this many pixels "
                                                           "(default: chosen from --max-memory).")] = None,
     max_memory: Annotated[float, typer.Option(min=0.05, help="RDN: working memory one step may use (GiB); larger "
@@ -87,8 +88,9 @@ def run(
         paths = collect_frames(frames)
         burst = read_burst(paths, min_frames=2)
     # Your --weights are an order: if they cannot be read, that is an error, not a quiet switch to FBA.
-    chosen = method or (Method.rdn if weights is not None or network_available(ctx, SHIPPED) else Method.fba)
-    model, card = load_rdn(ctx, weights or SHIPPED) if chosen is Method.rdn else (None, {})
+    shipped = SHIPPED if video else SHIPPED_BURST
+    chosen = method or (Method.rdn if weights is not None or network_available(ctx, shipped) else Method.fba)
+    model, card = load_rdn(ctx, weights or shipped) if chosen is Method.rdn else (None, {})
     options = {"tile": tile, "overlap": overlap, "levels": levels, "colour": colour, "max_memory_gb": max_memory}
     registration = (align or (Alignment.ecc if video else Alignment.none)).value
 
@@ -106,7 +108,7 @@ def run(
 
     start = time.perf_counter()
     if video:
-        written = (fuse(window) for window in video_windows(iter_video(frames[0]), radius))
+        written = (fuse(window) for window in video_windows(iter_video(frames[0], complete=True), radius))
         count = 0
 
         def counted(frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
@@ -125,5 +127,5 @@ def run(
               "backend": ctx.backend.name, "device": ctx.backend.device(), "seconds": round(seconds, 4)}
     if model is not None:
         result["keras_backend"] = keras_backend_for(ctx)
-        result["weights"] = str(weights or SHIPPED)
+        result["weights"] = str(weights or shipped)
     return result

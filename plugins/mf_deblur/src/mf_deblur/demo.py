@@ -9,10 +9,9 @@ import numpy as np
 from mfcore import DemoSection, RunContext
 from mfcore.kit import crop, figure, network_available, photo, psnr, ssim, table
 
-from .inference import deblur
+from .evaluation import rdn_burst
 from .methods import deblur_burst
-from .model_io import SHIPPED, load_rdn
-from .order import sharpest_first
+from .model_io import SHIPPED_BURST, load_rdn
 from .synthesis.burst import synthesize_burst
 from .synthesis.kernels import SIZES, gp_kernel, kernel_sheet
 
@@ -26,7 +25,7 @@ def _label(name: str) -> str:
 def demo(ctx: RunContext, folder: Path) -> DemoSection:
     """5-frame camera-shake bursts of held-out photos: target frame, mean, FBA and the RDN, scored."""
     rng = np.random.default_rng(ctx.seed)
-    model = load_rdn(ctx)[0] if network_available(ctx, SHIPPED) else None
+    model, card = load_rdn(ctx, SHIPPED_BURST) if network_available(ctx, SHIPPED_BURST) else (None, {})
     rows, figures, metrics = [], [], {}
     for name in DEMO_PHOTOS:
         label = _label(name)
@@ -35,7 +34,7 @@ def demo(ctx: RunContext, folder: Path) -> DemoSection:
         results = {"target frame": burst[0], "mean of frames": burst.mean(axis=0),
                    "FBA (p=11)": np.clip(deblur_burst(ctx, burst, p=11.0, sigma=None), 0, 1)}
         if model is not None:
-            results["RDN"] = deblur(model, sharpest_first(burst))
+            results["RDN"] = rdn_burst(model, card, burst)
         scores = {key: (psnr(sharp, image), ssim(sharp, image)) for key, image in results.items()}
         rows += [(label, key, a, b) for key, (a, b) in scores.items()]
         metrics[label] = {"target_psnr": scores["target frame"][0], "mean_psnr": scores["mean of frames"][0],
@@ -50,7 +49,7 @@ def demo(ctx: RunContext, folder: Path) -> DemoSection:
     method = "the Recurrent Deblur Network" if model is not None else "FBA (no RDN: install mf-backend-torch)"
     html = ("<p>5-frame bursts of photos held out from training, each frame shaken by its own Gaussian-process "
             f"kernel (sizes 7-17 px) with noise σ=0.01, deblurred by {method}, on the <b>{ctx.backend.name}</b> "
-            "backend. The RDN restores the sharpest frame and takes the others from sharp to blurred, as "
+            "backend. The RDN's burst weights refine FBA's fusion of the burst with its sharpest frame, as "
             "<code>mf run deblur</code> does.</p>" + "".join(figures)
             + table(("photo", "image", "PSNR (dB)", "SSIM"), rows)
             + figure(folder, "kernels", kernels, "Camera-shake kernels drawn from the GP (fig. 6.3)"))

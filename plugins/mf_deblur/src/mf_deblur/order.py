@@ -46,6 +46,13 @@ def centre_out(count: int, centre: int) -> list[int]:
     return sorted(range(count), key=lambda i: (abs(i - centre), i))
 
 
+#: Frames the RDN refines FBA's fusion with. One: on the real 14-frame burst of Delbracio & Sapiro the first
+#: step gains 0.59 dB over FBA and every further step loses some of it (28.06 dB after all 14, 1.6 below FBA),
+#: and on independent 8-frame bursts one step gains 0.21 dB on average, two 0.37 but lose up to 1.2 dB on one
+#: burst (``/work``-free reproduction: ``mf bench deblur --real DIR``; docs/benchmarks/deblur.md).
+FBA_OBSERVATIONS = 1
+
+
 def fba_start(fused: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """The (N+1, H, W, C) sequence of a burst that starts from FBA: ``fused`` (FBA of ``frames``, clipped to
     [0, 1]), then the N ``frames`` in the order given (sharpest first, as ``mf run deblur`` sorts them)."""
@@ -53,6 +60,7 @@ def fba_start(fused: np.ndarray, frames: np.ndarray) -> np.ndarray:
 
 
 def burst_sequence(frames: np.ndarray, start: str, fuse: Callable[[np.ndarray], np.ndarray] = fba) -> np.ndarray:
-    """What the RDN restores a burst from: ``frames`` as ordered, after ``fuse(frames)`` (FBA) when ``start``
-    is "fba" (:func:`mf_deblur.model_io.burst_start` reads it from the weights' card)."""
-    return fba_start(fuse(frames), frames) if start == "fba" else frames
+    """What the RDN restores a burst from: ``frames`` as ordered; or, when ``start`` is "fba"
+    (:func:`mf_deblur.model_io.burst_start` reads it from the weights' card), ``fuse(frames)`` (FBA of all of
+    them) followed by the first ``FBA_OBSERVATIONS`` frames (the sharpest, as ``mf run deblur`` orders them)."""
+    return fba_start(fuse(frames), frames[:FBA_OBSERVATIONS]) if start == "fba" else frames
