@@ -49,7 +49,7 @@ def centre_out(count: int, centre: int) -> list[int]:
 #: Frames the RDN refines FBA's fusion with. One: on the real 14-frame burst of Delbracio & Sapiro the first
 #: step gains 0.59 dB over FBA and every further step loses some of it (28.06 dB after all 14, 1.6 below FBA),
 #: and on independent 8-frame bursts one step gains 0.21 dB on average, two 0.37 but lose up to 1.2 dB on one
-#: burst (``/work``-free reproduction: ``mf bench deblur --real DIR``; docs/benchmarks/deblur.md).
+#: burst (``mf bench deblur --real DIR``; docs/benchmarks/deblur.md and the model card).
 FBA_OBSERVATIONS = 1
 
 
