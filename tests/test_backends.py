@@ -24,6 +24,7 @@ def test_seeding_makes_backend_randomness_repeatable(backend):
     np.testing.assert_array_equal(np.random.random(3), a)
 
 
+@pytest.mark.unusable_backend
 def test_listing_matches_each_backends_own_answer(mf):
     result = mf("backends", "list", "--json")
     assert result.returncode == 0, result.stderr
@@ -39,6 +40,7 @@ def test_listing_matches_each_backends_own_answer(mf):
     assert rows["numpy"]["available"] is True and rows["numpy"]["device"] == "cpu"
 
 
+@pytest.mark.unusable_backend
 def test_cupy_without_a_gpu_is_unavailable_with_a_reason():
     cupy_backend = all_backends().get("cupy")
     if cupy_backend is None:
@@ -103,3 +105,37 @@ def test_the_keras_backend_is_resolved_once_per_run(monkeypatch):
     monkeypatch.setattr(keras_models, "all_backends", lambda: pytest.fail("resolved a second time"))
     assert keras_models.keras_backend_for(ctx) == first
     assert keras_models.network_available(ctx, keras_models.Path(__file__))
+
+
+class _Item:
+    """The part of a collected pytest item the matrix hook reads and writes."""
+
+    def __init__(self, marked: bool) -> None:
+        self.marks = [pytest.mark.unusable_backend.mark] if marked else []
+
+    def get_closest_marker(self, name):
+        return next((m for m in self.marks if m.name == name), None)
+
+    def add_marker(self, mark):
+        self.marks.append(mark.mark)
+
+
+@pytest.mark.parametrize("usable", [True, False])
+def test_an_unusable_backend_environment_runs_only_the_refusal_tests(monkeypatch, usable):
+    from mfcore import backends, testing
+    from mfcore.backend import Availability
+
+    class Fake:
+        def is_available(self):
+            return Availability(usable, "" if usable else "no CUDA device")
+
+    monkeypatch.setenv("MF_TEST_BACKEND", "fake")
+    monkeypatch.setattr(backends, "all_backends", lambda: {"fake": Fake()})
+    plain, refusal = _Item(False), _Item(True)
+    testing.pytest_collection_modifyitems(None, [plain, refusal])
+    skipped = [m for m in plain.marks if m.name == "skip"]
+    assert not any(m.name == "skip" for m in refusal.marks)
+    if usable:
+        assert skipped == []
+    else:
+        assert len(skipped) == 1 and "no CUDA device" in skipped[0].kwargs["reason"]

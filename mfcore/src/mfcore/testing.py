@@ -5,6 +5,10 @@
   a backend that is not usable here is skipped with its reason.
   Mark a test (or module) ``@pytest.mark.mf_task("NAME")`` to run it only on the
   backends that task declares.
+* An environment whose backend under test is installed but unusable here (CuPy
+  without a GPU) runs only the tests marked ``@pytest.mark.unusable_backend``
+  (how such a backend is refused): everything else would repeat the NumPy
+  environment exactly, and the test matrix's time is a budget.
 * ``mf``: runs the real ``mf`` command line in a subprocess and returns the
   completed process, so tests see exit codes and stderr as a user would.
 * ``keras``: Keras 3 imported on the backend under test when it drives Keras,
@@ -48,6 +52,25 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "mf_task(name): use only the backends task NAME declares")
+    config.addinivalue_line("markers", "unusable_backend: also run where the backend under test is installed but "
+                                       "unusable (it checks how such a backend is refused)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from .backends import all_backends
+
+    name = os.environ.get("MF_TEST_BACKEND", "numpy")
+    chosen = all_backends().get(name)
+    if name == "numpy" or chosen is None:
+        return
+    availability = chosen.is_available()
+    if availability:
+        return
+    skip = pytest.mark.skip(reason=f"backend {name!r} is installed but unusable here ({availability.reason}): "
+                                   "this environment would repeat the numpy one")
+    for item in items:
+        if item.get_closest_marker("unusable_backend") is None:
+            item.add_marker(skip)
 
 
 @pytest.fixture

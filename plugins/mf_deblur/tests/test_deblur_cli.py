@@ -115,6 +115,7 @@ def test_unwritable_output_path_leaves_no_partial_file(mf, burst_dir, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["burst", "is_a_folder.png"]
 
 
+@pytest.mark.unusable_backend
 def test_unavailable_backend_is_one_line(mf, burst_dir, tmp_path):
     from mfcore import all_backends
 
