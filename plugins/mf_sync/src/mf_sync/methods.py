@@ -72,8 +72,7 @@ def video_features(path: Path, method: Method, model: Any = None, descriptors: b
     if method is Method.sift:
         features: Any = SiftFrames()
         for chunk in _batches(path, BATCH):
-            for frame in chunk:
-                features.add(frame)
+            features.extend(chunk)
         count = len(features)
     else:
         if method is Method.net:

@@ -16,12 +16,16 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from numba import njit
 
 from .routes import GROUND_PERIOD, PIXELS_PER_METRE, VIEW_DISTANCE, WALL_DISTANCE, WALL_HEIGHT, Route
 
 SUPERSAMPLE = 2
 #: Horizontal field of view of the dash-cam, degrees.
 FIELD_OF_VIEW = 80.0
+#: Sky colour at the horizon and straight up (linear RGB in [0, 1]).
+_HORIZON = np.array([0.75, 0.82, 0.92], np.float32)
+_ZENITH = np.array([0.35, 0.55, 0.85], np.float32)
 
 
 @dataclass(frozen=True)
@@ -36,54 +40,96 @@ class Pose:
     roll: float = 0.0
 
 
-def _rays(width: int, height: int, pose: Pose) -> np.ndarray:
-    """Unit-free ray directions (3, H, W) in world axes (x right, y up, z along the road)."""
-    focal = 0.5 * width / np.tan(np.radians(FIELD_OF_VIEW) / 2)
-    u = (np.arange(width, dtype=np.float32) + 0.5 - width / 2) / focal
-    v = (height / 2 - np.arange(height, dtype=np.float32) - 0.5) / focal
-    rays = np.stack([np.broadcast_to(u[None, :], (height, width)), np.broadcast_to(v[:, None], (height, width)),
-                     np.ones((height, width), np.float32)])
+def _rotation(pose: Pose) -> np.ndarray:
+    """World-from-camera rotation (3, 3): roll, then pitch, then yaw."""
     cy, sy = np.cos(pose.yaw), np.sin(pose.yaw)
     cp, sp = np.cos(pose.pitch), np.sin(pose.pitch)
     cr, sr = np.cos(pose.roll), np.sin(pose.roll)
     roll = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
     pitch = np.array([[1, 0, 0], [0, cp, sp], [0, -sp, cp]])
     yaw = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    rotation = (yaw @ pitch @ roll).astype(np.float32)
-    return np.einsum("ij,jhw->ihw", rotation, rays)
+    return (yaw @ pitch @ roll).astype(np.float32)
+
+
+@njit(cache=True, nogil=True)
+def _trace(rotation: np.ndarray, width: int, height: int, focal: float, x: float, y: float,
+           position: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cast every pixel's ray: texture coordinates (4, H, W) (wall u, v; ground u, v), what it hits
+    (0 sky, 1 ground, 2 left façade, 3 right façade), its depth and its elevation (sine, clipped to [0, 1]).
+
+    One pass over the pixels with no temporaries: the same closed form as a chain of NumPy ``where``
+    calls, several times faster, and the renderer's inner loop (three views per frame with motion blur).
+    """
+    maps = np.zeros((4, height, width), np.float32)
+    kind = np.zeros((height, width), np.uint8)
+    depth = np.empty((height, width), np.float32)
+    elevation = np.empty((height, width), np.float32)
+    ppm = PIXELS_PER_METRE
+    for row in range(height):
+        v = (height / 2 - row - 0.5) / focal
+        for col in range(width):
+            u = (col + 0.5 - width / 2) / focal
+            dx = rotation[0, 0] * u + rotation[0, 1] * v + rotation[0, 2]
+            dy = rotation[1, 0] * u + rotation[1, 1] * v + rotation[1, 2]
+            dz = rotation[2, 0] * u + rotation[2, 1] * v + rotation[2, 2]
+            t_wall = np.inf
+            if dx != 0:
+                t = ((-WALL_DISTANCE if dx < 0 else WALL_DISTANCE) - x) / dx
+                if t > 0:
+                    t_wall = t
+            t_ground = -y / dy if dy < 0 else np.inf
+            hit = np.inf
+            if t_ground < t_wall:
+                kind[row, col] = 1
+                hit = t_ground
+            elif t_wall < np.inf and y + t_wall * dy <= WALL_HEIGHT:
+                kind[row, col] = 2 if dx < 0 else 3
+                hit = t_wall
+            along = min(max(hit * dz if hit < np.inf else VIEW_DISTANCE, 0.0), VIEW_DISTANCE - 1)
+            if t_wall < np.inf:
+                wall_y = min(max(y + t_wall * dy, 0.0), WALL_HEIGHT)
+                maps[0, row, col] = (position + along) * ppm
+                maps[1, row, col] = (WALL_HEIGHT - wall_y) * ppm
+            if t_ground < np.inf:
+                ground_x = min(max(x + t_ground * dx, -WALL_DISTANCE), WALL_DISTANCE)
+                maps[2, row, col] = (ground_x + WALL_DISTANCE) * ppm
+                maps[3, row, col] = ((position + along) % GROUND_PERIOD) * ppm
+            depth[row, col] = min(hit, 10 * VIEW_DISTANCE)
+            elevation[row, col] = min(max(dy / np.sqrt(dx * dx + dy * dy + dz * dz), 0.0), 1.0)
+    return maps, kind, depth, elevation
+
+
+@njit(cache=True, nogil=True)
+def _compose(kind: np.ndarray, elevation: np.ndarray, ground: np.ndarray, left: np.ndarray,
+             right: np.ndarray) -> np.ndarray:
+    """Each pixel from the surface its ray hit; the sky a gradient from haze at the horizon to blue."""
+    frame = np.empty(ground.shape, np.float32)
+    for row in range(kind.shape[0]):
+        for col in range(kind.shape[1]):
+            k = kind[row, col]
+            for c in range(3):
+                if k == 1:
+                    frame[row, col, c] = ground[row, col, c]
+                elif k == 2:
+                    frame[row, col, c] = left[row, col, c]
+                elif k == 3:
+                    frame[row, col, c] = right[row, col, c]
+                else:
+                    e = elevation[row, col]
+                    frame[row, col, c] = _HORIZON[c] * (1 - e) + _ZENITH[c] * e
+    return frame
 
 
 def render(route: Route, pose: Pose, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """The frame (H, W, 3) float32 seen from ``pose`` and each pixel's depth in metres (H, W)."""
     sw, sh = width * SUPERSAMPLE, height * SUPERSAMPLE
-    dx, dy, dz = _rays(sw, sh, pose)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t_wall = np.where(dx < 0, (-WALL_DISTANCE - pose.x) / dx, (WALL_DISTANCE - pose.x) / dx)
-        t_ground = np.where(dy < 0, -pose.y / dy, np.inf)
-    t_wall = np.where(np.isfinite(t_wall) & (t_wall > 0), t_wall, np.inf)
-    wall_y = pose.y + t_wall * dy
-    on_ground = t_ground < t_wall
-    on_wall = ~on_ground & (wall_y <= WALL_HEIGHT) & np.isfinite(t_wall)
-    depth = np.where(on_ground, t_ground, np.where(on_wall, t_wall, np.inf))
-    along = np.clip(np.where(np.isfinite(depth), depth * dz, VIEW_DISTANCE), 0, VIEW_DISTANCE - 1)
-    ppm = PIXELS_PER_METRE
-
-    wall_u = ((pose.position + along) * ppm).astype(np.float32)
-    wall_v = ((WALL_HEIGHT - np.clip(wall_y, 0, WALL_HEIGHT)) * ppm).astype(np.float32)
-    left = cv2.remap(route.left, wall_u, wall_v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    focal = 0.5 * sw / np.tan(np.radians(FIELD_OF_VIEW) / 2)
+    maps, kind, depth, elevation = _trace(_rotation(pose), sw, sh, focal, pose.x, pose.y, pose.position)
+    left = cv2.remap(route.left, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     # The right façade is seen from its other side: its strip runs the same way along the road.
-    right = cv2.remap(route.right, wall_u, wall_v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    ground_x = np.clip(pose.x + t_ground * dx, -WALL_DISTANCE, WALL_DISTANCE)
-    ground_u = ((ground_x + WALL_DISTANCE) * ppm).astype(np.float32)
-    ground_v = (((pose.position + along) % GROUND_PERIOD) * ppm).astype(np.float32)
-    ground = cv2.remap(route.ground, ground_u, ground_v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
-    sky_row = np.clip(dy / np.sqrt(dx**2 + dy**2 + dz**2), 0, 1)[..., None]
-    sky = (np.array([0.75, 0.82, 0.92], np.float32) * (1 - sky_row) + np.array([0.35, 0.55, 0.85], np.float32)
-           * sky_row)
-
-    frame = np.where(on_ground[..., None], ground, np.where(on_wall[..., None],
-                                                            np.where((dx < 0)[..., None], left, right), sky))
-    frame = cv2.resize(frame.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)
-    depth = cv2.resize(np.minimum(depth, 10 * VIEW_DISTANCE).astype(np.float32), (width, height),
-                       interpolation=cv2.INTER_AREA)
+    right = cv2.remap(route.right, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    ground = cv2.remap(route.ground, maps[2], maps[3], cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    frame = _compose(kind, elevation, ground, left, right)  # the textures are float32 (routes.py)
+    frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+    depth = cv2.resize(depth, (width, height), interpolation=cv2.INTER_AREA)
     return frame, depth
