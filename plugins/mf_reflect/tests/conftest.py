@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from mf_reflect.prior import PRIOR
 from mf_reflect.synthesis import reflection_sample
 
 from mfcore.kit import write_image
@@ -24,7 +25,7 @@ def tiny_reflect_weights(keras, tmp_path_factory):
     model.save_weights(str(folder / "tiny.weights.h5"))
     (folder / "tiny.json").write_text(json.dumps({"width": 0.125, "angles_degrees": [0.0, 45.0, 90.0],
                                                   "preset": "test", "trained_steps": 0, "channels": 1,
-                                                  "prior": "schechner"}))
+                                                  "prior": PRIOR}))
     return folder / "tiny.weights.h5", model
 
 

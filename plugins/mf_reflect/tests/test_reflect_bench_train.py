@@ -3,6 +3,8 @@
 import csv
 import json
 
+from mf_reflect.prior import PRIOR
+
 from mfcore.kit import read_image
 from mfcore.testing import assert_clean_error, keras_backend_name
 
@@ -27,8 +29,8 @@ def test_bench_scores_every_method_and_the_ablation(mf, tiny_reflect_weights, tm
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
     methods = [row["method"] for row in info["methods"]]
-    assert methods == ["Farid & Adelson (ICA)", "Schechner et al. (AOI search)", "canonical projection",
-                       "mf_reflect network"]
+    assert methods == ["Farid & Adelson (ICA)", "Schechner et al. (AOI search)",
+                       "flat pane in perspective (AOI field)", "canonical projection", "mf_reflect network"]
     for row in info["methods"]:
         assert 0 <= row["T RMSE"] < 1 and row["T PSNR (dB)"] > 5
     assert [r["training pipeline"] for r in info["ablation"]] == ["dr", "full"]
@@ -38,13 +40,14 @@ def test_bench_scores_every_method_and_the_ablation(mf, tiny_reflect_weights, tm
     assert [row["method"] for row in info["independent"]] == ["best single input image", *methods]
     for row in info["independent"]:
         assert {"T̂ @0.25", "T̂ @0.5", "T̂ @0.9", "T̂ spread (dB)"} <= set(row) and row["T̂ @0.5"] > 0
-    assert sum(t["target"].startswith("independent") for t in info["targets"]) == 5
-    assert [r["method"] for r in info["real"]] == [methods[2], methods[1], methods[3]] and {r["channels out"] for r in info["real"]} == {1}
-    assert read_image(picture).shape == (48, 64 * 10 + 9 * 4, 3)  # 4 angles, then T̂ and R̂ of 3 methods
+    assert sum(t["target"].startswith("independent") for t in info["targets"]) == 6
+    assert [r["method"] for r in info["real"]] == [methods[3], methods[1], methods[2], methods[4]]
+    assert {r["channels out"] for r in info["real"]} == {1}
+    assert read_image(picture).shape == (48, 64 * 12 + 11 * 4, 3)  # 4 angles, then T̂ and R̂ of 4 methods
     text = table.read_text()
     assert "table 5.1" in text and "Synthesis ablation" in text and "strip.png" in text
     assert "Independent synthesiser" in text and "Real polarisation-camera frames" in text
-    assert read_image(strip).shape == (48 * 5 + 16, 48 * 5 + 16, 3)
+    assert read_image(strip).shape == (48 * 6 + 20, 48 * 5 + 16, 3)
     assert read_image(sheet).shape == (128 * 4 + 12, 128 * 7 + 24, 3) and "sheet.png" in text  # 4 triples, 7 cells
     assert_clean_error(mf("bench", "reflect", "--ablation", "dr", "--weights", path), "NAME=PATH")
 
@@ -73,7 +76,7 @@ def test_train_logs_resumes_and_writes_a_loadable_card(mf, tmp_path, triple):
     assert all(float(r["transmission_psnr"]) > 5 and float(r["reflection_psnr"]) > 5 for r in rows)
     card = json.loads((run / "reflect.json").read_text())
     assert card["width"] == 0.125 and card["angles_degrees"] == [0.0, 45.0, 90.0]
-    assert card["channels"] == 1 and card["prior"] == "schechner"
+    assert card["channels"] == 1 and card["prior"] == PRIOR
     assert card["config"]["pipeline"] == "dr" and "--pipeline dr" in card["reproduce"]
     assert read_image(run / "samples.png").shape == (128 * 4 + 12, 128 * 7 + 24, 3)
     files, _ = triple

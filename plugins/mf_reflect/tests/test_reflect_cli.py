@@ -77,7 +77,7 @@ def test_mosaic_frames_are_demosaiced_and_separated(mf, triple, tmp_path):
     assert got.shape == (h, w, 1)  # monochrome in, monochrome out
     # pixels whose φ⊥ lies at the ±45° fold around the estimated frame may flip on rounding
     assert (np.abs(got - np.clip(par, 0, 1)) <= 2 * Q16).mean() > 0.95
-    full = mf("run", "reflect", tmp_path / "raw.png", "--mosaic", "-o", tmp_path / "f", "--method", "schechner")
+    full = mf("run", "reflect", tmp_path / "raw.png", "--mosaic", "-o", tmp_path / "f", "--method", "pane")
     assert full.returncode == 0, full.stderr
     assert read_image(tmp_path / "f" / "transmission.png").shape == (2 * h, 2 * w, 1)  # full resolution
 

@@ -46,7 +46,7 @@ def test_outputs_blend_residuals_and_the_prior_by_eq_5_4(keras):
 
 
 def test_an_untrained_network_starts_near_the_prior_and_shut_gates_return_it(keras):
-    """Gates start almost shut (the physics) and, shut, give exactly Schechner's layers."""
+    """Gates start almost shut (the physics) and, shut, give exactly the prior's layers."""
     from mf_reflect.network import build_network
 
     model = build_network(ANGLES, 0.125, size=16)

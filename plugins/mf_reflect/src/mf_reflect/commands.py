@@ -34,9 +34,10 @@ def run(
                                                               "linearise with this gamma, encode outputs back. "
                                                               "Without it inputs are linear (RAW; 8 to 16 bits in "
                                                               "PNG or TIFF, any exposure).")] = None,
-    method: Annotated[list[Method] | None, typer.Option(help="net, canonical, schechner, farid; repeatable. "
-                                                             "Default: the winner of the independent benchmark "
-                                                             "(Schechner's without PyTorch or TensorFlow).")] = None,
+    method: Annotated[list[Method] | None, typer.Option(help="net, canonical, schechner, pane, farid; "
+                                                             "repeatable. Default: the winner of the independent "
+                                                             "benchmark (pane, the network's prior, without PyTorch "
+                                                             "or TensorFlow).")] = None,
     weights: Annotated[Path | None, typer.Option(help="Your trained .weights.h5 (with its .json card).")] = None,
     tile: Annotated[int | None, typer.Option(min=32, help="Network: process in tiles of this size (bounded "
                                                          "memory).")] = None,
@@ -44,11 +45,11 @@ def run(
 ) -> dict[str, Any]:
     """Separate the reflection and the transmission seen through glass, from polarisation images."""
     images, radians = read_captures(inputs, angles, mosaic, pattern, gamma, half)
-    # Your --weights are an order: if they cannot be read, that is an error, not a quiet switch to Schechner's.
+    # Your --weights are an order: if they cannot be read, that is an error, not a quiet switch to the classical method.
     if weights is not None:
         default = Method.net
     elif DEFAULT is Method.net and not network_available(ctx, SHIPPED):
-        default = Method.schechner
+        default = Method.pane
     else:
         default = DEFAULT
     methods = list(dict.fromkeys(method or [default]))

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .baselines import farid_separation, schechner_separation
+from .baselines import farid_separation, pane_separation, schechner_separation
 from .canonical import canonical_projection
 from .inference import separate
 from .orientation import orient
@@ -18,6 +18,7 @@ class Method(str, Enum):
     net = "net"
     canonical = "canonical"
     schechner = "schechner"
+    pane = "pane"
     farid = "farid"
 
 
@@ -27,6 +28,7 @@ DEFAULT = Method.net
 
 #: Names used in tables, after the thesis's table 5.1.
 LABELS = {Method.farid: "Farid & Adelson (ICA)", Method.schechner: "Schechner et al. (AOI search)",
+          Method.pane: "flat pane in perspective (AOI field)",
           Method.canonical: "canonical projection", Method.net: "mf_reflect network"}
 
 
@@ -45,6 +47,9 @@ def separate_with(method: Method, images: np.ndarray, angles: Sequence[float], m
         r, t, _ = canonical_projection(orient(images, angles)[0], angles)
     elif method is Method.schechner:
         r, t, _ = schechner_separation(orient(images, angles)[0], angles)
+    elif method is Method.pane:
+        oriented, psi = orient(images, angles)
+        r, t, _ = pane_separation(oriented, angles, psi)
     else:
         r, t = farid_separation(images, angles)  # ICA needs no frame
     return np.clip(r, 0.0, 1.0).astype(np.float32), np.clip(t, 0.0, 1.0).astype(np.float32)

@@ -12,6 +12,8 @@ import numpy as np
 from mfcore import InputError, ModelSpec, RunContext
 from mfcore.kit import card_width, load_model
 
+from .prior import PRIOR
+
 #: The weights shipped inside the plugin, and their card.
 SHIPPED = Path(__file__).parent / "weights" / "reflect.weights.h5"
 TRAIN_COMMAND = "mf train reflect"
@@ -28,9 +30,9 @@ def card_angles(card: Mapping[str, Any], weights: Path) -> np.ndarray:
 def _build(card: Mapping[str, Any], weights: Path) -> Any:
     from .network import build_network  # imports Keras: only once the backend is chosen
 
-    if card.get("channels") != 1 or card.get("prior") != "schechner":
-        raise InputError(f"{weights}: weights of an older network (colour input, no physical prior); "
-                         f"retrain with `{TRAIN_COMMAND}`")
+    if card.get("channels") != 1 or card.get("prior") != PRIOR:
+        raise InputError(f"{weights}: weights of an older network (prior {card.get('prior')!r}, this mf gives "
+                         f"{PRIOR!r}); retrain with `{TRAIN_COMMAND}`")
 
     return build_network(card_angles(card, weights), card_width(dict(card), weights))
 

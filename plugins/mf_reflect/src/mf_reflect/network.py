@@ -2,7 +2,7 @@
 
 Input: N ≥ 3 exposure-normalised polarisation images at the ``angles`` the
 network was trained for, followed by the two layers of the physical prior
-(Schechner's R̂ and T̂, :mod:`mf_reflect.prior`): (B, N + 2, H, W, 1). The
+(the classical R̂ and T̂ of :mod:`mf_reflect.prior`): (B, N + 2, H, W, 1). The
 network sees **one colour channel at a time**: colour captures are separated
 channel by channel with the same weights (:mod:`mf_reflect.inference`), so a
 monochrome sensor is handled natively and no channel can bleed into another (a

@@ -9,7 +9,7 @@ pane, static scene), ``dr+nrd`` (plus non-rigid motion) and ``dr+nrd+lcg``
 of the mean squared error of R̂ and of T̂ per sample against the observable
 layers (:func:`log_mse`); Adam with cosine decay.
 
-Every sample carries the physical prior (Schechner's layers, computed on the
+Every sample carries the physical prior (:mod:`mf_reflect.prior`, computed on the
 whole synthesised sample in the worker, as inference computes it on the whole
 capture); each training patch is one colour channel of a crop, or the mean of
 the three (a monochrome sensor), since the network separates one channel at a
@@ -54,7 +54,7 @@ from mfcore.kit import (
 )
 
 from .exposure import LEVEL
-from .prior import oriented_prior
+from .prior import PRIOR, oriented_prior
 from .sheet import sample_sheet, training_samples
 from .synthesis import ANGLES, reflection_sample
 
@@ -97,7 +97,7 @@ PRIOR_SIDE = 64
 
 
 def with_prior(rng: np.random.Generator, **params: Any) -> Sample:
-    """A synthesised triple turned into the reflection's frame, with its physical prior (``prior``: Schechner's
+    """A synthesised triple turned into the reflection's frame, with its physical prior (``prior``: the classical
     R, T), exactly as inference prepares a capture; run in the workers."""
     sample = reflection_sample(rng, **params)
     sample["observations"], sample["prior"] = oriented_prior(sample["observations"],
@@ -194,7 +194,7 @@ def _validate(model: Any, inputs: np.ndarray, targets: np.ndarray) -> dict[str, 
 
 
 def prior_baseline(inputs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-    """Validation PSNR of the physical prior alone (Schechner's layers): where the network starts, gates shut."""
+    """Validation PSNR of the physical prior alone (the classical layers): where the network starts, gates shut."""
     return _scores(inputs[:, len(ANGLES):], targets)
 
 
@@ -202,7 +202,7 @@ def train(
     ctx: RunContext,
     output: Annotated[Path, typer.Option("--output", "-o", help="Run folder: checkpoints, log.csv, "
                                                                 "reflect.weights.h5.")] = Path("runs/reflect"),
-    preset: Annotated[Preset, typer.Option(help="cpu: half width, 64 px, 10k steps; gpu: the thesis's network.")]
+    preset: Annotated[Preset, typer.Option(help="cpu: half width, 64 px, 8k steps; gpu: the thesis's network.")]
     = Preset.cpu,
     pipeline: Annotated[Pipeline | None, typer.Option(help="Synthesis steps (the ablation of figure 5.14; "
                                                            "default: the preset's, all of them).")] = None,
@@ -254,7 +254,7 @@ def train(
             "trained_steps": state["best"]["step"], "training_seconds": state["best"]["seconds"],
             "validation_psnr": {k: v for k, v in state["best"].items() if k.endswith("_psnr") and k != "mean_psnr"},
             "validation_prior_psnr": {k: round(v, 3) for k, v in baselines.items()},
-            "channels": 1, "prior": "schechner", "exposure_level": LEVEL,
+            "channels": 1, "prior": PRIOR, "exposure_level": LEVEL,
             "keras_backend": keras_name,
             "reproduce": f"mf train reflect --preset {preset.value} --pipeline {config.pipeline} "
                          f"--backend {keras_name}",

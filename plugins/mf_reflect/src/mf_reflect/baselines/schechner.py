@@ -37,29 +37,27 @@ def mutual_information(a: np.ndarray, b: np.ndarray, bins: int | None = None) ->
     return float((joint[nonzero] * np.log(joint[nonzero] / (pa @ pb)[nonzero])).sum())
 
 
-def separate_at(i_perp: np.ndarray, i_par: np.ndarray, theta: float, n: float = GLASS) -> tuple[np.ndarray,
-                                                                                               np.ndarray]:
-    """Observable (R, T) from the canonical images at a uniform AOI ``theta``."""
-    r_s, r_p = (float(x) for x in pane_reflectance(np.float64(theta), n))
+def separate_at(i_perp: np.ndarray, i_par: np.ndarray, theta: float | np.ndarray,
+                n: float = GLASS) -> tuple[np.ndarray, np.ndarray]:
+    """Observable (R, T) from the canonical images at the AOI ``theta``: one angle, or one per pixel (broadcast)."""
+    r_s, r_p = pane_reflectance(np.asarray(theta, dtype=np.float64), n)
     det = r_s * (1 - r_p) - r_p * (1 - r_s)  # = R'⊥ − R'∥ > 0 for θ > 0
     half_r = ((1 - r_p) * i_perp - (1 - r_s) * i_par) / det  # I_R / 2
     half_t = (r_s * i_par - r_p * i_perp) / det  # I_T / 2
     return r_s * half_r, (1 - r_p) * half_t
 
 
-def estimate_aoi(i_perp: np.ndarray, i_par: np.ndarray, n: float = GLASS,
-                 search: np.ndarray = SEARCH) -> tuple[float, np.ndarray]:
-    """The AOI of least mutual information between the separated layers, and the MI curve.
+def mi_curve(grey_perp: np.ndarray, grey_par: np.ndarray, aoi: np.ndarray, n: float = GLASS) -> np.ndarray:
+    """Mutual information of the layers separated at each candidate AOI: ``aoi`` is (K, 1) or per pixel (K, P).
 
     All candidates are separated and histogrammed at once (one ``bincount``), so
     the search costs about as much as a few separations, not one per candidate.
     """
-    grey_perp = i_perp.mean(axis=-1).ravel().astype(np.float64)
-    grey_par = i_par.mean(axis=-1).ravel().astype(np.float64)
-    r_s, r_p = pane_reflectance(search.astype(np.float64), n)
-    det = (r_s - r_p)[:, None]
-    layer_r = r_s[:, None] * ((1 - r_p)[:, None] * grey_perp - (1 - r_s)[:, None] * grey_par) / det
-    layer_t = (1 - r_p)[:, None] * (r_s[:, None] * grey_par - r_p[:, None] * grey_perp) / det
+    grey_perp, grey_par = grey_perp.ravel().astype(np.float64), grey_par.ravel().astype(np.float64)
+    r_s, r_p = pane_reflectance(aoi.astype(np.float64), n)
+    det = r_s - r_p
+    layer_r = r_s * ((1 - r_p) * grey_perp - (1 - r_s) * grey_par) / det
+    layer_t = (1 - r_p) * (r_s * grey_par - r_p * grey_perp) / det
     bins = int(np.clip(np.sqrt(grey_perp.size) / 4, 8, 64))
 
     def quantise(layer: np.ndarray) -> np.ndarray:
@@ -67,18 +65,24 @@ def estimate_aoi(i_perp: np.ndarray, i_par: np.ndarray, n: float = GLASS,
         scaled = (layer - low) / np.maximum(high - low, 1e-12) * bins
         return np.minimum(scaled.astype(np.int64), bins - 1)
 
-    rows = np.arange(len(search))[:, None] * bins * bins
+    rows = np.arange(len(aoi))[:, None] * bins * bins
     joint = np.bincount((rows + quantise(layer_r) * bins + quantise(layer_t)).ravel(),
-                        minlength=len(search) * bins * bins).reshape(len(search), bins, bins)
+                        minlength=len(aoi) * bins * bins).reshape(len(aoi), bins, bins)
     joint = joint / grey_perp.size
     pa, pb = joint.sum(axis=2, keepdims=True), joint.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(joint > 0, joint * np.log(joint / (pa * pb)), 0.0)
-    curve = terms.sum(axis=(1, 2))
+    return terms.sum(axis=(1, 2))
+
+
+def estimate_aoi(i_perp: np.ndarray, i_par: np.ndarray, n: float = GLASS,
+                 search: np.ndarray = SEARCH) -> tuple[float, np.ndarray]:
+    """The uniform AOI of least mutual information between the separated layers, and the MI curve."""
+    curve = mi_curve(i_perp.mean(axis=-1), i_par.mean(axis=-1), search[:, None], n)
     return float(search[int(np.argmin(curve))]), curve
 
 
-def _shrink(image: np.ndarray, max_side: int) -> np.ndarray:
+def shrink(image: np.ndarray, max_side: int) -> np.ndarray:
     """Area-averaged down-sampling so that the longer side is at most ``max_side``."""
     h, w = image.shape[:2]
     factor = max(1, int(np.ceil(max(h, w) / max_side)))
@@ -92,7 +96,7 @@ def schechner_separation(images: np.ndarray, angles: Sequence[float], max_side: 
                          n: float = GLASS) -> tuple[np.ndarray, np.ndarray, float]:
     """(R̂, T̂, θ̂) from polarisation images (N, H, W, C) at ``angles`` (radians)."""
     i_perp, i_par, _ = canonical_projection(images, angles)
-    theta, _ = estimate_aoi(_shrink(i_perp.mean(axis=-1), max_side)[..., None],
-                            _shrink(i_par.mean(axis=-1), max_side)[..., None], n)
+    theta, _ = estimate_aoi(shrink(i_perp.mean(axis=-1), max_side)[..., None],
+                            shrink(i_par.mean(axis=-1), max_side)[..., None], n)
     r, t = separate_at(i_perp.astype(np.float64), i_par.astype(np.float64), theta, n)
     return r.astype(np.float32), t.astype(np.float32), theta

@@ -1,0 +1,139 @@
+"""Schechner's search for a flat pane seen in perspective: one AOI per pixel, its shape read from the polarisation.
+
+Schechner et al. assume one angle of incidence for the whole frame. A window
+seen through a lens is not like that: each pixel's ray meets the pane at its
+own angle, ±15° across a 30° field of view, and a uniform AOI leaves part of
+the reflection in T̂ wherever the true angle differs. The pane's geometry can
+be read from the captures, though. Light reflected by the pane is polarised
+along s, perpendicular to the plane of incidence, which contains the ray d
+and the pane's normal m; transmitted light along p, at 90° to s. So the angle
+of polarisation (modulo 90°) at every pixel is the image direction of d × m,
+whatever the layers' brightness. With d = (u, v, f) in pixel units
+(u, v from the frame's centre, over its width) and m = (sin θ cos α,
+sin θ sin α, cos θ), that direction is (v κ − sin α, cos α − u κ) with
+κ = cot θ / f: the orientation field fixes the azimuth α and κ, but not θ
+and f apart. :func:`fit_view` finds (α, κ) by maximising the agreement
+Σ w cos 4(AoP − ψ(u, v)) over the pixels, weighted by their polarised
+amplitude (a coarse grid, then two finer ones), for either handedness of the
+camera's angle convention; κ = 0 is the uniform case, and the fallback
+wherever the field explains the angles poorly (:data:`AGREEMENT`). The remaining unknown,
+θ at the centre, is Schechner's one-dimensional search: every candidate θ
+gives f = cot θ / κ and so an AOI field, and the field whose separated layers
+share the least mutual information wins.
+
+Below about 20° of incidence the pane polarises too little (R'⊥ − R'∥ under
+0.02) for the 2×2 solve to do more than amplify noise, so the field is
+clamped there: the separation is conservative where it cannot be precise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..canonical import canonical_projection, fit_matrix
+from ..fresnel import GLASS
+from .schechner import SEARCH, mi_curve, separate_at, shrink
+
+#: Clamp of the AOI field (radians): the pane barely polarises below the lower bound; grazing beyond the upper.
+MIN_AOI, MAX_AOI = np.radians(20.0), np.radians(85.0)
+#: Longer side (pixels) of the angle-of-polarisation map that the view is fitted on.
+FIT_SIDE = 24
+#: The search for θ: Schechner's grid every 2°, then every 0.5° around the best.
+COARSE, FINE = SEARCH[::4], np.radians(np.arange(-1.5, 1.6, 0.5))
+#: Least agreement for a field: below it the angles of polarisation are not the signature of one flat pane
+#: (a curved pane, several surfaces, polarised sources; cos 4Δ = 0.8 is an RMS misfit of about 9°), and the
+#: view falls back to a uniform AOI, Schechner's own model.
+AGREEMENT = 0.8
+#: Largest κ = cot θ / f searched (f in frame widths): θ = 20° seen with a 100° field of view.
+MAX_SLOPE = 3.0
+
+
+@dataclass(frozen=True)
+class PaneView:
+    """The orientation field's parameters: azimuth α of the pane's normal, κ = cot θ / f, handedness ±1."""
+
+    azimuth: float
+    slope: float
+    mirror: int
+    agreement: float  # weighted mean of cos 4(AoP − ψ): 1 = the field explains every polarised pixel
+
+    def aoi(self, shape: tuple[int, int], theta: float | np.ndarray) -> np.ndarray:
+        """Angle of incidence (radians, clamped) per pixel of a pane at ``theta`` on the optical axis.
+
+        One ``theta`` gives an (H, W) field; an array of K candidates gives (K, H, W).
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        if self.slope <= 0:
+            return np.clip(np.broadcast_to(theta[..., None, None], (*theta.shape, *shape)), MIN_AOI, MAX_AOI)
+        u, v = _coordinates(shape, self.mirror)
+        t = theta[..., None, None]
+        focal = 1.0 / (np.tan(t) * self.slope)
+        along = u * np.cos(self.azimuth) + v * np.sin(self.azimuth)
+        cos_i = np.abs(along * np.sin(t) + focal * np.cos(t)) / np.sqrt(u * u + v * v + focal * focal)
+        return np.clip(np.arccos(np.minimum(cos_i, 1.0)), MIN_AOI, MAX_AOI)
+
+
+def _coordinates(shape: tuple[int, int], mirror: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel coordinates from the frame's centre in units of its width; u mirrored for the other handedness."""
+    h, w = shape
+    v, u = np.mgrid[0:h, 0:w].astype(np.float64)
+    return mirror * (u - (w - 1) / 2) / w, (v - (h - 1) / 2) / w
+
+
+def _agreement(four_aop: np.ndarray, weights: np.ndarray, u: np.ndarray, v: np.ndarray, azimuths: np.ndarray,
+               slopes: np.ndarray) -> np.ndarray:
+    """(A, S) weighted mean of cos 4(AoP − ψ) for every azimuth and slope; weights sum to one."""
+    a, k = azimuths[:, None, None], slopes[None, :, None]
+    psi = np.arctan2(np.cos(a) - u * k, v * k - np.sin(a))
+    return (weights * np.cos(four_aop - 4 * psi)).sum(axis=-1)
+
+
+def fit_view(images: np.ndarray, angles: Sequence[float], frame: float = 0.0) -> PaneView:
+    """The orientation field of images (N, H, W[, C]) at ``angles``, read in a polariser frame turned by ``frame``."""
+    grey = np.asarray(images, dtype=np.float64)
+    grey = grey.mean(axis=-1) if grey.ndim == 4 else grey
+    a, b, c = (shrink(x.astype(np.float32), FIT_SIDE).astype(np.float64)
+               for x in np.tensordot(fit_matrix(angles), grey, axes=1))
+    amplitude = np.hypot(b, c) * (a > 0.02 * max(float(np.quantile(a, 0.99)), 1e-12))
+    if amplitude.sum() <= 0:
+        return PaneView(0.0, 0.0, 1, 0.0)
+    weights = (amplitude / amplitude.sum()).ravel()
+    four_aop = (2 * np.arctan2(c, b) + 4 * frame).ravel()
+    best = PaneView(0.0, 0.0, 1, -np.inf)
+    for mirror in (1, -1):
+        u, v = (x.ravel() for x in _coordinates(a.shape, mirror))
+        azimuths, slopes = np.radians(np.arange(0.0, 360.0, 10.0)), np.linspace(0.0, MAX_SLOPE, 16)
+        for step_a, step_k in ((np.radians(2.0), 0.04), (np.radians(0.5), 0.01), (None, None)):
+            scores = _agreement(four_aop, weights, u, v, azimuths, slopes)
+            i, j = np.unravel_index(int(np.argmax(scores)), scores.shape)
+            if step_a is None:
+                break
+            azimuths = azimuths[i] + step_a * np.arange(-3, 4)
+            slopes = np.clip(slopes[j] + step_k * np.arange(-3, 4), 0.0, MAX_SLOPE)
+        if scores[i, j] > best.agreement:
+            best = PaneView(float(np.mod(azimuths[i], 2 * np.pi)), float(slopes[j]), mirror, float(scores[i, j]))
+    return best if best.agreement >= AGREEMENT else PaneView(best.azimuth, 0.0, 1, best.agreement)
+
+
+def pane_separation(images: np.ndarray, angles: Sequence[float], frame: float = 0.0, max_side: int = 256,
+                    n: float = GLASS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(R̂, T̂, AOI field) of images (N, H, W, C) at ``angles``, rendered in a polariser frame turned by ``frame``.
+
+    ``frame`` is the ψ of :func:`mf_reflect.orientation.orient` when the images
+    were turned into the reflection's frame (as every method here receives
+    them), so that the angle of polarisation is read in the camera's own frame.
+    """
+    view = fit_view(images, angles, frame)
+    i_perp, i_par, _ = canonical_projection(images, angles)
+    small_perp, small_par = shrink(i_perp.mean(axis=-1), max_side), shrink(i_par.mean(axis=-1), max_side)
+    candidates = COARSE
+    for _ in range(2):
+        curve = mi_curve(small_perp, small_par, view.aoi(small_perp.shape, candidates).reshape(len(candidates), -1), n)
+        theta = float(candidates[int(np.argmin(curve))])
+        candidates = np.clip(theta + FINE, SEARCH[0], SEARCH[-1])
+    aoi = view.aoi(i_perp.shape[:2], theta)
+    r, t = separate_at(i_perp.astype(np.float64), i_par.astype(np.float64), aoi[..., None], n)
+    return r.astype(np.float32), t.astype(np.float32), aoi.astype(np.float32)
