@@ -9,7 +9,7 @@ from mf_reflect import independent
 from mf_reflect.evaluation import layer_polarisation, per_capture_losses
 from mf_reflect.formation import observable_layers, polarised_images
 from mf_reflect.fresnel import pane_reflectance
-from mf_reflect.independent import expose, fresnel_power, measure, pane, scene_pair, si_psnr
+from mf_reflect.independent import exact_separation, expose, fresnel_power, measure, pane, scene_pair, si_psnr
 
 
 def test_stokes_rendering_agrees_with_the_training_generators_eq_5_2():
@@ -47,6 +47,19 @@ def test_captures_have_the_stated_geometry_brightness_and_sensor():
             np.testing.assert_allclose(raw * 65535, np.round(raw * 65535), atol=1e-3)  # 16-bit
             assert raw.max() == pytest.approx(level, rel=0.1)
             assert capture["transmission"].max() < level
+
+
+def test_exact_separation_inverts_the_capture_and_its_error_is_the_sensor_noise():
+    """Noise-free radiance gives back the true layers; shot noise costs about 3 dB per halving of exposure."""
+    pair = scene_pair(np.random.default_rng(4), 48, 64)
+    r, t = exact_separation(pair, pair["radiance"])
+    np.testing.assert_allclose(r, pair["reflection"], atol=1e-9)
+    np.testing.assert_allclose(t, pair["transmission"], atol=1e-9)
+    scores = []
+    for level in (0.25, 0.5, 0.9):
+        capture = expose(pair, level, np.random.default_rng(5))
+        scores.append(si_psnr(capture["transmission"], exact_separation(pair, capture["observations"])[1]))
+    assert scores[0] < scores[1] < scores[2] and 3.5 < scores[2] - scores[0] < 7  # 10 log10(0.9 / 0.25) = 5.6
 
 
 def test_scale_invariant_psnr():

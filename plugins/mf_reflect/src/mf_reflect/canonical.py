@@ -42,6 +42,24 @@ def fit_matrix(angles: Sequence[float]) -> np.ndarray:
     return np.linalg.pinv(design)
 
 
+def grey_stokes(images: np.ndarray, angles: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(A, B, C) of images (N, H, W[, C]) averaged over colour, in float64.
+
+    The polarisation-field estimators (the reflection's direction, the pane's
+    view) read only the angle and degree of polarisation, which colour does not
+    change.
+    """
+    grey = np.asarray(images, dtype=np.float64)
+    grey = grey.mean(axis=-1) if grey.ndim == 4 else grey
+    a, b, c = np.tensordot(fit_matrix(angles), grey, axes=1)
+    return a, b, c
+
+
+def lit(a: np.ndarray) -> np.ndarray:
+    """Where the unpolarised part A is above 2 % of its bright end: darker pixels carry noise, not polarisation."""
+    return a > 0.02 * max(float(np.quantile(a, 0.99)), 1e-12)
+
+
 def canonical_projection(images: np.ndarray, angles: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(I⊥, I∥, φ⊥) from images (N, H, W[, C]) taken at ``angles`` (radians); φ⊥ in [−π/4, π/4)."""
     images = np.asarray(images)

@@ -12,7 +12,7 @@ from mfcore import RunContext, output_folder
 from mfcore.kit import network_available, write_image
 
 from .captures import read_captures
-from .methods import DEFAULT, Method, separate_with
+from .methods import DEFAULT, Method, default_method, separate_with
 from .model_io import SHIPPED, load_separation_net
 
 
@@ -36,8 +36,7 @@ def run(
                                                               "PNG or TIFF, any exposure).")] = None,
     method: Annotated[list[Method] | None, typer.Option(help="net, canonical, schechner, pane, farid; "
                                                              "repeatable. Default: the winner of the independent "
-                                                             "benchmark (pane, the network's prior, without PyTorch "
-                                                             "or TensorFlow).")] = None,
+                                                             "benchmark (docs/benchmarks/reflect.md).")] = None,
     weights: Annotated[Path | None, typer.Option(help="Your trained .weights.h5 (with its .json card).")] = None,
     tile: Annotated[int | None, typer.Option(min=32, help="Network: process in tiles of this size (bounded "
                                                          "memory).")] = None,
@@ -48,10 +47,8 @@ def run(
     # Your --weights are an order: if they cannot be read, that is an error, not a quiet switch to the classical method.
     if weights is not None:
         default = Method.net
-    elif DEFAULT is Method.net and not network_available(ctx, SHIPPED):
-        default = Method.pane
     else:
-        default = DEFAULT
+        default = default_method(DEFAULT is not Method.net or network_available(ctx, SHIPPED))
     methods = list(dict.fromkeys(method or [default]))
     model = load_separation_net(ctx, weights or SHIPPED)[0] if Method.net in methods else None
     output_folder(output)  # only once everything that can fail on the inputs has been checked

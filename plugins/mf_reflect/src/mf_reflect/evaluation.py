@@ -22,12 +22,14 @@ import numpy as np
 
 from .canonical import fit_matrix
 from .captures import read_captures
-from .independent import expose, scene_pair, si_psnr
+from .independent import exact_separation, expose, scene_pair, si_psnr
 from .methods import LABELS, Method, separate_with
 
 #: Brightest pixel of the independent captures, as a fraction of full scale.
 EXPOSURES = (0.25, 0.5, 0.9)
 BEST_INPUT = "best single input image"
+#: The reference no method can reach: eq. 5.2 inverted with the pane's true weights (the sensor-noise floor).
+EXACT = "exact pane physics (noise floor)"
 
 
 def independent_scores(methods: Sequence[Method], model: Any, cases: int, seed: int,
@@ -43,6 +45,9 @@ def independent_scores(methods: Sequence[Method], model: Any, cases: int, seed: 
             truth_t, truth_r = capture["transmission"], capture["reflection"]
             t_scores.setdefault((BEST_INPUT, exposure), []).append(
                 max(si_psnr(truth_t, o) for o in capture["observations"]))
+            r, t = exact_separation(pair, capture["observations"])
+            t_scores.setdefault((EXACT, exposure), []).append(si_psnr(truth_t, np.clip(t, 0.0, 1.0)))
+            r_scores.setdefault((EXACT, exposure), []).append(si_psnr(truth_r, np.clip(r, 0.0, 1.0)))
             for method in methods:
                 r, t = separate_with(method, capture["observations"], capture["angles"], model)
                 t_scores.setdefault((LABELS[method], exposure), []).append(si_psnr(truth_t, t))

@@ -110,7 +110,8 @@ def scene_pair(rng: np.random.Generator, height: int = 192, width: int = 256) ->
     psi = np.arctan2(s_dir[..., 1], s_dir[..., 0])  # the s direction in the image
     radiance = measure(reflected, transmitted, rs, rp, psi[..., None], DEGREES)
     return {"radiance": radiance, "reflection": rs * reflected / 2, "transmission": (1 - rp) * transmitted / 2,
-            "aoi_range_degrees": np.degrees([np.arccos(cos_i.max()), np.arccos(cos_i.min())])}
+            "aoi_range_degrees": np.degrees([np.arccos(cos_i.max()), np.arccos(cos_i.min())]),
+            "pane": (rs, rp, psi[..., None])}
 
 
 def expose(pair: dict[str, Any], brightest: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -122,6 +123,25 @@ def expose(pair: dict[str, Any], brightest: float, rng: np.random.Generator) -> 
     return {"observations": raw.astype(np.float32), "angles": np.radians(DEGREES),
             "reflection": (pair["reflection"] * gain).astype(np.float32),
             "transmission": (pair["transmission"] * gain).astype(np.float32)}
+
+
+def exact_separation(pair: dict[str, Any], observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(R̂, T̂) of ``observations`` inverted with the pane's true Fresnel weights and s direction at every pixel.
+
+    No method can know these; per pixel this is the least-squares solution of
+    eq. 5.2 with the exact coefficients, so its error is the sensor noise
+    amplified by the inversion, the floor under every method on this capture,
+    and its change across exposures is what noise alone does to a score.
+    """
+    rs, rp, psi = pair["pane"]
+    ones, zeros = np.ones_like(rs), np.zeros_like(rs)
+    a, b = measure(ones, zeros, rs, rp, psi, DEGREES), measure(zeros, ones, rs, rp, psi, DEGREES)  # (N, H, W, 1)
+    obs = observations.astype(np.float64)
+    aa, ab, bb = (a * a).sum(0), (a * b).sum(0), (b * b).sum(0)
+    ai, bi = (a * obs).sum(0), (b * obs).sum(0)
+    det = np.maximum(aa * bb - ab * ab, 1e-20)
+    reflected, transmitted = (bb * ai - ab * bi) / det, (aa * bi - ab * ai) / det
+    return rs * reflected / 2, (1 - rp) * transmitted / 2
 
 
 def si_psnr(truth: np.ndarray, estimate: np.ndarray) -> float:

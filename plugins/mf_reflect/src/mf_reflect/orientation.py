@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .canonical import fit_matrix, render_at
+from .canonical import grey_stokes, lit, render_at
 
 #: Share of the (not dark) pixels, the most strongly polarised, that vote for the direction.
 VOTERS = 0.1
@@ -30,17 +30,15 @@ VOTERS = 0.1
 
 def reflection_direction(images: np.ndarray, angles: Sequence[float]) -> float:
     """ψ (radians, in (−π/2, π/2]): the polariser angle that passes most of the reflection."""
-    grey = np.asarray(images, dtype=np.float64)
-    grey = grey.mean(axis=-1) if grey.ndim == 4 else grey
-    a, b, c = np.tensordot(fit_matrix(angles), grey, axes=1)
+    a, b, c = grey_stokes(images, angles)
     amplitude = np.hypot(b, c)
-    lit = a > 0.02 * max(float(np.quantile(a, 0.99)), 1e-12)
-    if not lit.any():
+    bright = lit(a)
+    if not bright.any():
         return 0.0
-    degree = amplitude[lit] / a[lit]
+    degree = amplitude[bright] / a[bright]
     cut = np.quantile(degree, 1 - VOTERS)
     vote = degree >= cut
-    phase = np.arctan2(c[lit][vote], b[lit][vote])  # 2·AoP
+    phase = np.arctan2(c[bright][vote], b[bright][vote])  # 2·AoP
     weights = degree[vote]
     total = complex(np.sum(weights * np.exp(1j * phase)))
     return 0.5 * float(np.angle(total)) if abs(total) > 0 else 0.0

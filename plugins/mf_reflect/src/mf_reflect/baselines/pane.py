@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..canonical import canonical_projection, fit_matrix
+from ..canonical import canonical_projection, grey_stokes, lit
 from ..fresnel import GLASS
 from .schechner import SEARCH, mi_curve, separate_at, shrink
 
@@ -93,11 +93,8 @@ def _agreement(four_aop: np.ndarray, weights: np.ndarray, u: np.ndarray, v: np.n
 
 def fit_view(images: np.ndarray, angles: Sequence[float], frame: float = 0.0) -> PaneView:
     """The orientation field of images (N, H, W[, C]) at ``angles``, read in a polariser frame turned by ``frame``."""
-    grey = np.asarray(images, dtype=np.float64)
-    grey = grey.mean(axis=-1) if grey.ndim == 4 else grey
-    a, b, c = (shrink(x.astype(np.float32), FIT_SIDE).astype(np.float64)
-               for x in np.tensordot(fit_matrix(angles), grey, axes=1))
-    amplitude = np.hypot(b, c) * (a > 0.02 * max(float(np.quantile(a, 0.99)), 1e-12))
+    a, b, c = (shrink(x.astype(np.float32), FIT_SIDE).astype(np.float64) for x in grey_stokes(images, angles))
+    amplitude = np.hypot(b, c) * lit(a)
     if amplitude.sum() <= 0:
         return PaneView(0.0, 0.0, 1, 0.0)
     weights = (amplitude / amplitude.sum()).ravel()
