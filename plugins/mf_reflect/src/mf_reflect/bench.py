@@ -44,6 +44,9 @@ from .model_io import SHIPPED, load_separation_net
 from .sheet import sample_sheet, tile, training_samples
 from .synthesis import reflection_sample
 
+#: Longer side (pixels) of each cell of the real-frame picture: 14 full-size cells a row made a 17 MB PNG.
+PICTURE_SIDE = 320
+
 
 def _cases(count: int, size: int, seed: int) -> list[dict[str, np.ndarray]]:
     rng = np.random.default_rng(seed)
@@ -138,7 +141,8 @@ def bench(
         real_methods = [Method.canonical, Method.schechner, Method.pane] + ([Method.net] if with_net else [])
         real_table, pictures = real_rows(files_in(real, IMAGE_SUFFIXES, "mosaic frames"), real_methods, model,
                                          real_side, pattern)
-        cell = pictures[0][0].shape[:2]
+        scale = min(1.0, PICTURE_SIDE / max(pictures[0][0].shape[:2]))  # a sheet to look at, not to measure on
+        cell = (round(pictures[0][0].shape[0] * scale), round(pictures[0][0].shape[1] * scale))
         write_image(real_picture, tile([[_fit(c, cell) for c in row] for row in pictures]))
         swapped = [r for r in real_table if r["method"] == chosen and r["layers swapped"] == "yes"]
         targets.append({"target": "real frames: default layers not swapped (R̂ the more polarised layer)",

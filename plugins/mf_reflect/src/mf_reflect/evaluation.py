@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
+from .baselines.schechner import shrink
 from .canonical import fit_matrix
 from .captures import read_captures
 from .independent import exact_separation, expose, scene_pair, si_psnr
@@ -84,17 +84,6 @@ def per_capture_losses(scores: dict[str, Any], label: str, against: str) -> tupl
     return losses, total, worst
 
 
-def _shrink(images: np.ndarray, side: int) -> np.ndarray:
-    """(N, H, W, C) area-averaged so that the longer side is at most ``side``."""
-    h, w = images.shape[1:3]
-    factor = max(h, w) / side
-    if factor <= 1:
-        return images
-    size = (int(round(w / factor)), int(round(h / factor)))
-    shrunk = [cv2.resize(np.ascontiguousarray(im), size, interpolation=cv2.INTER_AREA) for im in images]
-    return np.stack([s.reshape(size[1], size[0], -1) for s in shrunk])
-
-
 def layer_polarisation(reflection: np.ndarray, transmission: np.ndarray, images: np.ndarray,
                        angles: np.ndarray) -> tuple[float, float]:
     """Degree of polarisation of each separated layer, as the captures themselves show it.
@@ -120,7 +109,8 @@ def real_rows(paths: Sequence[Path], methods: Sequence[Method], model: Any, side
     rows, pictures = [], []
     for path in paths:
         images, angles = read_captures([path], mosaic=True, pattern=pattern)
-        images = _shrink(images, side)
+        shrunk = [shrink(im, side) for im in images]  # area-averaged, the longer side at most ``side``
+        images = np.stack([im.reshape(*im.shape[:2], -1) for im in shrunk])
         images = images / float(images.max())
         cells: list[np.ndarray | None] = [np.repeat(im, 3, axis=-1) if im.shape[-1] == 1 else im for im in images]
         for method in methods:
