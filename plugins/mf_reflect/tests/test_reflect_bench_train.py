@@ -22,6 +22,7 @@ def test_bench_scores_every_method_and_the_ablation(mf, tiny_reflect_weights, tm
     raw = 0.3 + 0.2 * np.sin(9 * xx) * np.cos(7 * yy)
     raw[0::2, 0::2] *= 1.3  # the 90° positions see more light: a polarised scene
     write_image(real / "frame.png", raw, bits=16)
+    write_image(real / "frame.transmission.png", raw[4:, ::2])  # another method's output: a reference, not a frame
     result = mf("bench", "reflect", "--cases", "2", "--size", "48", "--weights", path, "--ablation", f"dr={path}",
                 "--ablation", f"full={path}", "--markdown", table, "--strip", strip, "--sheet", sheet,
                 "--independent", "1", "--real", real, "--real-picture", picture,
@@ -43,6 +44,7 @@ def test_bench_scores_every_method_and_the_ablation(mf, tiny_reflect_weights, tm
     assert sum(t["target"].startswith("independent") for t in info["targets"]) == 6
     assert [r["method"] for r in info["real"]] == [methods[3], methods[1], methods[2], methods[4]]
     assert {r["channels out"] for r in info["real"]} == {1}
+    assert all(-1 <= r["T̂ vs reference"] <= 1 and -1 <= r["R̂ vs reference"] <= 1 for r in info["real"])
     assert read_image(picture).shape == (48, 64 * 12 + 11 * 4, 3)  # 4 angles, then T̂ and R̂ of 4 methods
     text = table.read_text()
     assert "table 5.1" in text and "Synthesis ablation" in text and "strip.png" in text

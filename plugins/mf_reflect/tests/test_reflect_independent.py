@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mf_reflect import independent
-from mf_reflect.evaluation import layer_polarisation, per_capture_losses
+from mf_reflect.evaluation import layer_polarisation, per_capture_losses, real_frames, reference_correlation
 from mf_reflect.formation import observable_layers, polarised_images
 from mf_reflect.fresnel import pane_reflectance
 from mf_reflect.independent import exact_separation, expose, fresnel_power, measure, pane, scene_pair, si_psnr
@@ -95,3 +95,19 @@ def test_per_capture_losses_count_each_capture_and_exposure():
     losses, total, worst = per_capture_losses(scores, "net", "physics")
     assert (losses, total) == (3, 6) and worst == pytest.approx(2.0)
     assert per_capture_losses(scores, "physics", "net")[:2] == (2, 6)
+
+
+def test_reference_correlation_finds_a_scaled_and_cropped_copy(tmp_path):
+    import cv2
+
+    from mfcore.kit import write_image
+
+    rng = np.random.default_rng(6)
+    layer = cv2.GaussianBlur(rng.random((60, 80)), (0, 0), 2.0)[..., None]
+    reference = cv2.resize(layer[6:, :, 0], (40, 27), interpolation=cv2.INTER_AREA)  # half size, 6 rows cropped
+    assert reference_correlation(layer, reference) > 0.97
+    assert reference_correlation(layer, -reference) < 0.1
+    assert reference_correlation(layer, rng.random((27, 40))) < 0.5
+    for name in ("a.png", "a.transmission.png", "b.tif"):
+        write_image(tmp_path / name, np.zeros((8, 8)))
+    assert real_frames(tmp_path) == [(tmp_path / "a.png", tmp_path / "a.transmission.png"), (tmp_path / "b.tif", None)]

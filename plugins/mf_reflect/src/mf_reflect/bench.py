@@ -28,7 +28,7 @@ import numpy as np
 import typer
 
 from mfcore import RunContext
-from mfcore.kit import IMAGE_SUFFIXES, environment, files_in, parse_named_paths, psnr, write_image, write_markdown
+from mfcore.kit import environment, parse_named_paths, psnr, write_image, write_markdown
 
 from .evaluation import (
     BEST_INPUT,
@@ -37,6 +37,7 @@ from .evaluation import (
     independent_rows,
     independent_scores,
     per_capture_losses,
+    real_frames,
     real_rows,
 )
 from .methods import LABELS, Method, default_method, separate_with
@@ -96,7 +97,8 @@ def bench(
     independent: Annotated[int, typer.Option(min=0, help="Captures of the independent synthesiser, each at "
                                                          "three exposures (0: skip).")] = 8,
     real: Annotated[Path | None, typer.Option(help="Folder of raw polarisation-camera mosaic frames to separate "
-                                                   "and check.")] = None,
+                                                   "and check; NAME.transmission.png beside NAME.png is a reference "
+                                                   "transmission to compare with.")] = None,
     real_picture: Annotated[Path, typer.Option(help="Where --real renders inputs, T̂ and R̂ of every method.")]
     = Path("reflect_real.png"),
     real_side: Annotated[int, typer.Option(min=64, help="--real: longer side the frames are reduced to.")] = 640,
@@ -139,7 +141,7 @@ def bench(
     real_table: list[dict[str, Any]] = []
     if real is not None:
         real_methods = [Method.canonical, Method.schechner, Method.pane] + ([Method.net] if with_net else [])
-        real_table, pictures = real_rows(files_in(real, IMAGE_SUFFIXES, "mosaic frames"), real_methods, model,
+        real_table, pictures = real_rows(real_frames(real), real_methods, model,
                                          real_side, pattern)
         scale = min(1.0, PICTURE_SIDE / max(pictures[0][0].shape[:2]))  # a sheet to look at, not to measure on
         cell = (round(pictures[0][0].shape[0] * scale), round(pictures[0][0].shape[1] * scale))
@@ -201,7 +203,9 @@ REAL_NOTE = ("Raw mosaic frames of `{folder}` (demosaiced by interpolation, redu
              "angle image regressed on R̂ and T̂; the sinusoid of a layer's coefficient over the angles, amplitude "
              "over mean): glass and water polarise the light they reflect far more than the light they transmit, "
              "so 'layers swapped' when T̂ is the more polarised. Picture: `{picture}`: the four angle images, then T̂ and "
-             "R̂ of each method in the table's order.")
+             "R̂ of each method in the table's order. Where a frame `NAME.png` has a `NAME.transmission.png` beside it "
+             "(another method's transmission, e.g. a published network's), 'vs reference' is the correlation of "
+             "each layer with it.")
 
 
 def _fit(cell: np.ndarray, size: tuple[int, int]) -> np.ndarray:

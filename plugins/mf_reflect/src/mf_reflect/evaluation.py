@@ -17,7 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
+
+from mfcore.kit import IMAGE_SUFFIXES, files_in, read_image
 
 from .baselines.schechner import shrink
 from .canonical import fit_matrix
@@ -30,6 +33,8 @@ EXPOSURES = (0.25, 0.5, 0.9)
 BEST_INPUT = "best single input image"
 #: The reference no method can reach: eq. 5.2 inverted with the pane's true weights (the sensor-noise floor).
 EXACT = "exact pane physics (noise floor)"
+#: Stem suffix of a reference transmission beside a real frame: ``frame.transmission.png`` for ``frame.png``.
+REFERENCE = ".transmission"
 
 
 def independent_scores(methods: Sequence[Method], model: Any, cases: int, seed: int,
@@ -103,12 +108,46 @@ def layer_polarisation(reflection: np.ndarray, transmission: np.ndarray, images:
     return float(degree[0]), float(degree[1])
 
 
-def real_rows(paths: Sequence[Path], methods: Sequence[Method], model: Any, side: int,
+def real_frames(folder: Path) -> list[tuple[Path, Path | None]]:
+    """The mosaic frames of ``folder``, each with its reference transmission if one lies beside it.
+
+    ``<frame stem>.transmission.<ext>`` is another method's transmission of
+    that frame (a published network's output, say), not a frame.
+    """
+    files = files_in(folder, IMAGE_SUFFIXES, "mosaic frames")
+    references = {p.name[: -len(REFERENCE + p.suffix)]: p for p in files if p.stem.endswith(REFERENCE)}
+    return [(p, references.get(p.stem)) for p in files if not p.stem.endswith(REFERENCE)]
+
+
+def reference_correlation(layer: np.ndarray, reference: np.ndarray) -> float:
+    """Pearson correlation of a separated layer (H, W, C) with a reference image of the same view.
+
+    Another pipeline's output may be smaller and cropped (Lei et al.'s lose a
+    few rows to their network's stride): the reference is scaled to fit inside
+    the layer and compared at the shift that agrees best.
+    """
+    a = layer.mean(axis=-1).astype(np.float64)
+    b = reference.mean(axis=-1) if reference.ndim == 3 else reference
+    factor = min(a.shape[0] / b.shape[0], a.shape[1] / b.shape[1])
+    size = (max(1, round(b.shape[1] * factor)), max(1, round(b.shape[0] * factor)))
+    b = cv2.resize(np.ascontiguousarray(b, dtype=np.float32), size, interpolation=cv2.INTER_AREA).astype(np.float64)
+    b = (b - b.mean()) / max(float(b.std()), 1e-12)
+    best = -1.0
+    for y in range(a.shape[0] - b.shape[0] + 1):
+        for x in range(a.shape[1] - b.shape[1] + 1):
+            crop = a[y:y + b.shape[0], x:x + b.shape[1]]
+            best = max(best, float(((crop - crop.mean()) * b).mean() / max(float(crop.std()), 1e-12)))
+    return best
+
+
+def real_rows(frames: Sequence[tuple[Path, Path | None]], methods: Sequence[Method], model: Any, side: int,
               pattern: str | None = None) -> tuple[list[dict[str, Any]], list[list[np.ndarray | None]]]:
-    """Per real mosaic frame and method: physical checks; and the picture rows (inputs, then T̂, R̂ per method)."""
+    """Per real mosaic frame and method: physical checks, agreement with the frame's reference transmission if
+    it has one; and the picture rows (inputs, then T̂, R̂ per method)."""
     rows, pictures = [], []
-    for path in paths:
+    for path, reference_path in frames:
         images, angles = read_captures([path], mosaic=True, pattern=pattern)
+        reference = read_image(reference_path) if reference_path is not None else None
         shrunk = [shrink(im, side) for im in images]  # area-averaged, the longer side at most ``side``
         images = np.stack([im.reshape(*im.shape[:2], -1) for im in shrunk])
         images = images / float(images.max())
@@ -118,7 +157,9 @@ def real_rows(paths: Sequence[Path], methods: Sequence[Method], model: Any, side
             dop_r, dop_t = layer_polarisation(r, t, images, angles)
             rows.append({"capture": path.name, "method": LABELS[method], "polarisation of R̂": round(dop_r, 3),
                          "polarisation of T̂": round(dop_t, 3), "layers swapped": "yes" if dop_t > dop_r else "no",
-                         "channels out": int(t.shape[-1])})
+                         "channels out": int(t.shape[-1]),
+                         "T̂ vs reference": "" if reference is None else round(reference_correlation(t, reference), 3),
+                         "R̂ vs reference": "" if reference is None else round(reference_correlation(r, reference), 3)})
             cells += [np.repeat(t, 3, axis=-1) if t.shape[-1] == 1 else t,
                       np.repeat(r, 3, axis=-1) if r.shape[-1] == 1 else r]
         pictures.append(cells)
