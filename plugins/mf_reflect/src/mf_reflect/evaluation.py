@@ -126,18 +126,12 @@ def reference_correlation(layer: np.ndarray, reference: np.ndarray) -> float:
     few rows to their network's stride): the reference is scaled to fit inside
     the layer and compared at the shift that agrees best.
     """
-    a = layer.mean(axis=-1).astype(np.float64)
+    a = np.ascontiguousarray(layer.mean(axis=-1), dtype=np.float32)
     b = reference.mean(axis=-1) if reference.ndim == 3 else reference
     factor = min(a.shape[0] / b.shape[0], a.shape[1] / b.shape[1])
     size = (max(1, round(b.shape[1] * factor)), max(1, round(b.shape[0] * factor)))
-    b = cv2.resize(np.ascontiguousarray(b, dtype=np.float32), size, interpolation=cv2.INTER_AREA).astype(np.float64)
-    b = (b - b.mean()) / max(float(b.std()), 1e-12)
-    best = -1.0
-    for y in range(a.shape[0] - b.shape[0] + 1):
-        for x in range(a.shape[1] - b.shape[1] + 1):
-            crop = a[y:y + b.shape[0], x:x + b.shape[1]]
-            best = max(best, float(((crop - crop.mean()) * b).mean() / max(float(crop.std()), 1e-12)))
-    return best
+    b = cv2.resize(np.ascontiguousarray(b, dtype=np.float32), size, interpolation=cv2.INTER_AREA)
+    return float(cv2.matchTemplate(a, b, cv2.TM_CCOEFF_NORMED).max())  # Pearson correlation at every shift
 
 
 def real_rows(frames: Sequence[tuple[Path, Path | None]], methods: Sequence[Method], model: Any, side: int,
