@@ -191,23 +191,24 @@ def test_batches_cut_sequences_to_random_lengths(tmp_path):
     assert lengths == set(range(config.min_frames, config.frames + 1))
 
 
-def test_static_bursts_can_start_from_fba_sharpest_first():
-    """With --start fba a static burst of L frames becomes FBA of them then the frames sharpest first (L+1);
-    dynamic clips are cut one frame longer, so batches stay rectangular."""
+def test_static_bursts_start_from_fba_as_mf_run_deblur_prepares_them():
+    """With --start fba a static burst of L frames becomes FBA of all L, then its sharpest FBA_OBSERVATIONS
+    frames, the sequence inference runs; dynamic clips are cut to as many steps, so batches stay rectangular."""
     import dataclasses
 
     import numpy as np
     from mf_deblur.baselines.fba import fba
-    from mf_deblur.order import sharpest_first
+    from mf_deblur.order import FBA_OBSERVATIONS, sharpest_first
     from mf_deblur.train import PRESETS, Preset, _sequence
 
     config = dataclasses.replace(PRESETS[Preset.cpu], start="fba")
     frames = np.random.default_rng(0).random((8, 16, 16, 3), dtype=np.float32)
-    static = _sequence(frames, 4, True, config)
-    assert static.shape == (5, 16, 16, 3)
-    np.testing.assert_allclose(static[0], np.clip(fba(frames[:4]), 0, 1), atol=1e-6)
-    np.testing.assert_array_equal(static[1:], sharpest_first(frames[:4]))
-    np.testing.assert_array_equal(_sequence(frames, 4, False, config), frames[:5])
+    for length in (2, 4, 8):
+        static = _sequence(frames, length, True, config)
+        assert static.shape == (FBA_OBSERVATIONS + 1, 16, 16, 3)
+        np.testing.assert_allclose(static[0], np.clip(fba(frames[:length]), 0, 1), atol=1e-6)
+        np.testing.assert_array_equal(static[1:], sharpest_first(frames[:length])[:FBA_OBSERVATIONS])
+        np.testing.assert_array_equal(_sequence(frames, length, False, config), frames[:FBA_OBSERVATIONS + 1])
     np.testing.assert_array_equal(_sequence(frames, 4, True, PRESETS[Preset.cpu]), frames[:4])
 
 
@@ -219,7 +220,5 @@ def test_start_fba_runs_and_is_recorded_in_the_card(mf, tmp_path, keras_name, in
     card = json.loads((run / "rdn.json").read_text())
     assert card["config"]["start"] == "fba" and card["config"]["camera"] is True
     assert "--camera --start fba" in card["reproduce"]
-    assert_clean_error(mf("train", "deblur", "-o", tmp_path / "x", "--start", "fba", "--frames", "2",
-                          "--steps", "2", "--backend", keras_name), "--start fba needs --frames 3")
     assert_clean_error(mf("train", "deblur", "-o", tmp_path / "y", "--start", "middle", "--steps", "2",
                           "--backend", keras_name), "unknown --start 'middle'")

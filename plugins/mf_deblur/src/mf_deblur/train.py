@@ -12,10 +12,11 @@ is the sum over the recurrent steps of the per-step mean squared error (one
 term per observation, as figure 6.14), minimised with Adam.
 
 ``--camera`` adds to static bursts what a real camera does beyond blur and
-read noise (:mod:`mf_deblur.synthesis.capture`); ``--start fba`` starts each
-static burst's recurrence from FBA's fusion of its frames, followed by the
-frames sharpest first, exactly as ``mf run deblur`` prepares a burst for
-weights trained so (:func:`mf_deblur.order.fba_start`).
+read noise (:mod:`mf_deblur.synthesis.capture`); ``--start fba`` trains what
+``mf run deblur`` runs for weights trained so (:func:`mf_deblur.order.burst_sequence`):
+FBA's fusion of a burst's frames (a random 2 to ``frames`` of them), refined by
+its sharpest ``FBA_OBSERVATIONS`` frames; dynamic clips in the same batches are
+cut to as many steps.
 
 ``--init`` starts a new run from trained weights (fine-tuning the shipped
 model on a user's images); ``--frames`` sets the longest sequence;
@@ -69,7 +70,7 @@ from mfcore.kit import (
 )
 
 from .baselines.fba import fba
-from .order import fba_start, sharpest_first
+from .order import FBA_OBSERVATIONS, burst_sequence, sharpest_first
 from .synthesis.burst import static_sample
 from .synthesis.dynamic import dynamic_sample
 
@@ -96,7 +97,7 @@ class Config:
     recalibrate_norm: int = 0  # batches to recompute the init's batch-norm statistics over (0: keep them)
     freeze_norm: bool = False  # batch norm normalises with its fixed statistics in training too
     camera: bool = False  # static bursts also get a camera's exposure, noise, misregistration, JPEG (synthesis.capture)
-    start: str = "frame"  # what a static burst's recurrence starts from: its first frame, or FBA (order.fba_start)
+    start: str = "frame"  # what a static burst's recurrence starts from: its first frame, or FBA (order.burst_sequence)
 
 
 PRESETS = {
@@ -133,20 +134,22 @@ def _kind_params(kind: str, config: Config) -> dict[str, float]:
     return {"flat_share": config.flat_share, "camera": config.camera} if kind == "static" else {}
 
 
-def _fba_starts(config: Config) -> int:
-    """1 when static bursts start from FBA (their sequences are one longer than their frames), else 0."""
-    return int(config.start == "fba")
+def _fba_starts(config: Config) -> bool:
+    """Whether static bursts start from FBA's fusion (``--start fba``)."""
+    return config.start == "fba"
 
 
 def _sequence(blurred: np.ndarray, length: int, static: bool, config: Config) -> np.ndarray:
-    """The sequence the network gets from a sample's first ``length`` frames (plus one where it starts from
-    FBA: a static burst as ``mf run deblur`` prepares it, FBA then the frames sharpest first; a dynamic clip
-    one frame longer)."""
+    """The sequence the network gets from a sample's first ``length`` frames.
+
+    Where static bursts start from FBA, a static burst is what ``mf run deblur`` makes of those frames (FBA of
+    them all, then the sharpest ``FBA_OBSERVATIONS``) and a dynamic clip is cut to the same number of steps.
+    """
     if not _fba_starts(config):
         return blurred[:length]
     if static:
-        return fba_start(fba(blurred[:length]), sharpest_first(blurred[:length]))
-    return blurred[:length + 1]
+        return burst_sequence(sharpest_first(blurred[:length]), config.start)
+    return blurred[:FBA_OBSERVATIONS + 1]
 
 
 class Batches:
@@ -167,10 +170,10 @@ class Batches:
         self.rng = self.sources.rng
 
     def __next__(self) -> tuple[np.ndarray, np.ndarray]:
-        """A batch of one random length in [min_frames, frames] (one less where static bursts start from FBA)."""
+        """A batch of one random length in [min_frames, frames] (where static bursts start from FBA: of frames
+        fused)."""
         sharp, blurred = [], []
-        extra = _fba_starts(self.config)
-        length = int(self.rng.integers(self.config.min_frames, self.config.frames + 1 - extra))
+        length = int(self.rng.integers(self.config.min_frames, self.config.frames + 1))
         for b in range(self.config.batch):
             name, sample = self.sources.draw(b)
             s, x = _crop(sample, self.config.patch, self.config.frames, self.rng, name)
@@ -323,8 +326,6 @@ def train(
     if start is not None and start not in STARTS:
         raise InputError(f"unknown --start {start!r}; use {' or '.join(STARTS)}")
     config = Config(**{**asdict(base), **{k: v for k, v in overrides.items() if v is not None}})
-    if config.start == "fba" and config.frames < 3:
-        raise InputError("--start fba needs --frames 3 or more (FBA, then at least two frames)")
     streams = list(stream or ([] if data else ["static", "dynamic"]))
     unknown = [s for s in streams if s not in GENERATORS]
     if unknown:
