@@ -38,6 +38,7 @@ training photographs with a seed of its own; the photographs held out for
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -186,14 +187,18 @@ class Batches:
         self.sources.close()
 
 
-def validation_set(config: Config, count: int = 24, size: int = 96) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Fixed static and dynamic validation sequences from the training photographs (own seed).
+def validation_set(config: Config, count: int = 24, size: int = 96,
+                   kinds: Sequence[str] = tuple(GENERATORS)) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Fixed validation sequences of each of ``kinds`` from the training photographs (own seed per kind).
 
     They follow the training distribution (``flat_share`` included), so that a run with flat patches
-    is also scored on them.
+    is also scored on them. A run streams only some kinds (``--stream static``) to serve those inputs, and
+    is scored, and its best step chosen, on those kinds alone.
     """
     sets = {}
     for offset, (kind, fn) in enumerate(GENERATORS.items()):
+        if kind not in kinds:
+            continue
         rng = np.random.default_rng(VALIDATION_SEED + offset)
         samples = [fn(rng, size=size, frames=config.frames, noise=0.01, **_kind_params(kind, config))
                    for _ in range(count)]
@@ -350,7 +355,7 @@ def train(
     optimizer = keras.optimizers.Adam(schedule, clipnorm=1.0)
     model.compile(optimizer=optimizer, loss=_step_loss)
     state = run.start(model, optimizer, asdict(config), resume)
-    sets = validation_set(config, validation)
+    sets = validation_set(config, validation, streams or tuple(GENERATORS))
     baselines = _baselines(sets)
     batches = Batches(config, data or [], streams, workers, ctx.seed + state["step"], images, videos)
 
