@@ -222,3 +222,14 @@ def test_start_fba_runs_and_is_recorded_in_the_card(mf, tmp_path, keras_name, in
     assert "--camera --start fba" in card["reproduce"]
     assert_clean_error(mf("train", "deblur", "-o", tmp_path / "y", "--start", "middle", "--steps", "2",
                           "--backend", keras_name), "unknown --start 'middle'")
+
+
+def test_validation_covers_the_streamed_kinds_only():
+    """A run that streams static bursts alone is validated (and its best step chosen) on static bursts alone."""
+    from mf_deblur.train import GENERATORS, PRESETS, Preset, validation_set
+
+    config = PRESETS[Preset.cpu]
+    assert set(validation_set(config, count=2, size=32, kinds=["static"])) == {"static"}
+    both = validation_set(config, count=2, size=32)
+    assert set(both) == set(GENERATORS)
+    assert both["static"][0].shape == (2, config.frames, 32, 32, 3)
