@@ -355,7 +355,7 @@ def train(
     optimizer = keras.optimizers.Adam(schedule, clipnorm=1.0)
     model.compile(optimizer=optimizer, loss=_step_loss)
     state = run.start(model, optimizer, asdict(config), resume)
-    sets = validation_set(config, validation, streams or tuple(GENERATORS))
+    sets = validation_set(config, validation, kinds=streams or tuple(GENERATORS))
     baselines = _baselines(sets)
     batches = Batches(config, data or [], streams, workers, ctx.seed + state["step"], images, videos)
 
