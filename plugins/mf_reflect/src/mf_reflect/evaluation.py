@@ -134,6 +134,11 @@ def reference_correlation(layer: np.ndarray, reference: np.ndarray) -> float:
     return float(cv2.matchTemplate(a, b, cv2.TM_CCOEFF_NORMED).max())  # Pearson correlation at every shift
 
 
+def _three_channels(image: np.ndarray) -> np.ndarray:
+    """A monochrome (H, W, 1) layer as grey RGB, so that mono and colour captures share one picture."""
+    return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+
+
 def real_rows(frames: Sequence[tuple[Path, Path | None]], methods: Sequence[Method], model: Any, side: int,
               pattern: str | None = None) -> tuple[list[dict[str, Any]], list[list[np.ndarray | None]]]:
     """Per real mosaic frame and method: physical checks, agreement with the frame's reference transmission if
@@ -145,7 +150,7 @@ def real_rows(frames: Sequence[tuple[Path, Path | None]], methods: Sequence[Meth
         shrunk = [shrink(im, side) for im in images]  # area-averaged, the longer side at most ``side``
         images = np.stack([im.reshape(*im.shape[:2], -1) for im in shrunk])
         images = images / float(images.max())
-        cells: list[np.ndarray | None] = [np.repeat(im, 3, axis=-1) if im.shape[-1] == 1 else im for im in images]
+        cells: list[np.ndarray | None] = [_three_channels(im) for im in images]
         for method in methods:
             r, t = separate_with(method, images, angles, model)
             dop_r, dop_t = layer_polarisation(r, t, images, angles)
@@ -154,7 +159,6 @@ def real_rows(frames: Sequence[tuple[Path, Path | None]], methods: Sequence[Meth
                          "channels out": int(t.shape[-1]),
                          "T̂ vs reference": "" if reference is None else round(reference_correlation(t, reference), 3),
                          "R̂ vs reference": "" if reference is None else round(reference_correlation(r, reference), 3)})
-            cells += [np.repeat(t, 3, axis=-1) if t.shape[-1] == 1 else t,
-                      np.repeat(r, 3, axis=-1) if r.shape[-1] == 1 else r]
+            cells += [_three_channels(t), _three_channels(r)]
         pictures.append(cells)
     return rows, pictures
