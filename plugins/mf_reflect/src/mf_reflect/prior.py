@@ -11,7 +11,9 @@ it is Schechner's uniform search itself. Where it
 cannot do better it keeps the physics, which is what makes a learned default
 safe on captures unlike its training data. The estimate is clipped to
 ``[0, CEILING]`` (in normalised exposure), because a wrong AOI makes the 2×2
-solve overshoot.
+solve overshoot. The prior is the separation as the network was trained on it,
+without the pane method's noise filter (:mod:`mf_reflect.denoise`): the
+network learns its own.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ CEILING = 1.5
 
 def physics_prior(images: np.ndarray, angles: Sequence[float], frame: float = 0.0, max_side: int = 256) -> np.ndarray:
     """(2, H, W, C): R̂ then T̂ of exposure-normalised images (N, H, W, C) at ``angles``, turned by ``frame``."""
-    r, t, _ = pane_separation(images, angles, frame, max_side=max_side)
+    r, t, _ = pane_separation(images, angles, frame, max_side=max_side, denoise=False)
     return np.clip(np.stack([r, t]), 0.0, CEILING).astype(np.float32)
 
 

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..canonical import canonical_projection, grey_stokes, lit
-from ..fresnel import GLASS
+from ..denoise import noise_variance, wiener
+from ..fresnel import GLASS, pane_reflectance
 from .schechner import SEARCH, mi_curve, separate_at, shrink
 
 #: Clamp of the AOI field (radians): the pane barely polarises below the lower bound; grazing beyond the upper.
@@ -118,12 +119,16 @@ def fit_view(images: np.ndarray, angles: Sequence[float], frame: float = 0.0) ->
 
 
 def pane_separation(images: np.ndarray, angles: Sequence[float], frame: float = 0.0, max_side: int = 256,
-                    n: float = GLASS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    n: float = GLASS, denoise: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(R̂, T̂, AOI field) of images (N, H, W, C) at ``angles``, rendered in a polariser frame turned by ``frame``.
 
     ``frame`` is the ψ of :func:`mf_reflect.orientation.orient` when the images
     were turned into the reflection's frame (as every method here receives
     them), so that the angle of polarisation is read in the camera's own frame.
+    With ``denoise`` the noise that the solve amplifies is filtered out of the
+    reflection (:mod:`mf_reflect.denoise`) and T̂ is the least reflecting
+    canonical image less that reflection's share in it: the angle search and
+    the field are the same either way.
     """
     view = fit_view(images, angles, frame)
     i_perp, i_par, _ = canonical_projection(images, angles)
@@ -134,5 +139,12 @@ def pane_separation(images: np.ndarray, angles: Sequence[float], frame: float = 
         theta = float(candidates[int(np.argmin(curve))])
         candidates = np.clip(theta + FINE, SEARCH[0], SEARCH[-1])
     aoi = view.aoi(i_perp.shape[:2], theta)
-    r, t = separate_at(i_perp.astype(np.float64), i_par.astype(np.float64), aoi[..., None], n)
+    i_perp, i_par = i_perp.astype(np.float64), i_par.astype(np.float64)
+    r, t = separate_at(i_perp, i_par, aoi[..., None], n)
+    if denoise:
+        r_s, r_p = pane_reflectance(aoi[..., None].astype(np.float64), n)
+        half_r = r / r_s  # I_R / 2, whose noise is the canonical images' over R'⊥ − R'∥
+        det = r_s - r_p
+        half_r = wiener(half_r, noise_variance(half_r * det, i_perp + i_par) / det ** 2)
+        r, t = r_s * half_r, i_par - r_p * half_r
     return r.astype(np.float32), t.astype(np.float32), aoi.astype(np.float32)
