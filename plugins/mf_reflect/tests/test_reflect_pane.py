@@ -8,7 +8,8 @@ every pixel's ray d, pushed through eq. 5.2.
 import numpy as np
 import pytest
 from mf_reflect.baselines import pane_separation, schechner_separation
-from mf_reflect.baselines.pane import MIN_AOI, fit_view
+from mf_reflect.baselines.pane import MIN_AOI, fit_view, negative_share
+from mf_reflect.canonical import canonical_projection
 from mf_reflect.formation import observable_layers, polarised_images
 from mf_reflect.orientation import orient
 from mf_reflect.synthesis import linearise
@@ -82,3 +83,14 @@ def test_without_the_signature_of_one_pane_it_is_schechners_uniform_search():
     _, uniform_t, theta = schechner_separation(images, ANGLES)
     assert np.ptp(aoi) == 0 and abs(np.degrees(aoi.flat[0] - theta)) <= 1.0
     assert psnr(uniform_t, t) > 40
+
+
+def test_angles_below_the_true_one_drive_the_transmission_negative():
+    """Too small an AOI subtracts more reflection than there is; the true one and larger ones do not."""
+    rng = np.random.default_rng(0)
+    reflected = linearise(textured_patch(rng, 96, "held-out"), 2.2)
+    transmitted = 0.2 * linearise(textured_patch(rng, 96, "held-out"), 2.2)  # the reflection outshines the scene
+    images = polarised_images(reflected, transmitted, np.radians(45.0), np.zeros((96, 96)), tuple(ANGLES))
+    i_perp, i_par, _ = canonical_projection(images, ANGLES)
+    share = negative_share(i_perp.mean(axis=-1), i_par.mean(axis=-1), np.radians([30.0, 40.0, 45.0, 55.0])[:, None])
+    assert share[0] > share[1] > 0.01 and share[2] == share[3] == 0
