@@ -11,9 +11,10 @@ it is Schechner's uniform search itself. Where it
 cannot do better it keeps the physics, which is what makes a learned default
 safe on captures unlike its training data. The estimate is clipped to
 ``[0, CEILING]`` (in normalised exposure), because a wrong AOI makes the 2×2
-solve overshoot. The prior is the separation as the network was trained on it,
-without the pane method's noise filter (:mod:`mf_reflect.denoise`): the
-network learns its own.
+solve overshoot. The prior is the pane's separation without its noise filter
+(:mod:`mf_reflect.denoise`): the network learns its own. The shipped weights
+were trained before the angle search kept T̂ non-negative; they are due a
+retrain on this prior.
 """
 
 from __future__ import annotations
