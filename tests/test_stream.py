@@ -223,11 +223,13 @@ def test_a_stopped_worker_is_reported_as_stalled():
 
 
 def test_a_slow_consumer_is_not_mistaken_for_a_stalled_worker():
-    with SampleStream(streamgen.counter, workers=2, count=6, hwm=1, beat_s=0.2, stall_s=1.0) as stream:
+    # stall_s is 15 heartbeats, so that a worker starved of CPU by tests running beside it (pytest-xdist) still
+    # beats in time; only the consumer's absence, 4.8 s in all, exceeds it
+    with SampleStream(streamgen.counter, workers=2, count=6, hwm=1, beat_s=0.2, stall_s=3.0) as stream:
         got = []
         for sample in stream:
             got.append(sample)
-            time.sleep(0.6)  # 3.6 s away from the stream in all, longer than stall_s
+            time.sleep(0.8)
     assert len(got) == 6
 
 

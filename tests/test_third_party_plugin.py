@@ -2,13 +2,14 @@
 folder, must behave exactly like the bundled ones; a broken one must not take mf down."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from mfcore.testing import assert_clean_error
+from mfcore.testing import assert_clean_error, run_mf
 
 PYPROJECT = """
 [build-system]
@@ -106,14 +107,12 @@ def mf_tasks():
 '''
 
 
-def _pip(*args):
-    subprocess.run([sys.executable, "-m", "pip", "-q", "--no-cache-dir", *args], check=True, capture_output=True,
-                   text=True)
-
-
 @pytest.fixture(scope="module")
 def installed_plugins(tmp_path_factory):
+    """The plugins pip-installed into a folder of their own, which only this module's ``mf`` puts on the path:
+    installed into the environment, they would show up in the tests that run beside these (pytest-xdist)."""
     root = tmp_path_factory.mktemp("plugins")
+    site = root / "site"
     packages = {
         "mf-hello-test": ({"hello": "mf_hello_test"}, {"mf_hello_test": HELLO},
                           'quantum = "mf_hello_test:QuantumBackend"'),
@@ -132,12 +131,20 @@ def installed_plugins(tmp_path_factory):
                                                                      backends=backends))
         for module, source in modules.items():
             (folder / f"{module}.py").write_text(textwrap.dedent(source))
-        _pip("install", "--no-deps", "--no-build-isolation", str(folder))
-    yield
-    _pip("uninstall", "-y", *packages)
+        subprocess.run([sys.executable, "-m", "pip", "-q", "--no-cache-dir", "install", "--no-deps",
+                        "--no-build-isolation", "--target", str(site), str(folder)], check=True, capture_output=True,
+                       text=True)
+    return site
 
 
-def test_installed_plugin_is_listed_and_broken_ones_are_reported(installed_plugins, mf):
+@pytest.fixture
+def mf(installed_plugins):
+    """``mf`` with the test plugins' folder on its path."""
+    path = os.pathsep.join(filter(None, [str(installed_plugins), os.environ.get("PYTHONPATH")]))
+    return lambda *args, env=None, **kw: run_mf(*args, env={"PYTHONPATH": path, **(env or {})}, **kw)
+
+
+def test_installed_plugin_is_listed_and_broken_ones_are_reported(mf):
     result = mf("plugins", "list", "--json")
     assert result.returncode == 0, result.stderr
     plugins = {p["plugin"]: p for p in json.loads(result.stdout)["plugins"]}
@@ -155,7 +162,7 @@ def test_installed_plugin_is_listed_and_broken_ones_are_reported(installed_plugi
     assert plugins["deblur"]["status"] == "ok"  # the others are unaffected
 
 
-def test_installed_plugin_runs_through_mf_run(installed_plugins, mf):
+def test_installed_plugin_runs_through_mf_run(mf):
     result = mf("run", "hello", "world", "--times", "3", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"greeting": "hello world hello world hello world", "backend": "numpy",
@@ -168,7 +175,7 @@ def test_installed_plugin_runs_through_mf_run(installed_plugins, mf):
                        "backend 'quantum' is not available here: no quantum processing unit attached")
 
 
-def test_installed_plugin_generator_feeds_mf_synth(installed_plugins, mf, tmp_path):
+def test_installed_plugin_generator_feeds_mf_synth(mf, tmp_path):
     out = tmp_path / "twos.lmdb"
     result = mf("synth", "hello", "-o", out, "-n", "7", "--set", "size=5", "--json")
     assert result.returncode == 0, result.stderr
@@ -179,7 +186,7 @@ def test_installed_plugin_generator_feeds_mf_synth(installed_plugins, mf, tmp_pa
     assert all((s["x"] == 2.0).all() and s["x"].shape == (5,) for s in ds)
 
 
-def test_other_commands_still_work_beside_broken_plugins(installed_plugins, mf):
+def test_other_commands_still_work_beside_broken_plugins(mf):
     result = mf("backends", "list", "--json")
     assert result.returncode == 0, result.stderr
     backends = {b["backend"]: b for b in json.loads(result.stdout)["backends"]}
@@ -190,6 +197,6 @@ def test_other_commands_still_work_beside_broken_plugins(installed_plugins, mf):
     assert mf("run", "deblur", "--help").returncode == 0
 
 
-def test_mf_plugins_env_restricts_loading(installed_plugins, mf):
+def test_mf_plugins_env_restricts_loading(mf):
     result = mf("plugins", "list", "--json", env={"MF_PLUGINS": "core,hello"})
     assert {p["plugin"] for p in json.loads(result.stdout)["plugins"]} == {"core", "hello"}

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from mf_reflect.baselines import pane_separation, schechner_separation
 from mf_reflect.baselines.pane import MIN_AOI, fit_view, negative_share
+from mf_reflect.baselines.schechner import separate_at
 from mf_reflect.canonical import canonical_projection
 from mf_reflect.formation import observable_layers, polarised_images
 from mf_reflect.orientation import orient
@@ -92,5 +93,7 @@ def test_angles_below_the_true_one_drive_the_transmission_negative():
     transmitted = 0.2 * linearise(textured_patch(rng, 96, "held-out"), 2.2)  # the reflection outshines the scene
     images = polarised_images(reflected, transmitted, np.radians(45.0), np.zeros((96, 96)), tuple(ANGLES))
     i_perp, i_par, _ = canonical_projection(images, ANGLES)
-    share = negative_share(i_perp.mean(axis=-1), i_par.mean(axis=-1), np.radians([30.0, 40.0, 45.0, 55.0])[:, None])
+    grey_perp, grey_par = i_perp.mean(axis=-1).ravel(), i_par.mean(axis=-1).ravel()
+    _, layer_t = separate_at(grey_perp, grey_par, np.radians([30.0, 40.0, 45.0, 55.0])[:, None])
+    share = negative_share(layer_t, grey_perp.mean() + grey_par.mean())
     assert share[0] > share[1] > 0.01 and share[2] == share[3] == 0

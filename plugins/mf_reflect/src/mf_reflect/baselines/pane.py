@@ -41,7 +41,7 @@ import numpy as np
 from ..canonical import canonical_projection, grey_stokes, lit
 from ..denoise import noise_variance, wiener
 from ..fresnel import GLASS, pane_reflectance
-from .schechner import SEARCH, mi_curve, separate_at, shrink
+from .schechner import SEARCH, batched_mutual_information, separate_at, shrink
 
 #: Clamp of the AOI field (radians): the pane barely polarises below the lower bound; grazing beyond the upper.
 MIN_AOI, MAX_AOI = np.radians(20.0), np.radians(85.0)
@@ -129,11 +129,9 @@ def fit_view(images: np.ndarray, angles: Sequence[float], frame: float = 0.0) ->
     return best if best.agreement >= AGREEMENT else PaneView(best.azimuth, 0.0, 1, best.agreement)
 
 
-def negative_share(grey_perp: np.ndarray, grey_par: np.ndarray, aoi: np.ndarray, n: float = GLASS) -> np.ndarray:
-    """(K,) share of pixels whose T̂ is below −:data:`DARK` times the mean brightness, per candidate AOI (K, P)."""
-    grey_perp, grey_par = grey_perp.ravel().astype(np.float64), grey_par.ravel().astype(np.float64)
-    _, t = separate_at(grey_perp, grey_par, aoi, n)
-    return (t < -DARK * (grey_perp + grey_par).mean()).mean(axis=1)
+def negative_share(layer_t: np.ndarray, brightness: float) -> np.ndarray:
+    """(K,) share of pixels whose T̂ (K, P) is below −:data:`DARK` times the mean ``brightness`` (I⊥ + I∥)."""
+    return (layer_t < -DARK * brightness).mean(axis=1)
 
 
 def pane_separation(images: np.ndarray, angles: Sequence[float], frame: float = 0.0, max_side: int = 256,
@@ -154,8 +152,9 @@ def pane_separation(images: np.ndarray, angles: Sequence[float], frame: float = 
     candidates = COARSE
     for _ in range(2):
         aoi = view.aoi(small_perp.shape, candidates).reshape(len(candidates), -1)
-        curve = mi_curve(small_perp, small_par, aoi, n)
-        negative = negative_share(small_perp, small_par, aoi, n)
+        layers = separate_at(small_perp.ravel().astype(np.float64), small_par.ravel().astype(np.float64), aoi, n)
+        curve = batched_mutual_information(*layers)
+        negative = negative_share(layers[1], float(small_perp.mean() + small_par.mean()))
         curve[negative > negative.min() + SLACK] = np.inf
         theta = float(candidates[int(np.argmin(curve))])
         candidates = np.clip(theta + FINE, SEARCH[0], SEARCH[-1])

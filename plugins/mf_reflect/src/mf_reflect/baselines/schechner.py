@@ -48,27 +48,26 @@ def separate_at(i_perp: np.ndarray, i_par: np.ndarray, theta: float | np.ndarray
 
 
 def mi_curve(grey_perp: np.ndarray, grey_par: np.ndarray, aoi: np.ndarray, n: float = GLASS) -> np.ndarray:
-    """Mutual information of the layers separated at each candidate AOI: ``aoi`` is (K, 1) or per pixel (K, P).
-
-    All candidates are separated and histogrammed at once (one ``bincount``), so
-    the search costs about as much as a few separations, not one per candidate.
-    """
+    """Mutual information of the layers separated at each candidate AOI: ``aoi`` is (K, 1) or per pixel (K, P)."""
     grey_perp, grey_par = grey_perp.ravel().astype(np.float64), grey_par.ravel().astype(np.float64)
-    r_s, r_p = pane_reflectance(aoi.astype(np.float64), n)
-    det = r_s - r_p
-    layer_r = r_s * ((1 - r_p) * grey_perp - (1 - r_s) * grey_par) / det
-    layer_t = (1 - r_p) * (r_s * grey_par - r_p * grey_perp) / det
-    bins = int(np.clip(np.sqrt(grey_perp.size) / 4, 8, 64))
+    return batched_mutual_information(*separate_at(grey_perp, grey_par, aoi.astype(np.float64), n))
+
+
+def batched_mutual_information(layer_r: np.ndarray, layer_t: np.ndarray) -> np.ndarray:
+    """(K,) mutual information of K pairs of separated layers (K, P), all histogrammed at once (one ``bincount``),
+    so that a search costs about as much as a few separations, not one per candidate."""
+    count, pixels = layer_r.shape
+    bins = int(np.clip(np.sqrt(pixels) / 4, 8, 64))
 
     def quantise(layer: np.ndarray) -> np.ndarray:
         low, high = layer.min(axis=1, keepdims=True), layer.max(axis=1, keepdims=True)
         scaled = (layer - low) / np.maximum(high - low, 1e-12) * bins
         return np.minimum(scaled.astype(np.int64), bins - 1)
 
-    rows = np.arange(len(aoi))[:, None] * bins * bins
+    rows = np.arange(count)[:, None] * bins * bins
     joint = np.bincount((rows + quantise(layer_r) * bins + quantise(layer_t)).ravel(),
-                        minlength=len(aoi) * bins * bins).reshape(len(aoi), bins, bins)
-    joint = joint / grey_perp.size
+                        minlength=count * bins * bins).reshape(count, bins, bins)
+    joint = joint / pixels
     pa, pb = joint.sum(axis=2, keepdims=True), joint.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(joint > 0, joint * np.log(joint / (pa * pb)), 0.0)
