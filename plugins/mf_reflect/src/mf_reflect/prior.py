@@ -11,10 +11,10 @@ it is Schechner's uniform search itself. Where it
 cannot do better it keeps the physics, which is what makes a learned default
 safe on captures unlike its training data. The estimate is clipped to
 ``[0, CEILING]`` (in normalised exposure), because a wrong AOI makes the 2×2
-solve overshoot. The prior is the pane's separation without its noise filter
-(:mod:`mf_reflect.denoise`): the network learns its own. The shipped weights
-were trained before the angle search kept T̂ non-negative; they are due a
-retrain on this prior.
+solve overshoot. The prior is the pane's separation with its noise filter
+(:mod:`mf_reflect.denoise`): the noise level is measured on the whole frame,
+which a 64 px training patch cannot do, so the network starts from the best
+classical estimate at any exposure and learns a correction to it.
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ from .baselines.pane import pane_separation
 from .orientation import orient
 
 #: The prior's name in a model card: weights trained on another prior are refused (:mod:`mf_reflect.model_io`).
-PRIOR = "pane"
+PRIOR = "pane-wiener"
 #: Upper clip of the prior's layers, in units of the normalised exposure (:mod:`mf_reflect.exposure`).
 CEILING = 1.5
 
 
 def physics_prior(images: np.ndarray, angles: Sequence[float], frame: float = 0.0, max_side: int = 256) -> np.ndarray:
     """(2, H, W, C): R̂ then T̂ of exposure-normalised images (N, H, W, C) at ``angles``, turned by ``frame``."""
-    r, t, _ = pane_separation(images, angles, frame, max_side=max_side, denoise=False)
+    r, t, _ = pane_separation(images, angles, frame, max_side=max_side)
     return np.clip(np.stack([r, t]), 0.0, CEILING).astype(np.float32)
 
 
