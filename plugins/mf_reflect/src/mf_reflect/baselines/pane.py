@@ -149,12 +149,14 @@ def pane_separation(images: np.ndarray, angles: Sequence[float], frame: float = 
     view = fit_view(images, angles, frame)
     i_perp, i_par, _ = canonical_projection(images, angles)
     small_perp, small_par = shrink(i_perp.mean(axis=-1), max_side), shrink(i_par.mean(axis=-1), max_side)
+    grey_perp, grey_par = small_perp.ravel().astype(np.float64), small_par.ravel().astype(np.float64)
+    brightness = float(grey_perp.mean() + grey_par.mean())
     candidates = COARSE
     for _ in range(2):
         aoi = view.aoi(small_perp.shape, candidates).reshape(len(candidates), -1)
-        layers = separate_at(small_perp.ravel().astype(np.float64), small_par.ravel().astype(np.float64), aoi, n)
+        layers = separate_at(grey_perp, grey_par, aoi, n)
         curve = batched_mutual_information(*layers)
-        negative = negative_share(layers[1], float(small_perp.mean() + small_par.mean()))
+        negative = negative_share(layers[1], brightness)
         curve[negative > negative.min() + SLACK] = np.inf
         theta = float(candidates[int(np.argmin(curve))])
         candidates = np.clip(theta + FINE, SEARCH[0], SEARCH[-1])
