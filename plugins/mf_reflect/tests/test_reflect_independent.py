@@ -49,6 +49,36 @@ def test_captures_have_the_stated_geometry_brightness_and_sensor():
             assert capture["transmission"].max() < level
 
 
+def test_a_curved_pane_is_a_cylinder_met_by_the_rays():
+    """The normals touch the given one on the optical axis, all lie across one axis (a cylinder), bend opposite
+    ways on a convex and a concave pane, and flatten out as the radius grows."""
+    normal = np.array([0.3, -0.2, -0.93]) / np.linalg.norm([0.3, -0.2, -0.93])
+    rays = np.array([[0.0, 0.0, 1.0], [0.1, 0.0, 1.0], [0.0, 0.1, 1.0], [-0.1, 0.05, 1.0]])
+    rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
+    bends = []
+    for convex in (True, False):
+        normals = independent.cylinder_normals(rays, normal, 1.0, 0.4, convex)
+        np.testing.assert_allclose(normals[0], normal, atol=1e-12)
+        np.testing.assert_allclose(np.linalg.norm(normals, axis=-1), 1.0, atol=1e-12)
+        singular = np.linalg.svd(normals, compute_uv=False)
+        assert singular[-1] < 1e-9 < singular[-2]  # all normals across one axis, and not all the same
+        bends.append(normals[1:] - normal)
+        flat = independent.cylinder_normals(rays, normal, 1e6, 0.4, convex)
+        np.testing.assert_allclose(flat, np.broadcast_to(normal, flat.shape), atol=1e-6)
+    assert ((bends[0] * bends[1]).sum(axis=-1) < 0).all()
+
+
+def test_curved_captures_stay_clear_of_grazing_views():
+    rng = np.random.default_rng(3)
+    for _ in range(4):
+        pair = scene_pair(rng, 48, 64, glass="curved")
+        assert pair["glass"] == "curved" and pair["aoi_range_degrees"][1] <= np.degrees(independent.GRAZING) + 1e-9
+        r, t = exact_separation(pair, pair["radiance"])  # the truth and the images share one geometry
+        np.testing.assert_allclose(t, pair["transmission"], atol=1e-9)
+    with pytest.raises(ValueError, match="glass"):
+        scene_pair(rng, 48, 64, glass="wavy")
+
+
 def test_exact_separation_inverts_the_capture_and_its_error_is_the_sensor_noise():
     """Noise-free radiance gives back the true layers; shot noise costs about 3 dB per halving of exposure."""
     pair = scene_pair(np.random.default_rng(4), 48, 64)

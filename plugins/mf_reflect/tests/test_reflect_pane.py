@@ -97,3 +97,21 @@ def test_angles_below_the_true_one_drive_the_transmission_negative():
     _, layer_t = separate_at(grey_perp, grey_par, np.radians([30.0, 40.0, 45.0, 55.0])[:, None])
     share = negative_share(layer_t, grey_perp.mean() + grey_par.mean())
     assert share[0] > share[1] > 0.01 and share[2] == share[3] == 0
+
+
+def test_a_field_that_drives_the_transmission_negative_gives_way_to_the_uniform_search(monkeypatch):
+    """A curved window whose angles of polarisation look like a flat pane's: along the fitted field the
+    transmission goes negative, so the uniform AOI is kept and the result is Schechner's, not 9 dB below it."""
+    from mf_reflect.baselines import pane as pane_module
+    from mf_reflect.independent import expose, scene_pair, si_psnr
+
+    pair = scene_pair(np.random.default_rng(10), 96, 128, glass="curved")
+    capture = expose(pair, 0.9, np.random.default_rng(10))
+    turned, psi = orient(capture["observations"], capture["angles"])
+    assert fit_view(turned, capture["angles"], psi).slope > 0  # the field fits the angles of polarisation
+    truth = capture["transmission"]
+    schechner = si_psnr(truth, np.clip(schechner_separation(turned, capture["angles"])[1], 0, 1))
+    kept = si_psnr(truth, np.clip(pane_separation(turned, capture["angles"], psi)[1], 0, 1))
+    monkeypatch.setattr(pane_module, "MISFIT", np.inf)
+    along_field = si_psnr(truth, np.clip(pane_separation(turned, capture["angles"], psi)[1], 0, 1))
+    assert kept > schechner - 0.2 and along_field < schechner - 5

@@ -40,7 +40,7 @@ from .evaluation import (
     real_frames,
     real_rows,
 )
-from .methods import LABELS, Method, default_method, separate_with
+from .methods import LABELS, LEARNED, Method, default_method, separate_with
 from .model_io import SHIPPED, load_separation_net
 from .sheet import sample_sheet, tile, training_samples
 from .synthesis import reflection_sample
@@ -94,8 +94,8 @@ def bench(
     strip: Annotated[Path | None, typer.Option(help="Write a picture strip (PNG) of one case.")] = None,
     sheet: Annotated[Path | None, typer.Option(help="Write a sheet (PNG) of full-pipeline training triples with "
                                                     "the network's estimates, like figure 5.11.")] = None,
-    independent: Annotated[int, typer.Option(min=0, help="Captures of the independent synthesiser, each at "
-                                                         "three exposures (0: skip).")] = 8,
+    independent: Annotated[int, typer.Option(min=0, help="Captures of the independent synthesiser per kind of "
+                                                         "glass (flat, curved), each at three exposures (0: skip).")] = 8,
     real: Annotated[Path | None, typer.Option(help="Folder of raw polarisation-camera mosaic frames to separate "
                                                    "and check; NAME.transmission.png beside NAME.png is a reference "
                                                    "transmission to compare with.")] = None,
@@ -113,7 +113,7 @@ def bench(
     model, card = load_separation_net(ctx, weights or SHIPPED) if with_net else (None, {})
     held_out = _cases(cases, size, ctx.seed)
     rows, examples = [], {}
-    methods = [Method.farid, Method.schechner, Method.pane, Method.canonical] + ([Method.net] if with_net else [])
+    methods = [Method.farid, Method.schechner, Method.pane, Method.canonical] + (list(LEARNED) if with_net else [])
     for method in methods:
         row, examples[LABELS[method]] = _score(held_out, method, model)
         rows.append({"method": LABELS[method], **row})
@@ -140,7 +140,7 @@ def bench(
         targets += _independent_targets(scores, independent_table, with_net)
     real_table: list[dict[str, Any]] = []
     if real is not None:
-        real_methods = [Method.canonical, Method.schechner, Method.pane] + ([Method.net] if with_net else [])
+        real_methods = [Method.canonical, Method.schechner, Method.pane] + (list(LEARNED) if with_net else [])
         real_table, pictures = real_rows(real_frames(real), real_methods, model,
                                          real_side, pattern)
         scale = min(1.0, PICTURE_SIDE / max(pictures[0][0].shape[:2]))  # a sheet to look at, not to measure on
@@ -191,8 +191,10 @@ def bench(
             "real": real_table, "ablation": ablation_rows, "weights": weights_name}
 
 
-INDEPENDENT_NOTE = ("{cases} captures of `mf_reflect.independent` (Stokes-vector physics, one flat pane in perspective "
-                    "with the angle of incidence varying about ±15° over a 192x256 frame, out-of-focus reflections "
+INDEPENDENT_NOTE = ("{cases} captures of `mf_reflect.independent` through each kind of glass (Stokes-vector physics; a "
+                    "flat pane in perspective with the angle of incidence varying about ±15° over a 192x256 frame, or "
+                    "a glass cylinder, convex or concave, of radius 0.15-4 times its distance, a curved shop or car "
+                    "window; out-of-focus reflections "
                     "as seen 1.5-3x brighter than the transmitted scene, held-out photographs and the moon, 16-bit raw with "
                     "shot and read noise), each at brightest pixel {exposures} of full scale; scale-invariant PSNR "
                     "(dB) of T̂ and R̂. No training run uses this generator. The exact pane physics (eq. 5.2 "

@@ -12,7 +12,7 @@ from mfcore import RunContext, output_folder
 from mfcore.kit import network_available, write_image
 
 from .captures import read_captures
-from .methods import DEFAULT, Method, default_method, separate_with
+from .methods import DEFAULT, LEARNED, Method, default_method, separate_with
 from .model_io import SHIPPED, load_separation_net
 
 
@@ -34,7 +34,7 @@ def run(
                                                               "linearise with this gamma, encode outputs back. "
                                                               "Without it inputs are linear (RAW; 8 to 16 bits in "
                                                               "PNG or TIFF, any exposure).")] = None,
-    method: Annotated[list[Method] | None, typer.Option(help="net, canonical, schechner, pane, farid; "
+    method: Annotated[list[Method] | None, typer.Option(help="auto, net, canonical, schechner, pane, farid; "
                                                              "repeatable. Default: the winner of the independent "
                                                              "benchmark (docs/benchmarks/reflect.md).")] = None,
     weights: Annotated[Path | None, typer.Option(help="Your trained .weights.h5 (with its .json card).")] = None,
@@ -48,9 +48,9 @@ def run(
     if weights is not None:
         default = Method.net
     else:
-        default = default_method(DEFAULT is not Method.net or network_available(ctx, SHIPPED))
+        default = default_method(DEFAULT not in LEARNED or network_available(ctx, SHIPPED))
     methods = list(dict.fromkeys(method or [default]))
-    model = load_separation_net(ctx, weights or SHIPPED)[0] if Method.net in methods else None
+    model = load_separation_net(ctx, weights or SHIPPED)[0] if set(methods) & set(LEARNED) else None
     output_folder(output)  # only once everything that can fail on the inputs has been checked
     written: dict[str, dict[str, str]] = {}
     for i, m in enumerate(methods):

@@ -9,7 +9,7 @@ import numpy as np
 from mfcore import DemoSection, RunContext
 from mfcore.kit import figure, network_available, psnr, table
 
-from .methods import LABELS, Method, separate_with
+from .methods import LABELS, LEARNED, Method, separate_with
 from .model_io import SHIPPED, load_separation_net
 from .synthesis import reflection_sample
 
@@ -18,7 +18,7 @@ def demo(ctx: RunContext, folder: Path) -> DemoSection:
     """Held-out synthetic captures (curved glass, scene motion): every method against the true layers."""
     rng = np.random.default_rng(ctx.seed)
     model = load_separation_net(ctx)[0] if network_available(ctx, SHIPPED) else None
-    methods = [Method.canonical, Method.schechner, Method.pane, Method.farid] + ([Method.net] if model is not None else [])
+    methods = [Method.canonical, Method.schechner, Method.pane, Method.farid] + (list(LEARNED) if model is not None else [])
     rows, figures, metrics = [], [], {}
     show = lambda x: np.clip(x, 0, 1) ** (1 / 2.2)  # noqa: E731  (linear data, shown gamma-encoded)
     for case in range(3):

@@ -25,7 +25,7 @@ from mfcore.kit import IMAGE_SUFFIXES, files_in, read_image
 from .baselines.schechner import shrink
 from .canonical import fit_matrix
 from .captures import read_captures
-from .independent import exact_separation, expose, scene_pair, si_psnr
+from .independent import GLASS_KINDS, exact_separation, expose, scene_pair, si_psnr
 from .methods import LABELS, Method, separate_with
 
 #: Brightest pixel of the independent captures, as a fraction of full scale.
@@ -39,36 +39,49 @@ REFERENCE = ".transmission"
 
 def independent_scores(methods: Sequence[Method], model: Any, cases: int, seed: int,
                        exposures: Sequence[float] = EXPOSURES) -> dict[str, Any]:
-    """Scale-invariant PSNR of T̂ and R̂ for each method, capture and exposure: {"t": {(label, exposure): [...]}, ...}."""
+    """Scale-invariant PSNR of T̂ and R̂ for each method, capture and exposure: {"t": {(label, exposure): [...]}, ...}.
+
+    ``cases`` captures of each kind of glass (:data:`mf_reflect.independent.GLASS_KINDS`); ``"glass"`` lists the
+    kind of each capture, in the order of every score list.
+    """
     t_scores: dict[tuple[str, float], list[float]] = {}
     r_scores: dict[tuple[str, float], list[float]] = {}
-    rng = np.random.default_rng(seed)
-    for case in range(cases):
-        pair = scene_pair(rng)
-        for exposure in exposures:
-            capture = expose(pair, exposure, np.random.default_rng([seed, case]))
-            truth_t, truth_r = capture["transmission"], capture["reflection"]
-            t_scores.setdefault((BEST_INPUT, exposure), []).append(
-                max(si_psnr(truth_t, o) for o in capture["observations"]))
-            r, t = exact_separation(pair, capture["observations"])
-            t_scores.setdefault((EXACT, exposure), []).append(si_psnr(truth_t, np.clip(t, 0.0, 1.0)))
-            r_scores.setdefault((EXACT, exposure), []).append(si_psnr(truth_r, np.clip(r, 0.0, 1.0)))
-            for method in methods:
-                r, t = separate_with(method, capture["observations"], capture["angles"], model)
-                t_scores.setdefault((LABELS[method], exposure), []).append(si_psnr(truth_t, t))
-                r_scores.setdefault((LABELS[method], exposure), []).append(si_psnr(truth_r, r))
-    return {"t": t_scores, "r": r_scores}
+    kinds: list[str] = []
+    for k, glass in enumerate(GLASS_KINDS):
+        rng = np.random.default_rng(seed if k == 0 else [seed, k])  # the flat captures as before curved ones
+        for case in range(cases):
+            pair = scene_pair(rng, glass=glass)
+            kinds.append(glass)
+            noise = [seed, case] if k == 0 else [seed, case, k]
+            for exposure in exposures:
+                capture = expose(pair, exposure, np.random.default_rng(noise))
+                truth_t, truth_r = capture["transmission"], capture["reflection"]
+                t_scores.setdefault((BEST_INPUT, exposure), []).append(
+                    max(si_psnr(truth_t, o) for o in capture["observations"]))
+                r, t = exact_separation(pair, capture["observations"])
+                t_scores.setdefault((EXACT, exposure), []).append(si_psnr(truth_t, np.clip(t, 0.0, 1.0)))
+                r_scores.setdefault((EXACT, exposure), []).append(si_psnr(truth_r, np.clip(r, 0.0, 1.0)))
+                for method in methods:
+                    r, t = separate_with(method, capture["observations"], capture["angles"], model)
+                    t_scores.setdefault((LABELS[method], exposure), []).append(si_psnr(truth_t, t))
+                    r_scores.setdefault((LABELS[method], exposure), []).append(si_psnr(truth_r, r))
+    return {"t": t_scores, "r": r_scores, "glass": kinds}
 
 
 def independent_rows(scores: dict[str, Any], exposures: Sequence[float] = EXPOSURES) -> list[dict[str, Any]]:
-    """One row per method: mean T̂ and R̂ scale-invariant PSNR at each exposure and the spread across them."""
+    """One row per method: mean T̂ and R̂ scale-invariant PSNR at each exposure, the spread across them, and the
+    mean T̂ on each kind of glass."""
     rows = []
+    kinds = np.asarray(scores["glass"])
     for label in dict.fromkeys(label for label, _ in scores["t"]):
         t_means = [float(np.mean(scores["t"][(label, e)])) for e in exposures]
         row: dict[str, Any] = {"method": label}
         for e, m in zip(exposures, t_means):
             row[f"T̂ @{e:g}"] = round(m, 2)
         row["T̂ spread (dB)"] = round(max(t_means) - min(t_means), 2)
+        for glass in dict.fromkeys(scores["glass"]):
+            row[f"T̂ {glass} glass"] = round(float(np.mean([np.asarray(scores["t"][(label, e)])[kinds == glass]
+                                                            for e in exposures])), 2)
         if (label, exposures[0]) in scores["r"]:
             row["R̂ (mean)"] = round(float(np.mean([np.mean(scores["r"][(label, e)]) for e in exposures])), 2)
         rows.append(row)

@@ -9,10 +9,13 @@ files and differs wherever a real capture could:
   amplitudes with their own sign convention, the pane's two surfaces summed as
   a geometric series), rotated into the camera frame and measured through an
   ideal linear polariser, I(φ) = (S0 + S1 cos 2φ + S2 sin 2φ) / 2.
-* **Geometry of a whole frame**: one flat pane seen through a lens with a
-  25–35° horizontal field of view, tilted so the angle of incidence at the
-  centre is 25–60°; it changes by about ±15° across the frame and the plane of
-  incidence turns with it. Non-square frames.
+* **Geometry of a whole frame**: a pane seen through a lens with a 25–35°
+  horizontal field of view, tilted so the angle of incidence at the centre is
+  25–60°. A flat pane: the angle changes by about ±15° across the frame and
+  the plane of incidence turns with it. A curved one (a shop or car window): a
+  glass cylinder, convex or concave, met by ray tracing, whose normals turn
+  with the surface as well, which no flat-pane model explains. Non-square
+  frames.
 * **Scenes**: crops of the held-out photographs and the moon, resized rather
   than cut at the training patch size, linearised with the exact sRGB curve
   (not a power law); the reflected scene is out of focus (Gaussian blur) and,
@@ -42,6 +45,13 @@ SCENES = ("chelsea", "sklearn:flower.jpg", "camera", "clock", "moon")
 DEGREES = (0.0, 45.0, 90.0)
 #: Full-well capacity (electrons at full scale) and read noise (16-bit digital numbers).
 ELECTRONS, READ_DN = 15_000.0, 3.0
+#: Kinds of glass in its captures.
+GLASS_KINDS = ("flat", "curved")
+#: Largest angle of incidence on a curved pane: views more grazing than this are drawn again.
+GRAZING = np.radians(80.0)
+#: Range of a curved pane's radius, in units of its distance from the camera: below about 0.5 the angles of
+#: polarisation no longer look like one flat pane's (:data:`mf_reflect.baselines.pane.AGREEMENT`).
+RADIUS = (0.15, 4.0)
 
 
 def srgb_to_linear(encoded: np.ndarray) -> np.ndarray:
@@ -89,29 +99,76 @@ def measure(reflected: np.ndarray, transmitted: np.ndarray, rs: np.ndarray, rp: 
     return np.stack([(s0 + s1 * np.cos(2 * a) + s2 * np.sin(2 * a)) / 2 for a in np.radians(degrees)])
 
 
-def scene_pair(rng: np.random.Generator, height: int = 192, width: int = 256) -> dict[str, Any]:
-    """Radiance images of one independent capture: Stokes components per angle, and the true layers."""
+def _tilted_normal(rng: np.random.Generator) -> np.ndarray:
+    """The pane's unit normal where the optical axis meets it: 25–60° from the axis, any azimuth, facing the camera."""
+    centre_aoi, azimuth = np.radians(rng.uniform(25.0, 60.0)), rng.uniform(0, 2 * np.pi)
+    return -np.array([np.sin(centre_aoi) * np.cos(azimuth), np.sin(centre_aoi) * np.sin(azimuth),
+                      np.cos(centre_aoi)])
+
+
+def cylinder_normals(rays: np.ndarray, normal: np.ndarray, radius: float, axis_turn: float,
+                     convex: bool) -> np.ndarray:
+    """Unit normals (H, W, 3) where unit ``rays`` from the camera meet a glass cylinder.
+
+    The cylinder touches the point (0, 0, 1) of the optical axis with the
+    outward ``normal`` (facing the camera); its axis lies in the tangent plane
+    there, turned by ``axis_turn``. A convex pane (a car's side window seen from
+    outside) is met where a ray enters the cylinder, a concave one (the same
+    window from inside) where it leaves; rays that would miss it graze it.
+    """
+    point = np.array([0.0, 0.0, 1.0])
+    centre = point - radius * normal if convex else point + radius * normal
+    e1 = np.cross(normal, [1.0, 0.0, 0.0] if abs(normal[0]) < 0.9 else [0.0, 1.0, 0.0])
+    e1 /= np.linalg.norm(e1)
+    axis = np.cos(axis_turn) * e1 + np.sin(axis_turn) * np.cross(normal, e1)
+    across = rays - (rays @ axis)[..., None] * axis  # the rays and the centre projected across the axis
+    centre_across = centre - (centre @ axis) * axis
+    a, b = (across * across).sum(-1), (across @ centre_across)
+    c = centre_across @ centre_across - radius**2
+    root = np.sqrt(np.maximum(b * b - a * c, 0.0))
+    t = (b - root if convex else b + root) / np.maximum(a, 1e-12)
+    offset = t[..., None] * rays - centre
+    outward = offset - (offset @ axis)[..., None] * axis
+    outward /= np.maximum(np.linalg.norm(outward, axis=-1, keepdims=True), 1e-12)
+    return outward if convex else -outward  # the side that faces the camera
+
+
+def scene_pair(rng: np.random.Generator, height: int = 192, width: int = 256, glass: str = "flat") -> dict[str, Any]:
+    """Radiance images of one independent capture: Stokes components per angle, and the true layers.
+
+    ``glass`` is ``flat`` (one pane in perspective) or ``curved`` (a cylinder of
+    radius :data:`RADIUS` times its distance from the camera, log-uniform,
+    convex or concave, whose axis may take any direction across the view:
+    from a gently bowed shop window to a car's rear window seen up close).
+    """
+    if glass not in GLASS_KINDS:
+        raise ValueError(f"glass must be one of {GLASS_KINDS}, got {glass!r}")
     transmitted, reflected = _scene(rng, height, width), _scene(rng, height, width)
     reflected = cv2.GaussianBlur(reflected, (0, 0), rng.uniform(0.5, 2.5))
     n = rng.uniform(1.47, 1.56)
     fov = np.radians(rng.uniform(25.0, 35.0))
     focal = width / 2 / np.tan(fov / 2)
-    centre_aoi, azimuth = np.radians(rng.uniform(25.0, 60.0)), rng.uniform(0, 2 * np.pi)
-    normal = np.array([np.sin(centre_aoi) * np.cos(azimuth), np.sin(centre_aoi) * np.sin(azimuth),
-                       np.cos(centre_aoi)])
     v, u = np.mgrid[0:height, 0:width].astype(np.float64)
     rays = np.stack([u - (width - 1) / 2, v - (height - 1) / 2, np.full(u.shape, focal)], axis=-1)
     rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
-    cos_i = np.abs(rays @ normal)
+    for _ in range(100):  # a curved pane is drawn again until no ray meets it beyond GRAZING
+        normal = _tilted_normal(rng)
+        normals = np.broadcast_to(normal, rays.shape)
+        if glass == "curved":
+            radius = float(np.exp(rng.uniform(*np.log(RADIUS))))
+            normals = cylinder_normals(rays, normal, radius, rng.uniform(0, np.pi), rng.random() < 0.5)
+        cos_i = np.minimum(np.abs((rays * normals).sum(-1)), 1.0)
+        if glass == "flat" or cos_i.min() >= np.cos(GRAZING):
+            break
     rs, rp = (pane(r)[..., None] for r in fresnel_power(cos_i, n))
     # the reflection as seen (at its strongest angle) 1.5-3 times as bright as the transmission (at its weakest)
     reflected *= rng.uniform(1.5, 3.0) * ((1 - rp) * transmitted).mean() / max((rs * reflected).mean(), 1e-9)
-    s_dir = np.cross(rays, normal)
+    s_dir = np.cross(rays, normals)
     psi = np.arctan2(s_dir[..., 1], s_dir[..., 0])  # the s direction in the image
     radiance = measure(reflected, transmitted, rs, rp, psi[..., None], DEGREES)
     return {"radiance": radiance, "reflection": rs * reflected / 2, "transmission": (1 - rp) * transmitted / 2,
             "aoi_range_degrees": np.degrees([np.arccos(cos_i.max()), np.arccos(cos_i.min())]),
-            "pane": (rs, rp, psi[..., None])}
+            "pane": (rs, rp, psi[..., None]), "glass": glass}
 
 
 def expose(pair: dict[str, Any], brightest: float, rng: np.random.Generator) -> dict[str, np.ndarray]:

@@ -34,7 +34,7 @@ clamped there: the separation is conservative where it cannot be precise.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -63,6 +63,10 @@ MAX_SLOPE = 3.0
 #: 0.002 to 0.005 give the same mean T̂ to 0.01 dB and none below the best input; SLACK 0.01 with DARK 0.02, or
 #: DARK 0.05, lets one search go wrong (3.3 dB below the best input).
 DARK, SLACK = 0.01, 0.005
+#: A field is dropped for the uniform AOI when its best angle leaves this share of T̂'s pixels more negative
+#: than the uniform search's does: the pane is not flat (a curved window) and the field subtracts reflection
+#: where there is none.
+MISFIT = 0.01
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,23 @@ def negative_share(layer_t: np.ndarray, brightness: float) -> np.ndarray:
     return (layer_t < -DARK * brightness).mean(axis=1)
 
 
+def _search(view: PaneView, shape: tuple[int, int], grey_perp: np.ndarray, grey_par: np.ndarray,
+            brightness: float, n: float) -> tuple[float, float]:
+    """Schechner's search for θ along ``view``'s AOI field: the least mutual information among the angles whose
+    T̂ is about as non-negative as any angle can make it; that angle and its share of negative pixels."""
+    candidates = COARSE
+    for _ in range(2):
+        aoi = view.aoi(shape, candidates).reshape(len(candidates), -1)
+        layers = separate_at(grey_perp, grey_par, aoi, n)
+        curve = batched_mutual_information(*layers)
+        negative = negative_share(layers[1], brightness)
+        curve[negative > negative.min() + SLACK] = np.inf
+        best = int(np.argmin(curve))
+        theta, share = float(candidates[best]), float(negative[best])
+        candidates = np.clip(theta + FINE, SEARCH[0], SEARCH[-1])
+    return theta, share
+
+
 def pane_separation(images: np.ndarray, angles: Sequence[float], frame: float = 0.0, max_side: int = 256,
                     n: float = GLASS, denoise: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(R̂, T̂, AOI field) of images (N, H, W, C) at ``angles``, rendered in a polariser frame turned by ``frame``.
@@ -151,15 +172,12 @@ def pane_separation(images: np.ndarray, angles: Sequence[float], frame: float = 
     small_perp, small_par = shrink(i_perp.mean(axis=-1), max_side), shrink(i_par.mean(axis=-1), max_side)
     grey_perp, grey_par = small_perp.ravel().astype(np.float64), small_par.ravel().astype(np.float64)
     brightness = float(grey_perp.mean() + grey_par.mean())
-    candidates = COARSE
-    for _ in range(2):
-        aoi = view.aoi(small_perp.shape, candidates).reshape(len(candidates), -1)
-        layers = separate_at(grey_perp, grey_par, aoi, n)
-        curve = batched_mutual_information(*layers)
-        negative = negative_share(layers[1], brightness)
-        curve[negative > negative.min() + SLACK] = np.inf
-        theta = float(candidates[int(np.argmin(curve))])
-        candidates = np.clip(theta + FINE, SEARCH[0], SEARCH[-1])
+    theta, negative = _search(view, small_perp.shape, grey_perp, grey_par, brightness, n)
+    if view.slope > 0:
+        uniform = replace(view, slope=0.0)
+        theta_u, negative_u = _search(uniform, small_perp.shape, grey_perp, grey_par, brightness, n)
+        if negative > negative_u + MISFIT:
+            view, theta = uniform, theta_u
     aoi = view.aoi(i_perp.shape[:2], theta)
     i_perp, i_par = i_perp.astype(np.float64), i_par.astype(np.float64)
     r, t = separate_at(i_perp, i_par, aoi[..., None], n)
