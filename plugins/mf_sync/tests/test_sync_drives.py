@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from mf_sync.appearance import Appearance, Lens
 from mf_sync.drives import DriveSpec, Leg, RouteSpec, drive_truth, plan_drives, speed_profile
-from mf_sync.render import FIELD_OF_VIEW, Pose, _rotation, _trace, render
-from mf_sync.routes import GROUND_PERIOD, PIXELS_PER_METRE, VIEW_DISTANCE, WALL_DISTANCE, WALL_HEIGHT, make_route
+from mf_sync.render import ANCHOR, FIELD_OF_VIEW, SUPERSAMPLE, Pose, _rotation, _trace, render
+from mf_sync.routes import GROUND_PERIOD, PIXELS_PER_METRE, VIEW_DISTANCE, WALL_DISTANCE, WALL_HEIGHT, Route, make_route
 from mf_sync.truth import Truth
 
 from mfcore.kit import read_video
@@ -68,6 +68,41 @@ def test_compiled_ray_casting_matches_a_float64_reference(pose):
     for got, want, where in ((maps[0], wall_u, wall), (maps[1], wall_v, wall), (maps[2], ground_u, ground),
                              (maps[3], ground_v, ground)):
         np.testing.assert_allclose(got[where], want[where], atol=0.02)  # texture pixels
+
+
+def test_frames_traced_from_an_anchor_match_frames_traced_from_the_route_start(route):
+    """The anchored window (for long routes) changes no pixel: the whole texture remapped at the absolute
+    position gives the same frame."""
+    import cv2
+
+    pose = Pose(ANCHOR + 17.3, x=0.5, yaw=0.1)
+    width, height = 96, 64
+    sw, sh = width * SUPERSAMPLE, height * SUPERSAMPLE
+    focal = 0.5 * sw / np.tan(np.radians(FIELD_OF_VIEW) / 2)
+    maps, kind, _, _ = _trace(_rotation(pose), sw, sh, focal, pose.x, pose.y, pose.position)
+    left = cv2.remap(route.left, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    want = cv2.resize(np.where((kind == 2)[..., None], left, 0), (width, height), interpolation=cv2.INTER_AREA)
+    frame, _ = render(route, pose, width, height)
+    seen = cv2.resize((kind == 2).astype(np.float32), (width, height), interpolation=cv2.INTER_AREA) == 1
+    assert seen.mean() > 0.1
+    np.testing.assert_allclose(frame[seen], want[seen], atol=2e-3)
+
+
+def test_routes_longer_than_a_remap_can_index_render():
+    """3 km of façade is 40,000 texture columns, beyond cv2.remap's 32,767; a frame far along the route is the
+    frame of the same view on the route cut ``k`` anchors later."""
+    assert (ANCHOR * PIXELS_PER_METRE) % 1 == 0 and ANCHOR % GROUND_PERIOD == 0
+    columns = round((3000 + VIEW_DISTANCE) * PIXELS_PER_METRE)
+    texture = np.broadcast_to((np.arange(columns) % 97 / 97.0)[None, :, None], (int(WALL_HEIGHT * PIXELS_PER_METRE),
+                              columns, 3)).astype(np.float32)
+    ground = np.full((64, 64, 3), 0.3, np.float32)
+    long_route = Route("long", 3000.0, texture, texture[::-1].copy(), ground)
+    cut = 16 * ANCHOR
+    first = round(cut * PIXELS_PER_METRE)
+    short = Route("cut", 3000.0 - cut, texture[:, first:], texture[::-1, first:].copy(), ground)
+    far, _ = render(long_route, Pose(cut + 20.5), 64, 48)
+    near, _ = render(short, Pose(20.5), 64, 48)
+    np.testing.assert_array_equal(far, near)
 
 
 def test_moving_forward_brings_the_facade_closer(route):

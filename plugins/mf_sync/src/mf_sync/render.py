@@ -21,6 +21,11 @@ from numba import njit
 from .routes import GROUND_PERIOD, PIXELS_PER_METRE, VIEW_DISTANCE, WALL_DISTANCE, WALL_HEIGHT, Route
 
 SUPERSAMPLE = 2
+#: Frames are traced from an anchor on the route at a multiple of this many metres (:func:`facade_window`): a
+#: whole number of ground periods (the ground's pattern stays put) and of texture columns.
+ANCHOR = 5 * GROUND_PERIOD
+#: Texture columns a frame can see from its anchor: up to ANCHOR ahead of it, then VIEW_DISTANCE on (+ margin).
+WINDOW = int(np.ceil((ANCHOR + VIEW_DISTANCE) * PIXELS_PER_METRE)) + 2
 #: Horizontal field of view of the dash-cam, degrees.
 FIELD_OF_VIEW = 80.0
 #: Sky colour at the horizon and straight up (linear RGB in [0, 1]).
@@ -120,14 +125,28 @@ def _compose(kind: np.ndarray, elevation: np.ndarray, ground: np.ndarray, left: 
     return frame
 
 
+def facade_window(position: float) -> tuple[float, slice]:
+    """Where the façade texture seen from ``position`` (m) starts: (that point in metres, its texture columns).
+
+    ``cv2.remap`` takes coordinates below 32,767 pixels, and float32 coordinates
+    lose sub-pixel precision far along a long route (0.03 px at 20 km): frames
+    are traced from an anchor a multiple of :data:`ANCHOR` behind the camera, so
+    that they index a window of the façade texture, whatever the route's length.
+    """
+    start = np.floor(position / ANCHOR) * ANCHOR
+    first = round(start * PIXELS_PER_METRE)
+    return float(start), slice(first, first + WINDOW)
+
+
 def render(route: Route, pose: Pose, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """The frame (H, W, 3) float32 seen from ``pose`` and each pixel's depth in metres (H, W)."""
     sw, sh = width * SUPERSAMPLE, height * SUPERSAMPLE
     focal = 0.5 * sw / np.tan(np.radians(FIELD_OF_VIEW) / 2)
-    maps, kind, depth, elevation = _trace(_rotation(pose), sw, sh, focal, pose.x, pose.y, pose.position)
-    left = cv2.remap(route.left, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    start, columns = facade_window(pose.position)
+    maps, kind, depth, elevation = _trace(_rotation(pose), sw, sh, focal, pose.x, pose.y, pose.position - start)
+    left = cv2.remap(route.left[:, columns], maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     # The right façade is seen from its other side: its strip runs the same way along the road.
-    right = cv2.remap(route.right, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    right = cv2.remap(route.right[:, columns], maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     ground = cv2.remap(route.ground, maps[2], maps[3], cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
     frame = _compose(kind, elevation, ground, left, right)  # the textures are float32 (routes.py)
     frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
