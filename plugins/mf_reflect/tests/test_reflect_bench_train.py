@@ -31,7 +31,8 @@ def test_bench_scores_every_method_and_the_ablation(mf, tiny_reflect_weights, tm
     info = json.loads(result.stdout)
     methods = [row["method"] for row in info["methods"]]
     assert methods == ["Farid & Adelson (ICA)", "Schechner et al. (AOI search)",
-                       "flat pane in perspective (AOI field)", "canonical projection", "mf_reflect network"]
+                       "flat pane in perspective (AOI field)", "canonical projection",
+                       "pane where one pane fits, else network", "mf_reflect network"]
     for row in info["methods"]:
         assert 0 <= row["T RMSE"] < 1 and row["T PSNR (dB)"] > 5
     assert [r["training pipeline"] for r in info["ablation"]] == ["dr", "full"]
@@ -41,15 +42,15 @@ def test_bench_scores_every_method_and_the_ablation(mf, tiny_reflect_weights, tm
     assert [row["method"] for row in info["independent"]] == ["best single input image", "exact pane physics (noise floor)", *methods]
     for row in info["independent"]:
         assert {"T̂ @0.25", "T̂ @0.5", "T̂ @0.9", "T̂ spread (dB)"} <= set(row) and row["T̂ @0.5"] > 0
-    assert sum(t["target"].startswith("independent") for t in info["targets"]) == 6
-    assert [r["method"] for r in info["real"]] == [methods[3], methods[1], methods[2], methods[4]]
+    assert sum(t["target"].startswith("independent") for t in info["targets"]) == 7
+    assert [r["method"] for r in info["real"]] == [methods[3], methods[1], methods[2], methods[4], methods[5]]
     assert {r["channels out"] for r in info["real"]} == {1}
     assert all(-1 <= r["T̂ vs reference"] <= 1 and -1 <= r["R̂ vs reference"] <= 1 for r in info["real"])
-    assert read_image(picture).shape == (48, 64 * 12 + 11 * 4, 3)  # 4 angles, then T̂ and R̂ of 4 methods
+    assert read_image(picture).shape == (48, 64 * 14 + 13 * 4, 3)  # 4 angles, then T̂ and R̂ of 5 methods
     text = table.read_text()
     assert "table 5.1" in text and "Synthesis ablation" in text and "strip.png" in text
     assert "Independent synthesiser" in text and "Real polarisation-camera frames" in text
-    assert read_image(strip).shape == (48 * 6 + 20, 48 * 5 + 16, 3)
+    assert read_image(strip).shape == (48 * 7 + 24, 48 * 5 + 16, 3)
     assert read_image(sheet).shape == (128 * 4 + 12, 128 * 7 + 24, 3) and "sheet.png" in text  # 4 triples, 7 cells
     assert_clean_error(mf("bench", "reflect", "--ablation", "dr", "--weights", path), "NAME=PATH")
 

@@ -125,6 +125,9 @@ def test_per_capture_losses_count_each_capture_and_exposure():
     losses, total, worst = per_capture_losses(scores, "net", "physics")
     assert (losses, total) == (3, 6) and worst == pytest.approx(2.0)
     assert per_capture_losses(scores, "physics", "net")[:2] == (2, 6)
+    only = {0.5: [False, True, True], 0.9: [True, True, False]}  # the captures where, say, no pane fits
+    losses, total, worst = per_capture_losses(scores, "net", "physics", only)
+    assert (losses, total) == (2, 4) and worst == pytest.approx(2.0)
 
 
 def test_reference_correlation_finds_a_scaled_and_cropped_copy(tmp_path):

@@ -251,4 +251,10 @@ def _independent_targets(scores: dict[str, Any], table: list[dict[str, Any]], wi
         targets.append({"target": "independent, per capture: network T̂ never below the pane's separation (its prior)",
                         "measured (dB)": f"{lost_p} of {total} below (worst by {worst_p:.2f})",
                         "met": "yes" if lost_p == 0 else "no"})
+        no_pane = {e: [not fits for fits in marks] for e, marks in scores["one pane"].items()}
+        lost_n, shown, worst_n = per_capture_losses(scores, LABELS[Method.net], LABELS[Method.pane], no_pane)
+        targets.append({"target": "independent, per capture where no single pane fits (where `auto` runs the "
+                                  "network): network T̂ never below the pane's separation",
+                        "measured (dB)": f"{lost_n} of {shown} below (worst by {worst_n:.2f})",
+                        "met": "yes" if lost_n == 0 else "no"})
     return targets

@@ -26,7 +26,7 @@ from .baselines.schechner import shrink
 from .canonical import fit_matrix
 from .captures import read_captures
 from .independent import GLASS_KINDS, exact_separation, expose, scene_pair, si_psnr
-from .methods import LABELS, Method, separate_with
+from .methods import LABELS, Method, physics_holds, separate_with
 
 #: Brightest pixel of the independent captures, as a fraction of full scale.
 EXPOSURES = (0.25, 0.5, 0.9)
@@ -42,11 +42,13 @@ def independent_scores(methods: Sequence[Method], model: Any, cases: int, seed: 
     """Scale-invariant PSNR of T̂ and R̂ for each method, capture and exposure: {"t": {(label, exposure): [...]}, ...}.
 
     ``cases`` captures of each kind of glass (:data:`mf_reflect.independent.GLASS_KINDS`); ``"glass"`` lists the
-    kind of each capture, in the order of every score list.
+    kind of each capture, in the order of every score list, and ``"one pane"`` whether its angles of
+    polarisation show one pane (:func:`mf_reflect.methods.physics_holds`), per exposure.
     """
     t_scores: dict[tuple[str, float], list[float]] = {}
     r_scores: dict[tuple[str, float], list[float]] = {}
     kinds: list[str] = []
+    fits: dict[float, list[bool]] = {}
     for k, glass in enumerate(GLASS_KINDS):
         rng = np.random.default_rng(seed if k == 0 else [seed, k])  # the flat captures as before curved ones
         for case in range(cases):
@@ -61,11 +63,12 @@ def independent_scores(methods: Sequence[Method], model: Any, cases: int, seed: 
                 r, t = exact_separation(pair, capture["observations"])
                 t_scores.setdefault((EXACT, exposure), []).append(si_psnr(truth_t, np.clip(t, 0.0, 1.0)))
                 r_scores.setdefault((EXACT, exposure), []).append(si_psnr(truth_r, np.clip(r, 0.0, 1.0)))
+                fits.setdefault(exposure, []).append(physics_holds(capture["observations"], capture["angles"]))
                 for method in methods:
                     r, t = separate_with(method, capture["observations"], capture["angles"], model)
                     t_scores.setdefault((LABELS[method], exposure), []).append(si_psnr(truth_t, t))
                     r_scores.setdefault((LABELS[method], exposure), []).append(si_psnr(truth_r, r))
-    return {"t": t_scores, "r": r_scores, "glass": kinds}
+    return {"t": t_scores, "r": r_scores, "glass": kinds, "one pane": fits}
 
 
 def independent_rows(scores: dict[str, Any], exposures: Sequence[float] = EXPOSURES) -> list[dict[str, Any]]:
@@ -88,17 +91,20 @@ def independent_rows(scores: dict[str, Any], exposures: Sequence[float] = EXPOSU
     return rows
 
 
-def per_capture_losses(scores: dict[str, Any], label: str, against: str) -> tuple[int, int, float]:
-    """(captures × exposures where ``label``'s T̂ is below ``against``'s, their total, the largest deficit in dB)."""
+def per_capture_losses(scores: dict[str, Any], label: str, against: str,
+                       only: dict[float, list[bool]] | None = None) -> tuple[int, int, float]:
+    """(captures × exposures where ``label``'s T̂ is below ``against``'s, their total, the largest deficit in dB),
+    over the captures that ``only`` marks at each exposure, or all of them."""
     losses = total = 0
     worst = 0.0
     for (name, exposure), values in scores["t"].items():
         if name != label:
             continue
-        deficits = [b - a for a, b in zip(values, scores["t"][(against, exposure)])]
+        pairs = zip(values, scores["t"][(against, exposure)])
+        deficits = [b - a for i, (a, b) in enumerate(pairs) if only is None or only[exposure][i]]
         losses += sum(d > 0 for d in deficits)
         worst = max([worst, *deficits])
-        total += len(values)
+        total += len(deficits)
     return losses, total, worst
 
 
