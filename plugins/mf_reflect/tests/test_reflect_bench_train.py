@@ -43,6 +43,9 @@ def test_bench_scores_every_method_and_the_ablation(mf, tiny_reflect_weights, tm
     for row in info["independent"]:
         assert {"T̂ @0.25", "T̂ @0.5", "T̂ @0.9", "T̂ spread (dB)"} <= set(row) and row["T̂ @0.5"] > 0
     assert sum(t["target"].startswith("independent") for t in info["targets"]) == 7
+    routing = {r["captures"]: r for r in info["routing"]}
+    assert [r["count"] for r in routing.values()] == [2, 3, 3]  # own cases; one flat and one curved x 3 exposures
+    assert all(0 <= r["no single pane (network runs)"] <= r["count"] for r in routing.values())
     assert [r["method"] for r in info["real"]] == [methods[3], methods[1], methods[2], methods[4], methods[5]]
     assert {r["channels out"] for r in info["real"]} == {1}
     assert all(-1 <= r["T̂ vs reference"] <= 1 and -1 <= r["R̂ vs reference"] <= 1 for r in info["real"])
@@ -50,6 +53,7 @@ def test_bench_scores_every_method_and_the_ablation(mf, tiny_reflect_weights, tm
     text = table.read_text()
     assert "table 5.1" in text and "Synthesis ablation" in text and "strip.png" in text
     assert "Independent synthesiser" in text and "Real polarisation-camera frames" in text
+    assert "Where `auto` runs the network" in text
     assert read_image(strip).shape == (48 * 7 + 24, 48 * 5 + 16, 3)
     assert read_image(sheet).shape == (128 * 4 + 12, 128 * 7 + 24, 3) and "sheet.png" in text  # 4 triples, 7 cells
     assert_clean_error(mf("bench", "reflect", "--ablation", "dr", "--weights", path), "NAME=PATH")

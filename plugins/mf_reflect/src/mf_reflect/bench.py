@@ -40,7 +40,7 @@ from .evaluation import (
     real_frames,
     real_rows,
 )
-from .methods import LABELS, LEARNED, Method, default_method, separate_with
+from .methods import LABELS, LEARNED, Method, default_method, physics_holds, separate_with
 from .model_io import SHIPPED, load_separation_net
 from .sheet import sample_sheet, tile, training_samples
 from .synthesis import reflection_sample
@@ -118,6 +118,7 @@ def bench(
         row, examples[LABELS[method]] = _score(held_out, method, model)
         rows.append({"method": LABELS[method], **row})
     by_name = {r["method"]: r for r in rows}
+    routing = [_routing_row("own held-out", [physics_holds(c["observations"], c["angles"]) for c in held_out])]
     chosen = LABELS[default_method(with_net)]
     gap = by_name[chosen]["T PSNR (dB)"] - by_name[LABELS[Method.schechner]]["T PSNR (dB)"]
     targets = [{"target": f"held-out: default ({chosen}) T̂ PSNR >= Schechner + 2 dB", "measured (dB)": round(gap, 2),
@@ -137,6 +138,10 @@ def bench(
     if independent:
         scores = independent_scores(methods, model, independent, ctx.seed + 1)
         independent_table = independent_rows(scores)
+        kinds = np.repeat(scores["glass"], len(EXPOSURES)).reshape(-1, len(EXPOSURES))
+        marks = np.column_stack([scores["one pane"][e] for e in EXPOSURES])
+        routing += [_routing_row(f"independent, {glass} glass (× {len(EXPOSURES)} exposures)",
+                                 list(marks[kinds == glass])) for glass in dict.fromkeys(scores["glass"])]
         targets += _independent_targets(scores, independent_table, with_net)
     real_table: list[dict[str, Any]] = []
     if real is not None:
@@ -178,6 +183,9 @@ def bench(
         if independent_table:
             sections.insert(0, ("Independent synthesiser (the deciding benchmark)", INDEPENDENT_NOTE.format(
                 cases=independent, exposures=", ".join(f"{e:g}" for e in EXPOSURES)), independent_table))
+        sections.append(("Where `auto` runs the network", "Captures whose angles of polarisation show no single "
+                         "pane (agreement below 0.9), where the default runs the network instead of the pane's "
+                         "separation.", routing))
         if real_table:
             sections.append(("Real polarisation-camera frames", REAL_NOTE.format(
                 folder=real.name, picture=real_picture.name), real_table))
@@ -188,7 +196,14 @@ def bench(
                              "scored on the same full-pipeline cases.", ablation_rows))
         write_markdown(markdown, "Reflection / transmission separation benchmark", command, env, sections)
     return {"command": command, **env, "targets": targets, "methods": rows, "independent": independent_table,
-            "real": real_table, "ablation": ablation_rows, "weights": weights_name}
+            "routing": routing, "real": real_table, "ablation": ablation_rows, "weights": weights_name}
+
+
+def _routing_row(data: str, one_pane: list[bool]) -> dict[str, Any]:
+    """How many captures of ``data`` show no single pane (``one_pane`` false): those ``auto`` gives the network."""
+    network = len(one_pane) - int(np.sum(one_pane))
+    return {"captures": data, "count": len(one_pane), "no single pane (network runs)": network,
+            "share": round(network / max(len(one_pane), 1), 2)}
 
 
 INDEPENDENT_NOTE = ("{cases} captures of `mf_reflect.independent` through each kind of glass (Stokes-vector physics; a "
