@@ -34,8 +34,26 @@ def test_no_matching_tour_is_an_answer_with_exit_code_3(mf, tiny_drives, noise_v
     result = mf("run", "sync", tiny_drives / "h0_d0.mp4", noise_video, "-o", tmp_path / "a.csv", "--method",
                 "seqslam")
     assert result.returncode == 3, result.stderr
-    assert "no matching tour found" in result.stdout and not (tmp_path / "a.csv").exists()
+    assert "no matching tour of 8 s or more found" in result.stdout and not (tmp_path / "a.csv").exists()
     assert "Traceback" not in result.stderr
+
+
+def test_short_clips_align_and_min_overlap_sets_the_shortest_tour(mf, tiny_drives, tmp_path):
+    """6-second clips of one drive (a 4-second overlap, 20 to 60 frames) align at a finer step; a tour must
+    then span 0.4 of the shorter clip, or --min-overlap."""
+    from mf_sync.clips import Clip, write_clip
+
+    drive = tiny_drives / "h0_d0.mp4"
+    a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    write_clip(drive, Clip(0, 20, 80), a, 10.0)
+    write_clip(drive, Clip(0, 40, 100), b, 10.0)
+    result = mf("run", "sync", a, b, "-o", tmp_path / "a.csv", "--method", "seqslam")
+    assert result.returncode == 0, result.stderr
+    frames_a, frames_b = read_alignment(tmp_path / "a.csv")
+    shared = frames_a >= 20
+    assert shared.sum() >= 30 and np.mean(np.abs(frames_b[shared] - (frames_a[shared] - 20)) <= 1) > 0.9
+    result = mf("run", "sync", a, b, "-o", tmp_path / "b.csv", "--method", "seqslam", "--min-overlap", "5")
+    assert result.returncode == 3 and "no matching tour of 5 s or more found" in result.stdout
 
 
 def test_bad_inputs_are_one_line_errors(mf, tiny_drives, tmp_path):
@@ -107,7 +125,7 @@ def test_collection_finds_the_reference_drive_again(mf, tiny_drives, tiny_sync_w
 def test_bench_writes_its_tables(mf, tiny_drives, tiny_sync_weights, tmp_path):
     md, png = tmp_path / "sync.md", tmp_path / "costs.png"
     result = mf("bench", "sync", "--drives", tiny_drives, "--weights", tiny_sync_weights, "--iteration",
-                f"a={tiny_sync_weights}", "--markdown", md, "--figure", png, "--json")
+                f"a={tiny_sync_weights}", "--markdown", md, "--figure", png, "--clips", "2", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     methods = [row["method"] for row in report["methods"]]
@@ -118,8 +136,12 @@ def test_bench_writes_its_tables(mf, tiny_drives, tiny_sync_weights, tmp_path):
     for name in ("network", "mf run sync (network, SIFT in the band)"):
         assert targets[f"{name}: ≥ 80 % of overlapping frames within ±4"] in ("yes", "no")
         assert targets[f"{name} beats both baselines (within ±4)"] in ("yes", "no")
+    assert [row["method"] for row in report["clips"]] == methods[:-1]  # the clips: every method but the thesis's
+    for row in report["clips"]:
+        assert row["tours found"].endswith("/2") and row["false tours"].endswith("/2")
+    assert targets["short clips that share no road: no false tour"] in ("yes", "no")
     text = md.read_text()
-    assert "Coarse tour of two 35-minute videos" in text and "6300 x 6300" in text
+    assert "Coarse tour of two 35-minute videos" in text and "6300 x 6300" in text and "## Short clips" in text
     assert png.stat().st_size > 0
     assert_clean_error(mf("bench", "sync", "--drives", tmp_path), "no drives.json")
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from mf_sync import tour as tour_module
-from mf_sync.align import align_descriptors, in_long_gap
+from mf_sync.align import MIN_COARSE, STEP, Scale, align_descriptors, in_long_gap, scale_for
 from mf_sync.costs import cost_matrix, decorrelate
 from mf_sync.simulated import drive_positions
 from mf_sync.tour import connected, match_tour
@@ -121,6 +121,26 @@ def test_full_rate_alignment_is_monotone_and_accurate(places):
     metres = np.abs(pos_a[result.frames_a] - np.interp(result.frames_b, np.arange(len(pos_b)), pos_b))
     assert np.median(metres) < 1.0 and np.mean(metres < 2.0) > 0.8
     assert set(result.seconds) >= {"costs", "decorrelate", "tour", "fine"}
+
+
+def test_the_scale_follows_the_shorter_video():
+    assert scale_for((60_000, 40_000), 30.0) == Scale(STEP, tour_module.MIN_SECONDS)  # drives: the thesis's
+    assert scale_for((4 * MIN_COARSE, 120), 30.0) == Scale(1, 0.4 * 4.0)  # a 4-second clip: every frame
+    assert scale_for((5 * MIN_COARSE, 5 * MIN_COARSE), 30.0).step == 5
+    assert scale_for((120, 120), 30.0, min_overlap=3.0).min_seconds == 3.0
+
+
+def test_short_clips_align_where_the_thesis_step_finds_no_tour(places):
+    """Two 7-second clips sharing 4 s of road: every second frame is coarse, and the tour spans the shared road."""
+    rng = np.random.default_rng(9)
+    pos = drive_positions(rng, 0, 120)
+    a, b = places(pos[:210], rng, noise=0.3), places(pos[90:300], rng, noise=0.3)
+    assert not align_descriptors(a, b, 30.0, Scale(STEP, tour_module.MIN_SECONDS)).found
+    result = align_descriptors(a, b, 30.0)
+    assert result.found and result.step == 2
+    shared = result.frames_a >= 90
+    metres = np.abs(pos[result.frames_a[shared]] - np.interp(result.frames_b[shared], np.arange(210), pos[90:300]))
+    assert shared.sum() > 90 and np.median(metres) < 1.0 and np.mean(metres < 2.0) > 0.8
 
 
 def test_frames_inside_long_tour_gaps_are_flagged():

@@ -19,12 +19,39 @@ from .costs import cost_matrix, decorrelate
 from .ends import lead_in, lead_out
 from .fine import CostBox, refine
 from .smoothing import frame_mapping
-from .tour import Tour, match_tour
+from .tour import MIN_SECONDS, Tour, match_tour
 
-#: Coarse step: every 10th frame (the thesis's).
+#: Coarse step: every 10th frame (the thesis's), for videos long enough to keep ``MIN_COARSE`` coarse frames.
 STEP = 10
+#: The shorter video keeps at least this many coarse frames: a clip of a few seconds is matched at a finer step
+#: (every frame below 200 frames), or its coarse matrix is too small to hold a tour.
+MIN_COARSE = 100
+#: Unless ``--min-overlap`` says otherwise, a tour must span ``MIN_SECONDS`` or this share of the shorter
+#: video, whichever is less, so that two clips of a few seconds can still match.
+CLIP_SHARE = 0.4
 #: Frames of A in a gap between tour points longer than this get confidence 0 (:func:`in_long_gap`).
 MAX_GAP_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The two thresholds that follow the videos' length: the coarse step (frames) and a tour's shortest span."""
+
+    step: int
+    min_seconds: float
+
+
+def scale_for(lengths: tuple[int, int], fps: float, min_overlap: float | None = None) -> Scale:
+    """The :class:`Scale` for videos of ``lengths`` frames: the thesis's for drives, finer for short clips.
+
+    ``min_overlap`` (seconds) fixes the shortest tour; by default it is ``MIN_SECONDS``, or ``CLIP_SHARE`` of
+    the shorter video when that is less.
+    """
+    shorter = min(lengths)
+    step = max(1, min(STEP, shorter // MIN_COARSE))
+    if min_overlap is None:
+        min_overlap = min(MIN_SECONDS, CLIP_SHARE * shorter / fps)
+    return Scale(step, float(min_overlap))
 
 
 @dataclass
@@ -36,6 +63,7 @@ class Alignment:
     confidence: np.ndarray
     tour: Tour | None
     coarse_costs: np.ndarray
+    step: int = STEP
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -53,8 +81,8 @@ class Stopwatch(dict):
         self[stage] = time.perf_counter() - start
 
 
-def coarse_tour(coarse_costs: Callable[[], np.ndarray], rate: float, watch: Stopwatch) -> tuple[Tour | None,
-                                                                                                 np.ndarray]:
+def coarse_tour(coarse_costs: Callable[[], np.ndarray], rate: float, watch: Stopwatch,
+                min_seconds: float = MIN_SECONDS) -> tuple[Tour | None, np.ndarray]:
     """The three coarse stages, timed: cost matrix, de-correlation, tour. Returns the tour and the cleaned costs.
 
     ``coarse_costs`` makes a fresh matrix: the de-correlation overwrites it.
@@ -64,22 +92,22 @@ def coarse_tour(coarse_costs: Callable[[], np.ndarray], rate: float, watch: Stop
     with watch("decorrelate"):
         decorrelated = decorrelate(coarse, overwrite=True)
     with watch("tour"):
-        tour = match_tour(decorrelated, rate)
+        tour = match_tour(decorrelated, rate, min_seconds=min_seconds)
     return tour, decorrelated
 
 
 def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, lengths: tuple[int, int], fps: float,
-                step: int = STEP, free_ends: bool = False) -> Alignment:
-    """Align two videos from their coarse cost matrix (every ``step``-th frame) and full-rate cost boxes.
+                scale: Scale, free_ends: bool = False) -> Alignment:
+    """Align two videos from their coarse cost matrix (every ``scale.step``-th frame) and full-rate cost boxes.
 
     ``lengths`` are the frame counts of videos A (the rows) and B (the columns). ``free_ends``: the path runs
     on past the tour's ends while frames still match (:mod:`mf_sync.ends`).
     """
-    watch = Stopwatch()
-    tour, decorrelated = coarse_tour(coarse_costs, fps / step, watch)
+    step, watch = scale.step, Stopwatch()
+    tour, decorrelated = coarse_tour(coarse_costs, fps / step, watch, scale.min_seconds)
     if tour is None:
         empty = np.zeros(0)
-        return Alignment(empty.astype(np.int64), empty, empty, None, decorrelated, dict(watch))
+        return Alignment(empty.astype(np.int64), empty, empty, None, decorrelated, step, dict(watch))
     with watch("fine"):
         anchor = (int(tour.rows[0]) * step, int(tour.cols[0]) * step)
         head = lead_in(anchor, box, fps) if free_ends else None  # first: SIFT windows only move forward
@@ -90,7 +118,7 @@ def align_costs(coarse_costs: Callable[[], np.ndarray], box: CostBox, lengths: t
         frames_a, frames_b = frame_mapping(path)
         confidence = np.interp(frames_a, tour.rows * step, tour.confidence)
         confidence[in_long_gap(frames_a, tour.rows * step, MAX_GAP_SECONDS * fps)] = 0.0
-    return Alignment(frames_a, frames_b, confidence, tour, decorrelated, dict(watch))
+    return Alignment(frames_a, frames_b, confidence, tour, decorrelated, step, dict(watch))
 
 
 def in_long_gap(frames: np.ndarray, tour_frames: np.ndarray, longest: float) -> np.ndarray:
@@ -108,8 +136,13 @@ def in_long_gap(frames: np.ndarray, tour_frames: np.ndarray, longest: float) -> 
     return (hi - lo > longest) & (frames > lo) & (frames < hi)
 
 
-def align_descriptors(desc_a: np.ndarray, desc_b: np.ndarray, fps: float, step: int = STEP) -> Alignment:
-    """Align two videos given full-rate descriptors of every frame (Euclidean costs)."""
+def align_descriptors(desc_a: np.ndarray, desc_b: np.ndarray, fps: float, scale: Scale | None = None
+                      ) -> Alignment:
+    """Align two videos given full-rate descriptors of every frame (Euclidean costs); ``scale``: from their
+    lengths (:func:`scale_for`) unless given."""
+    lengths = (len(desc_a), len(desc_b))
+    scale = scale or scale_for(lengths, fps)
+    step = scale.step
     return align_costs(lambda: cost_matrix(desc_a[::step], desc_b[::step]),
                        lambda a0, a1, b0, b1: cost_matrix(desc_a[a0:a1 + 1], desc_b[b0:b1 + 1]),
-                       (len(desc_a), len(desc_b)), fps, step)
+                       lengths, fps, scale)

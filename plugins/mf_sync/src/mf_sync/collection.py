@@ -23,13 +23,16 @@ import typer
 
 from mfcore import IndexSpec, InputError, RunContext, SearchIndex, atomic_path, check_writable_dir, index_type
 
+from .align import STEP, Scale
 from .bank import videos_in
 from .baselines.sift import SiftStream
 from .fused import align_fused
 from .methods import Band, Method, align_features, video_features
 from .model_io import SHIPPED, load_descriptor_net
+from .tour import MIN_SECONDS
 
-STEP = 10
+#: The index holds every ``STEP``-th frame, so a snippet is aligned at that step too (tours of ``MIN_SECONDS``).
+COARSE = Scale(STEP, MIN_SECONDS)
 #: A video is a candidate when at least this share of the snippet's coarse frames find it among their neighbours.
 MIN_VOTES = 0.3
 
@@ -97,9 +100,9 @@ def collection(
         lo, hi = max(0, centre * STEP - 2 * span), min(len(features[video]), centre * STEP + 2 * span)
         if method is Method.net and band is Band.fused:
             result = align_fused(snippet, features[video][lo:hi], SiftStream(reference, first).window,
-                                 SiftStream(files[video], lo).window, fps, STEP)
+                                 SiftStream(files[video], lo).window, fps, COARSE)
         else:
-            result = align_features(snippet, features[video][lo:hi], fps, STEP)
+            result = align_features(snippet, features[video][lo:hi], fps, COARSE)
         entry = {"video": files[video].name, "votes": round(share, 2), "aligned": result.found}
         if result.found:
             rows += [(files[video].name, int(a) + first, int(round(b)) + lo, b + lo, c)

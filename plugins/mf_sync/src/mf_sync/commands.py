@@ -17,7 +17,7 @@ import typer
 from mfcore import RunContext, atomic_path, check_writable_dir, emit
 from mfcore.kit import iter_video, write_video
 
-from .align import Alignment
+from .align import Alignment, scale_for
 from .methods import Band, Method, align_features, video_features
 from .model_io import SHIPPED, load_descriptor_net
 
@@ -68,6 +68,9 @@ def run(
     band: Annotated[Band, typer.Option(help="With the network: cost the full-rate band around its tour with SIFT "
                                             "matches added (fused, more precise frames) or the network alone (net, "
                                             "as the thesis).")] = Band.fused,
+    min_overlap: Annotated[float | None, typer.Option(min=0.1, help="Shortest overlap (s) accepted as a matching "
+                                                                    "tour [default: 10 s, or a quarter of the "
+                                                                    "shorter video when that is less].")] = None,
 ) -> dict[str, Any]:
     """Synchronise two videos of the same route: frame mapping with confidence (exit 3: no matching tour)."""
     check_writable_dir(output)
@@ -77,10 +80,13 @@ def run(
     features_a, fps_a, seconds_a = video_features(video_a, method, model)
     features_b, fps_b, seconds_b = video_features(video_b, method, model)
     fused = method is Method.net and band is Band.fused
-    result = align_features(features_a, features_b, min(fps_a, fps_b), videos=(video_a, video_b) if fused else None)
+    fps = min(fps_a, fps_b)
+    scale = scale_for((len(features_a), len(features_b)), fps, min_overlap)
+    result = align_features(features_a, features_b, fps, scale, videos=(video_a, video_b) if fused else None)
     seconds = {"describe": round(seconds_a + seconds_b, 3), **{k: round(v, 3) for k, v in result.seconds.items()}}
     if not result.found:
-        emit({"result": "no matching tour found", "method": method.value, "seconds": seconds}, ctx.json)
+        emit({"result": f"no matching tour of {scale.min_seconds:g} s or more found", "method": method.value,
+              "seconds": seconds}, ctx.json)
         raise typer.Exit(NO_TOUR_EXIT)
     write_alignment(output, result)
     summary = {"alignment": str(output), "method": method.value, "frames_aligned": len(result.frames_a),

@@ -41,7 +41,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .align import STEP, Alignment, align_costs
+from .align import Alignment, Scale, align_costs
 from .baselines.sift import match_costs
 from .costs import cost_matrix
 
@@ -61,9 +61,10 @@ def fused_costs(places_a: np.ndarray, places_b: np.ndarray, sift_a: list[np.ndar
 
 
 def align_fused(places_a: np.ndarray, places_b: np.ndarray, sift_a: SiftWindow, sift_b: SiftWindow, fps: float,
-                step: int = STEP) -> Alignment:
+                scale: Scale) -> Alignment:
     """Align two videos: the tour from their place features, the band from :func:`fused_costs`."""
+    step = scale.step
     return align_costs(lambda: cost_matrix(places_a[::step], places_b[::step]),
                        lambda a0, a1, b0, b1: fused_costs(places_a[a0:a1 + 1], places_b[b0:b1 + 1],
                                                           sift_a(a0, a1), sift_b(b0, b1)),
-                       (len(places_a), len(places_b)), fps, step, free_ends=True)
+                       (len(places_a), len(places_b)), fps, scale, free_ends=True)

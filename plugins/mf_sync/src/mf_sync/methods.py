@@ -26,7 +26,7 @@ import numpy as np
 from mfcore import InputError
 from mfcore.kit import iter_video, video_info
 
-from .align import Alignment, align_costs, align_descriptors
+from .align import Alignment, Scale, align_costs, align_descriptors, scale_for
 from .baselines.seqslam import seqslam_descriptors
 from .baselines.sift import SiftFrames, SiftStream, sift_costs
 from .inputs import prepare
@@ -90,19 +90,21 @@ def video_features(path: Path, method: Method, model: Any = None, descriptors: b
     return features, fps, time.perf_counter() - start
 
 
-def align_features(a: Any, b: Any, fps: float, step: int = 10,
+def align_features(a: Any, b: Any, fps: float, scale: Scale | None = None,
                    videos: tuple[Path, Path] | None = None) -> Alignment:
-    """Align two videos' features of one method.
+    """Align two videos' features of one method; ``scale``: from their lengths (:func:`scale_for`) unless given.
 
     ``videos``: the two videos the network's place features ``a`` and ``b`` came from, to cost the full-rate
     band with SIFT matches added (:func:`mf_sync.fused.align_fused`); without them the features alone cost it.
     """
+    scale = scale or scale_for((len(a), len(b)), fps)
     if videos is not None:
         from .fused import align_fused
 
-        return align_fused(a, b, SiftStream(videos[0]).window, SiftStream(videos[1]).window, fps, step)
+        return align_fused(a, b, SiftStream(videos[0]).window, SiftStream(videos[1]).window, fps, scale)
     if isinstance(a, SiftFrames):
+        step = scale.step
         return align_costs(lambda: sift_costs(a.descriptors[::step], b.descriptors[::step]),
                            lambda a0, a1, b0, b1: sift_costs(a.descriptors[a0:a1 + 1], b.descriptors[b0:b1 + 1]),
-                           (len(a), len(b)), fps, step)
-    return align_descriptors(a, b, fps, step)
+                           (len(a), len(b)), fps, scale)
+    return align_descriptors(a, b, fps, scale)
