@@ -53,3 +53,17 @@ def test_nearest_right_accepts_any_frame_of_a_stop_within_a_coarse_step():
     # Rows 0, 5 and 6 have no match; row 1 (range 0-2) -> B 0 right; row 2 (10-12) -> 30 wrong; row 3
     # (20-22) -> 20 right; row 4 (a stop of B, 25-60) -> 60 right.
     assert nearest_right(costs, ranges).tolist() == [True, False, True, True]
+
+
+def test_mapped_right_and_the_confidence_auc():
+    from mf_sync.bench import _confidence_auc
+    from mf_sync.truth import mapped_right
+
+    ranges = [None, (0, 0), (1, 3), (10, 10)]
+    right = mapped_right(ranges, np.array([0, 1, 2, 3, 7]), np.array([0.0, 4.0, 7.4, 3.0, 1.0]))
+    assert right.tolist() == [False, True, True, False, False]  # no truth, +4, +4 past a stop, -7, beyond A
+    assert _confidence_auc([(np.array([0.9, 0.8, 0.1]), np.array([True, True, False]))]) == 1.0
+    assert _confidence_auc([(np.array([0.1, 0.2]), np.array([True, False])),
+                            (np.array([0.5]), np.zeros(1, bool))]) == 0.0  # a false tour pools as wrong
+    assert _confidence_auc([(np.array([0.3, 0.3]), np.array([True, False]))]) == 0.5
+    assert _confidence_auc([(np.array([0.3]), np.array([True]))]) == "-"  # one class: undefined

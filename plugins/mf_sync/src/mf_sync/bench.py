@@ -7,7 +7,9 @@ pair of drives is aligned by every method:
 - pairs that share at least ``MIN_OVERLAP_SECONDS`` of road are scored: the
   share of their overlapping frames of A mapped within ±1 and ±4 frames of a
   correct frame of B, the share of mapped frames that are right (±4), the same
-  for frames mapped with confidence above 0 (outside long tour gaps), and the
+  for frames mapped with confidence above 0 (outside long tour gaps), how well
+  ``confidence`` ranks right mapped frames above wrong ones (the area under its
+  ROC curve, pooled over pairs; every frame of a false tour is wrong), and the
   start and end errors of the found tour (seconds);
 - the representation alone, before any matcher: the share of overlapping
   coarse frames of A whose cheapest coarse frame of B in the de-correlated cost
@@ -39,6 +41,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
+from sklearn.metrics import roc_auc_score
 
 from mfcore import InputError, RunContext
 from mfcore.kit import environment, parse_named_paths, write_image, write_markdown
@@ -52,7 +55,7 @@ from .model_io import SHIPPED, load_descriptor_net
 from .simulated import PlaceDescriptors, drive_positions
 from .synthesis import render_collection
 from .tour import match_tour
-from .truth import Truth, alignment_errors, coarse_truth, ground_truth_ranges
+from .truth import Truth, alignment_errors, coarse_truth, ground_truth_ranges, mapped_right
 
 MIN_OVERLAP_SECONDS = 10.0
 #: The ablation row: the shipped network matched on its descriptors, as the thesis matches (4.3.3, 4.3.4).
@@ -100,9 +103,11 @@ def _score(results: dict[tuple[int, int], Alignment], overlapping: list, disjoin
            describe_seconds: float, fps: float) -> dict[str, Any]:
     within1 = within4 = total = 0.0
     precision, confident, starts, ends, found, nearest = [], [], [], [], 0, []
+    rated = [(results[p].confidence, np.zeros(len(results[p].confidence), bool)) for p in disjoint]  # all wrong
     for i, j, ranges in overlapping:
         result = results[(i, j)]
         nearest.append(nearest_right(result.coarse_costs, ranges, result.step))
+        rated.append((result.confidence, mapped_right(ranges, result.frames_a, result.frames_b)))
         scores = alignment_errors(ranges, result.frames_a, result.frames_b)
         n = scores["overlap_frames"]
         total += n
@@ -127,10 +132,21 @@ def _score(results: dict[tuple[int, int], Alignment], overlapping: list, disjoin
         "confident right (±4)": f"{np.mean(confident):.1%}" if confident else "-",
         "tours found": f"{found}/{len(overlapping)}",
         "false tours": f"{sum(results[p].found for p in disjoint)}/{len(disjoint)}",
+        "confidence AUC (±4)": _confidence_auc(rated),
         "start error (s)": round(float(np.median(starts)), 2) if starts else "-",
         "end error (s)": round(float(np.median(ends)), 2) if ends else "-",
         "describe (ms/frame)": round(1000 * describe_seconds / frames, 2), **stages,
     }
+
+
+def _confidence_auc(rated: list[tuple[np.ndarray, np.ndarray]]) -> float | str:
+    """How well ``confidence`` tells right mapped frames (±4) from wrong ones, pooled over pairs: the area under
+    the ROC curve (1: every right frame more confident than every wrong one; 0.5: no better than chance)."""
+    confidence = np.concatenate([c for c, _ in rated]) if rated else np.zeros(0)
+    right = np.concatenate([r for _, r in rated]) if rated else np.zeros(0, bool)
+    if right.all() or not right.any():
+        return "-"
+    return round(float(roc_auc_score(right, confidence)), 3)
 
 
 def _run_method(folder: Path, names: list[str], method: Method, model: Any, overlapping: list,

@@ -78,8 +78,7 @@ def alignment_errors(ranges: list[tuple[int, int] | None], frames_a: np.ndarray,
     errors_arr = np.asarray(errors, dtype=np.float64)
     first, last = np.flatnonzero(overlapping)[[0, -1]]
     found = len(frames_a) > 0
-    mapped_ok = [ranges[f] is not None and max(ranges[f][0] - g, g - ranges[f][1], 0) <= 4  # type: ignore[index]
-                 for f, g in predicted.items()]
+    mapped_ok = mapped_right(ranges, frames_a, frames_b)
     return {
         "overlap_frames": total,
         "within_1": float(np.mean(errors_arr <= 1)),
@@ -88,6 +87,16 @@ def alignment_errors(ranges: list[tuple[int, int] | None], frames_a: np.ndarray,
         "start_error": float(abs(frames_a[0] - first)) if found else None,
         "end_error": float(abs(frames_a[-1] - last)) if found else None,
     }
+
+
+def mapped_right(ranges: list[tuple[int, int] | None], frames_a: np.ndarray, frames_b: np.ndarray) -> np.ndarray:
+    """Per mapped frame of A: is its frame of B within ±4 of one showing the same place (False where B never
+    shows A's place, or A's frame lies outside the truth)?"""
+    right = np.zeros(len(frames_a), dtype=bool)
+    for k, (f, g) in enumerate(zip(frames_a.tolist(), np.round(frames_b).astype(int).tolist())):
+        r = ranges[f] if 0 <= f < len(ranges) else None
+        right[k] = r is not None and max(r[0] - g, g - r[1], 0) <= 4
+    return right
 
 
 def coarse_truth(ranges: list[tuple[int, int] | None], step: int = 10) -> np.ndarray:
