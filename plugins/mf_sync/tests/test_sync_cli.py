@@ -56,6 +56,24 @@ def test_short_clips_align_and_min_overlap_sets_the_shortest_tour(mf, tiny_drive
     assert result.returncode == 3 and "no matching tour of 5 s or more found" in result.stdout
 
 
+@pytest.mark.parametrize("method", ["seqslam", "net"])
+def test_videos_of_other_frame_rates_and_sizes_align(mf, tiny_drives, tiny_sync_weights, tmp_path, method):
+    """B is A at half the frame rate and 1.5 times the size: frame i of A is frame i / 2 of B."""
+    import cv2
+
+    from mfcore.kit import iter_video
+
+    video = tiny_drives / "h0_d0.mp4"
+    half = tmp_path / "half.mp4"
+    write_video(half, (cv2.resize(f, (144, 96)) for k, f in enumerate(iter_video(video)) if k % 2 == 0), fps=5)
+    weights = ["--weights", tiny_sync_weights] if method == "net" else []
+    result = mf("run", "sync", video, half, "-o", tmp_path / "a.csv", "--method", method, *weights)
+    assert result.returncode == 0, result.stderr
+    frames_a, frames_b = read_alignment(tmp_path / "a.csv")
+    assert len(frames_a) > 0.5 * video_info(video)["frames"]
+    assert np.mean(np.abs(frames_b - frames_a / 2) <= 1) > 0.8
+
+
 def test_bad_inputs_are_one_line_errors(mf, tiny_drives, tmp_path):
     text = tmp_path / "fake.mp4"
     text.write_text("not a video")
