@@ -8,7 +8,7 @@ every pixel's ray d, pushed through eq. 5.2.
 import numpy as np
 import pytest
 from mf_reflect.baselines import pane_separation, schechner_separation
-from mf_reflect.baselines.pane import MIN_AOI, fit_view, negative_share
+from mf_reflect.baselines.pane import MIN_AOI, PaneView, exclusion, fit_view, negative_share
 from mf_reflect.baselines.schechner import separate_at
 from mf_reflect.canonical import canonical_projection
 from mf_reflect.formation import observable_layers, polarised_images
@@ -113,5 +113,47 @@ def test_a_field_that_drives_the_transmission_negative_gives_way_to_the_uniform_
     schechner = si_psnr(truth, np.clip(schechner_separation(turned, capture["angles"])[1], 0, 1))
     kept = si_psnr(truth, np.clip(pane_separation(turned, capture["angles"], psi)[1], 0, 1))
     monkeypatch.setattr(pane_module, "MISFIT", np.inf)
+    monkeypatch.setattr(pane_module, "GAINS", (1.0,))
     along_field = si_psnr(truth, np.clip(pane_separation(turned, capture["angles"], psi)[1], 0, 1))
     assert kept > schechner - 0.2 and along_field < schechner - 5
+
+
+def test_a_curved_window_takes_the_strength_of_the_field_that_separates_best(monkeypatch):
+    """A glass cylinder whose angles of incidence vary about half as much as the fitted flat field says: the
+    half-strength field wins on the exclusion score, > 2 dB above both the full field and Schechner's."""
+    from mf_reflect.baselines import pane as pane_module
+    from mf_reflect.independent import expose, scene_pair, si_psnr
+
+    capture = expose(scene_pair(np.random.default_rng(0), 96, 128, glass="curved"), 0.5, np.random.default_rng(0))
+    turned, psi = orient(capture["observations"], capture["angles"])
+    truth, angles = capture["transmission"], capture["angles"]
+
+    def score() -> float:
+        return si_psnr(truth, np.clip(pane_separation(turned, angles, psi)[1], 0, 1))
+
+    chosen = score()
+    monkeypatch.setattr(pane_module, "GAINS", (1.0,))
+    full_field = score()
+    schechner = si_psnr(truth, np.clip(schechner_separation(turned, angles)[1], 0, 1))
+    assert chosen > full_field + 2 and chosen > schechner + 2
+
+
+def test_the_field_strength_scales_the_variation_about_the_axis():
+    view = PaneView(np.radians(30.0), 0.8, 1, 1.0)
+    theta = np.radians(45.0)
+    full, half, none = (view.aoi((24, 32), theta, g) for g in (1.0, 0.5, 0.0))
+    assert np.ptp(full) > np.radians(10) and np.all(none == theta)
+    inside = (full > MIN_AOI) & (full < np.radians(85.0))  # the full field is clamped, the half one is not
+    assert inside.mean() > 0.9
+    np.testing.assert_allclose(half[inside], theta + 0.5 * (full[inside] - theta), atol=1e-12)
+
+
+def test_exclusion_scores_shared_edges_above_independent_layers():
+    rng = np.random.default_rng(3)
+    r, t = (linearise(textured_patch(rng, 96, "held-out"), 2.2).mean(axis=-1) for _ in range(2))
+    apart = exclusion(r, t)
+    assert 0.8 < apart < 1.3
+    left = [exclusion(r, t + share * r) for share in (0.5, 2.0)]  # the reflection's edges left in T
+    assert apart + 0.05 < left[0] < left[1] - 0.1
+    assert exclusion(r, r) > left[1] + 0.1  # E|∇r|² / (E|∇r|)²: above 1 unless the edges are uniform
+    assert exclusion(r, np.full_like(r, 0.3)) == 0.0  # a flat layer shares no edge
