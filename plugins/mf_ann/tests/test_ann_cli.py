@@ -67,6 +67,40 @@ def test_bad_inputs_are_one_line(mf, files, tmp_path):
     assert not (tmp_path / "x.pqt").exists()
 
 
+def test_shards_built_on_one_tree_merge_and_filtered_search_skips_removed_ids(mf, files, tmp_path):
+    base, queries = read_vecs(files / "base.fvecs"), read_vecs(files / "query.fvecs")
+    write_vecs(tmp_path / "a.fvecs", base[:500])
+    write_vecs(tmp_path / "b.fvecs", base[500:])
+    small = ("--parts", "2", "--k1", "4", "--k2", "2", "--w", "4", "--line-parts", "4", "--iterations", "5")
+    assert mf("ann", "build", tmp_path / "a.fvecs", "-o", tmp_path / "a.pqt", *small).returncode == 0
+    shard = mf("ann", "build", tmp_path / "b.fvecs", "-o", tmp_path / "b.pqt", "--tree", tmp_path / "a.pqt",
+               "--first-id", "500")
+    assert shard.returncode == 0, shard.stderr
+    merged = mf("ann", "merge", tmp_path / "a.pqt", tmp_path / "b.pqt", "-o", tmp_path / "m.pqt", "--json")
+    assert merged.returncode == 0 and json.loads(merged.stdout)["vectors"] == 800, merged.stderr
+    np.save(tmp_path / "odd.npy", np.arange(1, 800, 2))
+    removed = mf("ann", "remove", tmp_path / "m.pqt", tmp_path / "odd.npy", "-o", tmp_path / "m.pqt", "--json")
+    assert json.loads(removed.stdout) == {"index": str(tmp_path / "m.pqt"), "removed": 400, "vectors": 400}
+    np.save(tmp_path / "allow.npy", np.arange(800) % 4 == 0)  # a mask: ids 0, 4, 8, ...
+    result = mf("ann", "search", tmp_path / "m.pqt", files / "query.fvecs", "-k", "5", "--rerank", "exact",
+                "--allow", tmp_path / "allow.npy", "-o", tmp_path / "ids.npy")
+    assert result.returncode == 0, result.stderr
+    d = ((queries[:, None, :].astype(np.float64) - base[None, ::4]) ** 2).sum(-1)
+    np.testing.assert_array_equal(np.load(tmp_path / "ids.npy"), 4 * np.argsort(d, axis=1)[:, :5])
+    assert mf("ann", "build", files / "base.fvecs", "-o", tmp_path / "c.pqt", *small, "--seed", "3").returncode == 0
+    np.save(tmp_path / "flat.npy", np.zeros((2, 2)))
+    cases = [
+        (("ann", "merge", tmp_path / "a.pqt", tmp_path / "c.pqt", "-o", tmp_path / "x.pqt"), "trained apart"),
+        (("ann", "merge", tmp_path / "a.pqt", "-o", tmp_path / "x.pqt"), "at least two indexes"),
+        (("ann", "remove", tmp_path / "m.pqt", tmp_path / "allow.npy", "-o", tmp_path / "x.pqt"), "not a mask"),
+        (("ann", "search", tmp_path / "m.pqt", files / "query.fvecs", "--allow", tmp_path / "flat.npy"),
+         "expected 1-D integer ids"),
+    ]
+    for args, fragment in cases:
+        assert_clean_error(mf(*args), fragment)
+    assert not (tmp_path / "x.pqt").exists()
+
+
 def test_demo_section_scores_pqt_against_brute_force(mf, tmp_path):
     result = mf("demo", "-o", tmp_path / "report", "--json", env={"MF_PLUGINS": "ann"})
     assert result.returncode == 0, result.stderr

@@ -158,3 +158,139 @@ def test_bad_inputs_fail_cleanly():
         mf_ann.PQTIndex(parts=3)
     with pytest.raises(InputError, match="index is empty"):
         mf_ann.PQTIndex(parts=2, k1=4, k2=2, w=2, line_parts=4).train(data(), iterations=2).search(data(n=1))
+
+
+# -- allow-lists, remove, merge ------------------------------------------------------------
+
+
+def wider_index() -> tuple[mf_ann.PQTIndex, np.ndarray]:
+    """3,000 vectors with sparse ids (id = 2 * row + 7), every bin reachable in one proposal."""
+    base = data(seed=20, n=3000)
+    index = mf_ann.PQTIndex(parts=2, k1=4, k2=2, w=4, line_parts=4)
+    index.train(base, iterations=5)
+    index.add(base, ids=2 * np.arange(3000) + 7)
+    return index, base
+
+
+def test_a_short_allow_list_is_searched_exhaustively_and_exactly():
+    index, base = wider_index()
+    queries = data(seed=21, n=12)
+    rows = np.random.default_rng(0).choice(3000, size=40, replace=False)
+    want_d, want_rows = brute_force(base[rows], queries, 10)
+    mask = np.zeros(2 * 3000 + 7, bool)
+    mask[2 * rows + 7] = True
+    for allow in (2 * rows + 7, mask, list(2 * rows + 7)):
+        for compiled in (True, False):
+            dist, ids = index.search(queries, k=10, candidates=10, rerank="exact", allow=allow, compiled=compiled)
+            np.testing.assert_array_equal(ids, 2 * rows[want_rows] + 7)
+            np.testing.assert_allclose(dist, want_d, rtol=1e-4)
+    # line re-ranking ranks the allowed vectors by their distance to the line-quantised points
+    store = index._finalize()
+    at = np.flatnonzero(np.isin(store["ids"], 2 * rows + 7))
+    decoded = index.lines.decode(store["line_pair"][at], store["line_lam"][at]).astype(np.float32)
+    want_d, want_at = brute_force(decoded, queries, 5)
+    dist, ids = index.search(queries, k=5, candidates=10, rerank="line", allow=2 * rows + 7)
+    np.testing.assert_array_equal(ids, store["ids"][at][want_at])
+    np.testing.assert_allclose(dist, want_d, rtol=1e-4, atol=1e-2)
+
+
+def test_more_neighbours_than_allowed_are_padded_and_an_empty_list_finds_none():
+    index, _ = wider_index()
+    queries = data(seed=22, n=4)
+    dist, ids = index.search(queries, k=8, rerank="exact", allow=np.array([7, 9, 11]))
+    assert (np.sort(ids[:, :3], axis=1) == [7, 9, 11]).all() and (ids[:, 3:] == -1).all()
+    assert np.isinf(dist[:, 3:]).all()
+    for empty in (np.array([], np.int64), np.zeros(10, bool), [], np.array([1, 3, 5])):  # no such ids
+        dist, ids = index.search(queries, k=8, allow=empty)
+        assert (ids == -1).all() and np.isinf(dist).all()
+
+
+def test_a_long_allow_list_draws_its_candidates_from_the_allowed_vectors_only():
+    index, base = wider_index()
+    queries = data(seed=23, n=40)
+    allowed_rows = np.flatnonzero(np.arange(3000) % 3 != 0)  # 2,000 allowed: > EXHAUSTIVE * 300 candidates
+    allow = 2 * allowed_rows + 7
+    params = {"k": 10, "candidates": 300, "rerank": "exact", "refine": 300, "allow": allow}
+    want_d, want_i = index.search(queries, compiled=False, **params)
+    got_d, got_i = index.search(queries, compiled=True, **params)
+    np.testing.assert_array_equal(got_i, want_i)
+    np.testing.assert_allclose(got_d, want_d, rtol=1e-5, atol=1e-3)
+    assert np.isin(got_i, allow).all()
+    _, truth = brute_force(base[allowed_rows], queries, 1)
+    assert np.mean(got_i[:, 0] == allow[truth[:, 0]]) >= 0.9
+    everything = index.search(queries, compiled=False, **{**params, "allow": np.ones(7000, bool)})
+    np.testing.assert_array_equal(everything[1], index.search(queries, compiled=False, k=10, candidates=300,
+                                                              rerank="exact", refine=300)[1])
+
+
+def test_allow_lists_on_torch_match_numpy():
+    torch = pytest.importorskip("torch")
+    index, _ = wider_index()
+    queries = data(seed=24, n=10)
+    for allow in (2 * np.arange(0, 3000, 97) + 7, 2 * np.arange(0, 3000, 2) + 7):
+        for rerank in ("exact", "line"):
+            d_np, i_np = index.search(queries, k=6, candidates=64, rerank=rerank, allow=allow)
+            d_t, i_t = index.search(torch.from_numpy(queries), k=6, candidates=64, rerank=rerank, allow=allow)
+            np.testing.assert_array_equal(i_t.numpy(), i_np)
+            np.testing.assert_allclose(d_t.numpy(), d_np, rtol=1e-4, atol=1e-3)
+
+
+def test_bad_allow_lists_fail_cleanly():
+    index, _ = wider_index()
+    with pytest.raises(InputError, match="must be 1-D"):
+        index.search(data(n=2), allow=np.ones((2, 3), bool))
+    with pytest.raises(InputError, match="integer ids or is a boolean mask"):
+        index.search(data(n=2), allow=np.array([1.5, 2.0]))
+
+
+def test_removed_vectors_are_never_found_again():
+    index, base = wider_index()
+    queries = data(seed=25, n=15)
+    gone = 2 * np.arange(0, 3000, 4) + 7
+    assert index.remove(np.append(gone, [-5, 10**9])) == 750  # ids not in the index are passed over
+    assert index.remove(gone[:3]) == 0 and index.ntotal == 2250
+    kept = np.flatnonzero(np.arange(3000) % 4 != 0)
+    dist, ids = index.search(queries, k=10, rerank="exact", candidates=3000, bins=4096, refine=3000)
+    want_d, want_rows = brute_force(base[kept], queries, 10)
+    np.testing.assert_array_equal(ids, 2 * kept[want_rows] + 7)
+    np.testing.assert_allclose(dist, want_d, rtol=1e-4)
+    index.add(base[:4], ids=np.array([7, 9, 11, 13]))  # re-added after removal: found again
+    assert index.search(base[:1], k=1, rerank="exact")[1][0, 0] == 7
+    with pytest.raises(InputError, match="1-D integer array"):
+        index.remove(np.array([[1]]))
+    index.remove(np.arange(10**5))
+    with pytest.raises(InputError, match="index is empty"):
+        index.search(queries)
+
+
+def test_shards_built_apart_and_merged_search_as_one_index(tmp_path):
+    whole, base = wider_index()
+    first = whole.trained_copy()
+    second = mf_ann.load(whole.save(tmp_path / "copy.pqt"))  # a tree shipped to another process ...
+    assert second.remove(2 * np.arange(3000) + 7) == 3000  # ... and emptied there
+    first.add(base[:1200], ids=2 * np.arange(1200) + 7)
+    second.add(base[1200:], ids=2 * np.arange(1200, 3000) + 7)
+    first.merge(second)
+    assert first.ntotal == 3000 and second.ntotal == 1800
+    queries = data(seed=26, n=15)
+    for rerank in ("exact", "line"):
+        a = whole.search(queries, k=10, rerank=rerank, candidates=3000, bins=4096, refine=3000)
+        b = first.search(queries, k=10, rerank=rerank, candidates=3000, bins=4096, refine=3000)
+        np.testing.assert_array_equal(a[1], b[1])
+        np.testing.assert_allclose(a[0], b[0], rtol=1e-6)
+    loaded = mf_ann.load(first.save(tmp_path / "merged.pqt"))
+    np.testing.assert_array_equal(loaded.search(queries, k=5)[1], first.search(queries, k=5)[1])
+
+
+def test_indexes_trained_apart_are_not_merged():
+    whole, base = wider_index()
+    other = mf_ann.PQTIndex(parts=2, k1=4, k2=2, w=4, line_parts=4).train(base, iterations=5, seed=3)
+    other.add(base[:10])
+    with pytest.raises(InputError, match="trained apart"):
+        whole.merge(other)
+    narrow = mf_ann.PQTIndex(parts=2, k1=4, k2=2, w=4, line_parts=2).train(base, iterations=5)
+    narrow.add(base[:10])
+    with pytest.raises(InputError, match="differ in"):
+        whole.merge(narrow)
+    with pytest.raises(InputError, match="only trained"):
+        whole.merge(mf_ann.PQTIndex())

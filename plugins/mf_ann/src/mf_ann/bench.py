@@ -185,6 +185,9 @@ def _faiss_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> lis
     specs = {
         f"IVF{nlist},PQ16": ("nprobe", (8, 32, 128)),
         f"IVF{nlist},PQ16,RFlat": ("nprobe", (8, 16, 32, 48, 64, 96, 128)),
+        # 4-bit fast-scan: codes blocked so one SIMD register holds a look-up table (the anchor)
+        f"IVF{nlist},PQ32x4fs": ("nprobe", (8, 32, 128)),
+        f"IVF{nlist},PQ32x4fs,RFlat": ("nprobe", (8, 16, 32, 48, 64, 96, 128)),
         f"IMI2x{int(np.log2(nlist) // 2 + 4)},PQ16": ("nprobe", (64, 256, 1024)),
         "HNSW32": ("efSearch", (64, 128, 256)),
         "Flat": (None, (None,)),

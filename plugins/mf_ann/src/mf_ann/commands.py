@@ -15,7 +15,7 @@ from mfcore.kit import PhaseProgress, step_progress
 
 from . import datasets
 from .index import PQTIndex, load
-from .vecs import read_vecs, write_vecs
+from .vecs import read_ids, read_vecs, write_vecs
 
 
 class Rerank(str, Enum):
@@ -48,17 +48,25 @@ def build(
     iterations: Annotated[int, typer.Option(help="Lloyd iterations per codebook.")] = 20,
     batch: Annotated[int, typer.Option(help="Vectors encoded per wave.")] = 65536,
     keep_vectors: Annotated[bool, typer.Option(help="Store raw vectors for exact re-ranking.")] = True,
+    tree: Annotated[Path | None, typer.Option(
+        help="Take the trained tree and settings of this index instead of training (shards to `mf ann merge`).")
+    ] = None,
+    first_id: Annotated[int, typer.Option(help="Id of BASE's first vector (a shard's offset).")] = 0,
 ) -> dict[str, Any]:
     """Train a Product Quantization Tree on BASE and index every vector."""
     check_writable_dir(output)
     vectors = read_vecs(base)
-    index = PQTIndex(parts, k1, k2, w, line_parts, max_bins, keep_vectors)
     start = time.perf_counter()
-    index.train(vectors, sample=train_sample, iterations=iterations, seed=ctx.seed)
+    if tree is not None:
+        index = load(tree).trained_copy()
+    else:
+        index = PQTIndex(parts, k1, k2, w, line_parts, max_bins, keep_vectors)
+        index.train(vectors, sample=train_sample, iterations=iterations, seed=ctx.seed)
     trained = time.perf_counter()
     with step_progress("indexing", len(vectors), quiet=ctx.json) as progress:
         for first in range(0, len(vectors), batch):
-            index.add(vectors[first : first + batch], ids=np.arange(first, min(first + batch, len(vectors))))
+            index.add(vectors[first : first + batch],
+                      ids=first_id + np.arange(first, min(first + batch, len(vectors))))
             progress.update(min(first + batch, len(vectors)))
     index.save(output)
     sizes = index.bin_sizes()
@@ -88,10 +96,13 @@ def search(
         help="Bin order: the thesis's precomputed anisotropic one, or an exact priority queue (CPU only).")
     ] = Proposal.anisotropic,
     groundtruth: Annotated[Path | None, typer.Option(help="True neighbours (.ivecs) to report recall.")] = None,
+    allow: Annotated[Path | None, typer.Option(
+        help="Search only these ids: .ivecs or .npy of ids, or a boolean .npy mask over ids.")] = None,
 ) -> dict[str, Any]:
     """Search the K nearest neighbours of every query."""
     if output is not None:
         check_writable_dir(output)
+    allowed = read_ids(allow) if allow is not None else None
     index = load(index_path)
     q = np.asarray(read_vecs(queries), dtype=np.float32)
     truth = read_vecs(groundtruth) if groundtruth is not None else None
@@ -102,7 +113,7 @@ def search(
         raise InputError(f"{groundtruth}: {len(truth)} ground-truth rows for {len(q)} queries")
     xq = ctx.backend.asarray(q)
     params = {"k": k, "candidates": candidates, "rerank": None if rerank is Rerank.none else rerank.value,
-              "bins": bins, "refine": refine, "proposal": proposal.value}
+              "bins": bins, "refine": refine, "proposal": proposal.value, "allow": allowed}
     index.search(xq[:1], **params)  # warm-up: device upload, traversal tables
     start = time.perf_counter()
     _, ids = index.search(xq, **params)
@@ -117,6 +128,39 @@ def search(
     if output is not None:
         result["output"] = str(output)
     return result
+
+
+def remove(
+    ctx: RunContext,
+    index_path: Annotated[Path, typer.Argument(metavar="INDEX", help="Index file from `mf ann build`.")],
+    ids: Annotated[Path, typer.Argument(help="Ids to remove: .ivecs or .npy.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Index file to write (may be INDEX).")],
+) -> dict[str, Any]:
+    """Remove the vectors with the given ids from an index."""
+    check_writable_dir(output)
+    drop = read_ids(ids)
+    if drop.dtype == np.bool_:
+        raise InputError(f"{ids}: give the ids to remove, not a mask")
+    index = load(index_path)
+    removed = index.remove(drop)
+    index.save(output)
+    return {"index": str(output), "removed": removed, "vectors": index.ntotal}
+
+
+def merge(
+    ctx: RunContext,
+    indexes: Annotated[list[Path], typer.Argument(metavar="INDEX...", help="Indexes sharing one trained tree.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Index file to write.")],
+) -> dict[str, Any]:
+    """Merge indexes built on one trained tree (shards) into one."""
+    check_writable_dir(output)
+    if len(indexes) < 2:
+        raise InputError("give at least two indexes to merge")
+    merged = load(indexes[0])
+    for path in indexes[1:]:
+        merged.merge(load(path))
+    merged.save(output)
+    return {"index": str(output), "merged": len(indexes), "vectors": merged.ntotal}
 
 
 def dataset(

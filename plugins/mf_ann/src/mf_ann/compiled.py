@@ -217,11 +217,13 @@ def _queue_order(dist_a: np.ndarray, len_a: int, dist_b: np.ndarray, len_b: int,
 @njit
 def _gather_candidates(bin_d: np.ndarray, bin_h: np.ndarray, proposed: int, table_keys: np.ndarray,
                        table_values: np.ndarray, shift: np.uint64, offsets: np.ndarray, seen: np.ndarray,
-                       token: int, slot_pos: np.ndarray, slot_bin_d: np.ndarray, filled: int) -> int:
+                       token: int, allowed: np.ndarray, slot_pos: np.ndarray, slot_bin_d: np.ndarray,
+                       filled: int) -> int:
     """Step 2: storage positions of the vectors of the proposed bins, after the ``filled`` found so far.
 
     Stops when len(slot_pos) are found. A bin proposed again (a hash collision) is skipped:
-    ``seen`` marks visited bins with ``token``. Returns the number of candidates found.
+    ``seen`` marks visited bins with ``token``. ``allowed`` (per storage position; empty: all)
+    is an allow-list: other vectors are passed over. Returns the number of candidates found.
     """
     candidates = slot_pos.shape[0]
     for b in range(proposed):
@@ -229,11 +231,20 @@ def _gather_candidates(bin_d: np.ndarray, bin_h: np.ndarray, proposed: int, tabl
         if pos < 0 or seen[pos] == token:
             continue
         seen[pos] = token
-        take = min(offsets[pos + 1] - offsets[pos], candidates - filled)
-        for t in range(take):
-            slot_pos[filled + t] = offsets[pos] + t
-            slot_bin_d[filled + t] = bin_d[b]
-        filled += take
+        if allowed.shape[0] == 0:
+            take = min(offsets[pos + 1] - offsets[pos], candidates - filled)
+            for t in range(take):
+                slot_pos[filled + t] = offsets[pos] + t
+                slot_bin_d[filled + t] = bin_d[b]
+            filled += take
+        else:
+            for row in range(offsets[pos], offsets[pos + 1]):
+                if allowed[row]:
+                    slot_pos[filled] = row
+                    slot_bin_d[filled] = bin_d[b]
+                    filled += 1
+                    if filled == candidates:
+                        break
         if filled == candidates:
             break
     return filled
@@ -288,7 +299,7 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
                   offsets: np.ndarray, ids: np.ndarray, line_pair: np.ndarray, line_lam: np.ndarray,
                   lambdas: np.ndarray, line_tables: np.ndarray, pair_sq: np.ndarray, vectors: np.ndarray,
                   queries: np.ndarray, k: int, candidates: int, bins: int, rerank: int, refine: int,
-                  horizon: int, queue: bool, threads: int) -> tuple[np.ndarray, np.ndarray]:
+                  horizon: int, queue: bool, allowed: np.ndarray, threads: int) -> tuple[np.ndarray, np.ndarray]:
     """Search a batch of queries; see the module docstring. Returns (distances, ids), each (nq, k).
 
     part_dists/part_codes (p, nq, R): traversal output per part, ascending. orders (levels, 10, T, 2)
@@ -296,6 +307,7 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
     lambdas (256,): the λ of each code. line_tables (nq, P_line, k1): query distances to the
     level-1 centroid sub-parts; pair_sq (P_line, k1, k1). rerank: 0 none, 1 line, 2 exact.
     queue: the last merge of bin proposal by priority queue instead of the anisotropic order.
+    allowed (n,) bool per storage position, or empty: the allow-list candidates are drawn from.
     threads: ``numba.get_num_threads()`` (read by
     the caller: calling it here would keep the function from being cached).
     """
@@ -327,7 +339,7 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
                 proposed, _, _ = _propose_bins(part_dists, part_codes, q, orders, order_len, radix, max_bins, bins,
                                                horizon, work_d, work_h, 1)
                 filled = _gather_candidates(work_d[0, 0], work_h[0, 0], proposed, table_keys, table_values, shift,
-                                            offsets, seen, q, slot_pos, slot_bin_d, 0)
+                                            offsets, seen, q, allowed, slot_pos, slot_bin_d, 0)
             else:  # the last merge by priority queue, as far as the candidates need
                 len_a, len_b, mult = _propose_bins(part_dists, part_codes, q, orders, order_len, radix, max_bins,
                                                    bins, horizon, work_d, work_h, 2)
@@ -341,8 +353,8 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
                     for t in range(produced, more):
                         pair_h[t] = _join(work_h[0, 0, pair_a[t]], work_h[0, 1, pair_b[t]], mult, max_bins)
                     filled = _gather_candidates(pair_d[produced:more], pair_h[produced:more], more - produced,
-                                                table_keys, table_values, shift, offsets, seen, q, slot_pos,
-                                                slot_bin_d, filled)
+                                                table_keys, table_values, shift, offsets, seen, q, allowed,
+                                                slot_pos, slot_bin_d, filled)
                     produced = more
             if rerank == 0:  # proposal order; the distance reported is the bin's
                 slot_d[:filled] = slot_bin_d[:filled]

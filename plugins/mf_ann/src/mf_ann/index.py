@@ -12,6 +12,10 @@ level 2), bin proposal by the anisotropic traversal orders, vector proposal of
 up to ``candidates`` vectors from the proposed bins, then re-ranking by line
 quantization (eq. 2.12), optionally followed by exact distances on the raw
 vectors for the best ``refine`` of them (the thesis's PQT2).
+
+Search may be restricted to an allow-list of ids (:mod:`mf_ann.allow`); the
+index's vectors can be removed by id, and two indexes that share one trained
+tree merged (:meth:`PQTIndex.merge`: build shards apart, join them).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from array_api_compat import array_namespace, is_numpy_namespace
 
 from mfcore import InputError, atomic_path
 
+from .allow import AllowList, allowed_positions
 from .index_file import FORMAT, FORMAT_VERSION, read_index
 from .lines import LAMBDAS, LineQuantizer
 from .traversal import HORIZON, pair_orders, propose
@@ -34,6 +39,14 @@ from .tree import TreeQuantizer, squared_distances
 
 RERANK = ("line", "exact", None)
 PROPOSALS = ("anisotropic", "queue")
+#: An allow-list of at most this many times ``candidates`` vectors is searched exhaustively: every allowed vector
+#: is re-ranked, which for so few is cheaper than proposing bins that hold mostly excluded ones, and exact.
+EXHAUSTIVE = 4
+#: With a longer allow-list the bins proposed default to ``candidates`` over the share of vectors allowed (the
+#: same number of allowed candidates as without a list), at most this many times ``candidates``.
+FILTER_BINS = 8
+#: The arrays of one stored vector, in storage order (sorted by bin); ``vectors`` only with ``keep_vectors``.
+ROW_KEYS = ("bins", "ids", "line_pair", "line_lam", "vectors")
 
 
 def _check_vectors(x: np.ndarray, what: str, dim: int | None = None) -> None:
@@ -52,6 +65,18 @@ def _batches(x: np.ndarray, batch: int) -> Iterator[tuple[int, np.ndarray]]:
             bad = start + int(np.flatnonzero(~np.isfinite(chunk).all(axis=1))[0])
             raise InputError(f"vector {bad} contains NaN or infinity")
         yield start, chunk
+
+
+def _by_bin(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One store from batches of rows (:data:`ROW_KEYS`): rows sorted by bin, the sorted non-empty bin ids and
+    each one's offset into the rows."""
+    merged = {key: np.concatenate([p[key] for p in parts]) for key in ROW_KEYS if key in parts[0]}
+    order = np.argsort(merged["bins"], kind="stable")
+    merged = {key: value[order] for key, value in merged.items()}
+    bin_ids, starts = np.unique(merged["bins"], return_index=True)
+    merged["bin_ids"] = bin_ids
+    merged["offsets"] = np.append(starts, len(merged["bins"])).astype(np.int64)
+    return merged
 
 
 class PQTIndex:
@@ -125,7 +150,7 @@ class PQTIndex:
         for start, chunk in _batches(x, batch):
             pair, lam = self.lines.encode(chunk)
             part = {"bins": self._bins(self.tree.encode(chunk)), "ids": ids[start : start + len(chunk)],
-                    "line_pair": pair, "line_lam": lam}
+                    "line_pair": pair, "line_lam": lam}  # the keys of ROW_KEYS
             if self.keep_vectors:
                 part["vectors"] = chunk
             self._pending.append(part)
@@ -139,17 +164,56 @@ class PQTIndex:
     def _finalize(self) -> dict[str, np.ndarray]:
         """Merge added batches into flat inverted lists sorted by bin."""
         if self._pending:
-            parts = ([self._store] if self._store is not None else []) + self._pending
-            merged = {key: np.concatenate([p[key] for p in parts]) for key in parts[0] if key not in ("offsets", "bin_ids")}
-            order = np.argsort(merged["bins"], kind="stable")
-            merged = {key: value[order] for key, value in merged.items()}
-            bin_ids, starts = np.unique(merged["bins"], return_index=True)
-            merged["bin_ids"] = bin_ids
-            merged["offsets"] = np.append(starts, len(merged["bins"])).astype(np.int64)
-            self._store, self._pending = merged, []
-        if self._store is None:
+            self._store = _by_bin(([self._store] if self._store is not None else []) + self._pending)
+            self._pending = []
+            self._device_cache.clear()
+        if self._store is None or len(self._store["ids"]) == 0:
             raise InputError("the index is empty: add vectors first")
         return self._store
+
+    def remove(self, ids: Any) -> int:
+        """Remove every vector whose id is in ``ids`` (a 1-D integer array); returns how many were removed."""
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
+            raise InputError(f"ids to remove must be a 1-D integer array, got shape {ids.shape} of {ids.dtype}")
+        store = self._finalize()
+        drop = np.isin(store["ids"], ids)
+        removed = int(drop.sum())
+        if removed:
+            self._store = _by_bin([{key: value[~drop] for key, value in store.items() if key in ROW_KEYS}])
+            self._device_cache.clear()
+        return removed
+
+    def trained_copy(self) -> PQTIndex:
+        """An empty index with this one's trained tree and settings: a shard to fill and :meth:`merge` back."""
+        if not self.is_trained:
+            raise InputError("train the index before copying its tree")
+        copy = PQTIndex(self.tree.parts, self.tree.k1, self.tree.k2, self.w, self.line_parts, self.max_bins,
+                        self.keep_vectors)
+        copy.tree.level1, copy.tree.level2, copy.lines = self.tree.level1, self.tree.level2, self.lines
+        return copy
+
+    def merge(self, other: PQTIndex) -> None:
+        """Add ``other``'s vectors, with their ids, to this index; ``other`` is left as it was.
+
+        Both must share one trained tree (:meth:`trained_copy`, or one saved index loaded twice) and its
+        settings: codes of another tree mean other bins. Ids are kept as they are, as :meth:`add` keeps them.
+        """
+        if not (self.is_trained and other.is_trained):
+            raise InputError("only trained indexes can be merged")
+        mine = (self.tree.parts, self.tree.k1, self.tree.k2, self.line_parts, self.max_bins, self.keep_vectors)
+        theirs = (other.tree.parts, other.tree.k1, other.tree.k2, other.line_parts, other.max_bins,
+                  other.keep_vectors)
+        if mine != theirs:
+            raise InputError(f"the indexes differ in (parts, k1, k2, line_parts, max_bins, keep_vectors): "
+                             f"{mine} against {theirs}")
+        if not (np.array_equal(self.tree.level1, other.tree.level1)
+                and np.array_equal(self.tree.level2, other.tree.level2)):
+            raise InputError("the indexes were trained apart: merge needs one trained tree (shards from `mf ann build --tree` "
+                             "or PQTIndex.trained_copy)")
+        store = other._finalize()
+        self._pending.append({key: value for key, value in store.items() if key in ROW_KEYS})
+        self._device_cache.clear()
 
     def bin_sizes(self) -> np.ndarray:
         """Number of vectors in each non-empty bin (for occupancy histograms, table 2.4)."""
@@ -191,7 +255,8 @@ class PQTIndex:
 
     def search(self, queries: Any, k: int = 10, candidates: int = 4096, rerank: str | None = "line",
                bins: int | None = None, refine: int = 256, batch: int = 256,
-               compiled: bool | None = None, proposal: str = "anisotropic") -> tuple[Any, Any]:
+               compiled: bool | None = None, proposal: str = "anisotropic",
+               allow: AllowList | None = None) -> tuple[Any, Any]:
         """Return (distances, ids), each (nq, k): squared L2 distances, ascending; ids -1 where fewer found.
 
         ``queries`` may be NumPy, PyTorch or CuPy; results come back in the same array type.
@@ -202,6 +267,13 @@ class PQTIndex:
         summed part distances with the inverted multi-index's priority queue, as far as the
         candidates need, instead of the thesis's precomputed anisotropic order: sequential, so
         no use on a GPU, but on a CPU it reaches the same recall with fewer candidates.
+
+        ``allow`` restricts the results to some ids (:mod:`mf_ann.allow`: a boolean mask over ids or
+        an array of ids). Only allowed vectors count as candidates; an allow-list of up to
+        :data:`EXHAUSTIVE` × ``candidates`` vectors is searched exhaustively (every allowed
+        vector re-ranked, by exact distances with ``rerank="exact"``, otherwise, ``None`` included,
+        by line quantization), a longer one proposes more bins (:data:`FILTER_BINS`). ``k`` may
+        exceed the number allowed: the rest is padded with -1.
         """
         xp = array_namespace(queries)
         if rerank not in RERANK:
@@ -226,13 +298,49 @@ class PQTIndex:
         if proposal == "queue" and not compiled:
             raise InputError("proposal='queue' is sequential and runs on the compiled CPU path only: pass NumPy "
                              "queries (or use the default anisotropic proposal)")
-        if compiled:
-            run = partial(self._search_compiled, queue=proposal == "queue")
+        allowed = None if allow is None else allowed_positions(allow, store["ids"])
+        count = len(store["ids"]) if allowed is None else int(np.count_nonzero(allowed))
+        if allowed is not None and count <= EXHAUSTIVE * candidates:
+            run = partial(self._search_listed, xp, np.flatnonzero(allowed))
+        elif compiled:
+            run = partial(self._search_compiled, queue=proposal == "queue", allowed=allowed)
         else:
-            run = partial(self._search_batch, xp)
-        results = [run(queries[s : s + batch], k, candidates, rerank, bins or candidates, refine)
+            run = partial(self._search_batch, xp, allowed=allowed)
+        if bins is None:
+            bins = min(FILTER_BINS * candidates, -(-candidates * len(store["ids"]) // max(count, 1)))
+        results = [run(queries[s : s + batch], k, candidates, rerank, bins, refine)
                    for s in range(0, queries.shape[0], batch)]
         return xp.concat([r[0] for r in results], axis=0), xp.concat([r[1] for r in results], axis=0)
+
+    def _search_listed(self, xp: Any, rows: np.ndarray, q: Any, k: int, candidates: int, rerank: str | None,
+                       bins: int, refine: int) -> tuple[Any, Any]:
+        """Every vector at the storage positions ``rows`` re-ranked (a short allow-list): exact distances
+        with ``rerank="exact"``, otherwise the distances to the line-quantised points (what eq. 2.12 gives)."""
+        device = getattr(q, "device", None)
+        q = xp.astype(q, xp.float32)
+        dev = self._on_device(xp, device)
+        nq = q.shape[0]
+        if len(rows) == 0:
+            return (xp.full((nq, k), float("inf"), dtype=xp.float32, device=device),
+                    xp.full((nq, k), -1, dtype=xp.int64, device=device))
+        at = xp.asarray(rows, device=device)
+        ids = xp.take(dev["ids"], at, axis=0)
+        if rerank == "exact":
+            points = xp.take(dev["vectors"], at, axis=0)
+        else:
+            assert self.lines is not None
+            store = self._finalize()
+            decoded = self.lines.decode(store["line_pair"][rows], store["line_lam"][rows]).astype(np.float32)
+            points = xp.asarray(decoded, device=device)
+        dist = squared_distances(q, points)  # (nq, m) by matrix product
+        ids = xp.broadcast_to(ids[None, :], dist.shape)
+        if rerank != "exact":
+            return self._top_k(xp, dist, ids, k, device)
+        keep = min(max(refine, k), len(rows))  # the matrix product's best, re-scored without its cancellation
+        order = xp.argsort(dist, axis=1)[:, :keep]
+        top = xp.reshape(xp.take(points, xp.reshape(order, (-1,)), axis=0), (nq, keep, -1))
+        diff = top - q[:, None, :]
+        return self._top_k(xp, xp.sum(diff * diff, axis=-1), xp.take_along_axis(ids, order, axis=1), k, device)
 
     def _traverse(self, xp: Any, dev: dict[str, Any], q: Any, device: Any) -> tuple[list[Any], list[Any]]:
         """Tree traversal: per part, the w*k2 level-2 cells of the w best level-1 clusters, sorted.
@@ -268,7 +376,7 @@ class PQTIndex:
         return self._bins(codes), bin_dist
 
     def _search_batch(self, xp: Any, q: Any, k: int, candidates: int, rerank: str | None, bins: int,
-                      refine: int) -> tuple[Any, Any]:
+                      refine: int, allowed: np.ndarray | None = None) -> tuple[Any, Any]:
         device = getattr(q, "device", None)
         q = xp.astype(q, xp.float32)
         dev = self._on_device(xp, device)
@@ -276,8 +384,11 @@ class PQTIndex:
         part_dists, part_codes = self._traverse(xp, dev, q, device)
         bin_ids, bin_dist = self._propose_bins(xp, part_dists, part_codes, bins, device)
 
-        # Vector proposal: the first `candidates` vectors of the proposed bins, in order.
-        slots, valid, slot_bins = self._gather_slots(xp, dev, bin_ids, candidates, device)
+        # Vector proposal: the first `candidates` (allowed) vectors of the proposed bins, in order.
+        allowed_before = None
+        if allowed is not None:
+            allowed_before = xp.asarray(np.concatenate([[0], np.cumsum(allowed, dtype=np.int64)]), device=device)
+        slots, valid, slot_bins = self._gather_slots(xp, dev, bin_ids, candidates, device, allowed_before)
         safe = xp.where(valid, slots, xp.zeros_like(slots))
         ids = xp.where(valid, xp.reshape(xp.take(dev["ids"], xp.reshape(safe, (-1,)), axis=0), slots.shape),
                        xp.full(slots.shape, -1, dtype=xp.int64, device=device))
@@ -308,7 +419,8 @@ class PQTIndex:
         return self._top_k(xp, exact, xp.take_along_axis(ids, order, axis=1), k, device)
 
     def _search_compiled(self, q: np.ndarray, k: int, candidates: int, rerank: str | None, bins: int,
-                         refine: int, queue: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                         refine: int, queue: bool = False,
+                         allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """One batch on the compiled CPU path: traversal here (BLAS), the rest per query in numba."""
         from . import compiled
 
@@ -331,7 +443,8 @@ class PQTIndex:
             orders, order_len, self.tree.k1 * self.tree.k2, self.max_bins, dev["table_keys"],
             dev["table_values"], dev["table_shift"], dev["offsets"], dev["ids"], dev["line_pair"],
             dev["line_lam"], LAMBDAS, line_tables, dev["pair_sq"], vectors, q, k, candidates, bins,
-            compiled.RERANK_CODE[rerank], refine, HORIZON, queue, compiled.threads())
+            compiled.RERANK_CODE[rerank], refine, HORIZON, queue,
+            np.zeros(0, np.bool_) if allowed is None else allowed, compiled.threads())
 
     @staticmethod
     def _bin_counts(xp: Any, dev: dict[str, Any], bin_ids: Any, device: Any) -> tuple[Any, Any]:
@@ -350,15 +463,21 @@ class PQTIndex:
         return starts, xp.where(found & ~repeat, ends - starts, xp.zeros_like(starts))
 
     @classmethod
-    def _gather_slots(cls, xp: Any, dev: dict[str, Any], bin_ids: Any, candidates: int,
-                      device: Any) -> tuple[Any, Any, Any]:
+    def _gather_slots(cls, xp: Any, dev: dict[str, Any], bin_ids: Any, candidates: int, device: Any,
+                      allowed_before: Any = None) -> tuple[Any, Any, Any]:
         """The first ``candidates`` vectors of the proposed bins, in proposal order.
 
-        Returns (storage positions, valid mask, index of the proposed bin each came from), each
-        (nq, candidates).
+        With ``allowed_before`` (n + 1,), the number of allowed vectors before each storage position,
+        only allowed vectors are taken. Returns (storage positions, valid mask, index of the proposed bin
+        each came from), each (nq, candidates).
         """
         nq, nbins = bin_ids.shape
         starts, counts = cls._bin_counts(xp, dev, bin_ids, device)
+        if allowed_before is not None:
+            def before_at(positions: Any) -> Any:
+                return xp.reshape(xp.take(allowed_before, xp.reshape(positions, (-1,)), axis=0), positions.shape)
+
+            counts = before_at(starts + counts) - before_at(starts)
         cum = xp.cumulative_sum(counts, axis=1)  # (nq, B)
         total = cum[:, -1]
         # One sorted 1-D search for all queries: shift each query's running sums past the previous ones.
@@ -369,9 +488,15 @@ class PQTIndex:
         which = xp.reshape(which, (nq, candidates)) - xp.reshape(xp.arange(nq, device=device) * nbins, (-1, 1))
         valid = slot < total[:, None]
         which = xp.where(valid, xp.clip(which, max=nbins - 1), xp.zeros_like(which))
-        before = xp.take_along_axis(cum - counts, which, axis=1)
+        within = slot - xp.take_along_axis(cum - counts, which, axis=1)  # rank inside its bin
         first = xp.take_along_axis(starts, which, axis=1)
-        return first + slot - before, valid, which
+        if allowed_before is None:
+            return first + within, valid, which
+        # The within-th allowed vector from `first`: the first position p with allowed_before[p + 1] reaching it.
+        target = before_at(first) + within + 1
+        found = xp.searchsorted(allowed_before, xp.reshape(target, (-1,)), side="left")
+        positions = xp.clip(xp.reshape(found, target.shape) - 1, min=0, max=allowed_before.shape[0] - 2)
+        return xp.where(valid, positions, xp.zeros_like(positions)), valid, which
 
     @staticmethod
     def _top_k(xp: Any, dist: Any, ids: Any, k: int, device: Any) -> tuple[Any, Any]:

@@ -58,6 +58,28 @@ def read_vecs(path: str | Path, mmap: bool = True) -> np.ndarray:
     return vectors
 
 
+def read_ids(path: str | Path) -> np.ndarray:
+    """A 1-D array of ids (``.ivecs``, or an integer ``.npy``) or a boolean mask over ids (a bool ``.npy``):
+    an allow-list (:mod:`mf_ann.allow`) or the ids to remove."""
+    path = Path(path)
+    if path.suffix.lower() == ".ivecs":
+        return np.asarray(read_vecs(path)).ravel()
+    if path.suffix.lower() != ".npy":
+        raise InputError(f"{path}: ids come as .ivecs or .npy (integer ids, or a boolean mask over ids)")
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{path}: not a readable .npy file ({exc})") from exc
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1 or array.dtype.kind not in "biu":
+        raise InputError(f"{path}: expected 1-D integer ids or a boolean mask, got shape {array.shape} of "
+                         f"{array.dtype}")
+    return array
+
+
 def _check_dimension_fields(path: Path, raw: np.ndarray, dim: int) -> None:
     """Every record must repeat the first one's dimension; checked in slices, so memory stays bounded.
 
