@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 from mf_ann import datasets
-from mf_ann.bench import PQT_CONFIGS
+from mf_ann.bench import FILTERED_FAISS, FILTERED_PQT, PQT_CONFIGS, SELECTIVITIES
 from mf_ann.vecs import write_vecs
 
 
@@ -50,6 +50,12 @@ def test_bench_ann_measures_pqt_and_reproduces_the_thesis_tables(mf, tmp_path):
     line = info["line_parts"]
     assert [r["P_line"] for r in line] == [2, 4, 8, 16, 32]
     assert line[-1]["R@10"] >= line[0]["R@10"]
+    filtered = info["filtered"]
+    per_share = len(FILTERED_PQT) + (sum(len(nprobes) for _, nprobes in FILTERED_FAISS) if peers else 0)
+    assert len(filtered) == len(SELECTIVITIES) * per_share
+    assert all(row["only allowed"] and 0 <= row["R@1"] <= row["R@10"] <= 1 for row in filtered)
+    smallest = [r for r in filtered if r["allowed"].endswith("(10)") and r["method"].startswith("PQT")]
+    assert smallest and all(r["R@1"] == 1.0 for r in smallest)  # 10 allowed: searched exhaustively, exactly
     assert "| PQT (numpy) |" in (tmp_path / "ann.md").read_text()
 
 

@@ -9,7 +9,9 @@ seconds and bytes per vector (the serialised index divided by its size).
 
 Also reproduced from the thesis: the bin-occupancy histogram (table 2.4) of
 each PQT configuration, and recall against the number of line-quantization
-parts (fig. 2.11).
+parts (fig. 2.11). Filtered search: the default PQT and FAISS IVF with an
+``IDSelectorBatch`` on random allow-lists of 50 % down to 0.1 % of the ids,
+scored against brute force on the allowed vectors.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from mfcore import InputError, RunContext, stderr
 from mfcore.kit import environment, write_markdown
 
 from .commands import recall_at
+from .datasets import ground_truth
 from .index import PQTIndex
 from .lines import LineQuantizer
 from .orderings import MultiOrderIndex
@@ -99,17 +102,28 @@ PQT_CONFIGS = (
     ((4, 16, 8, 8, 32), ((4096, "line", 0, "anisotropic"), (4096, "exact", 256, "anisotropic"))),
 )
 BINS_PER_CANDIDATE = {"anisotropic": 1, "queue": 4}
+#: The configuration whose index the filtered-search section searches: PQTIndex's defaults.
+FILTERED_CONFIG = (2, 32, 16, 16, 16)
+#: Shares of the ids an allow-list admits, and the settings searched with each.
+SELECTIVITIES = (0.5, 0.1, 0.01, 0.001)
+FILTERED_PQT = ((4096, "anisotropic"), (16384, "anisotropic"), (10240, "queue"))
+FILTERED_FAISS = (("PQ16,RFlat", (32, 128)), ("PQ32x4fs,RFlat", (32, 128)))
 #: p=4 proposes this many bins: most of the (k1*k2)^4 combinations near a query are empty.
 WIDE_BINS = 65536
 
 
 def _pqt_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, ctx: RunContext,
-              configs: tuple = PQT_CONFIGS) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    rows, occupancy, proposal = [], [], []
-    for (parts, k1, k2, w, line_parts), settings in configs:
+              configs: tuple = PQT_CONFIGS) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]],
+                                                     PQTIndex | None]:
+    """Rows per configuration and setting, bin occupancy, bin proposal, and the index of FILTERED_CONFIG."""
+    rows, occupancy, proposal, kept = [], [], [], None
+    for config, settings in configs:
+        parts, k1, k2, w, line_parts = config
         start = time.perf_counter()
         index = PQTIndex(parts, k1, k2, w, line_parts).train(base, iterations=20, seed=ctx.seed)
         index.add(base)
+        if config == FILTERED_CONFIG:
+            kept = index
         sizes = index.bin_sizes()
         build = time.perf_counter() - start
         name = f"p={parts} k1={k1} k2={k2} w={w} Pline={line_parts}"
@@ -128,7 +142,67 @@ def _pqt_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, ctx: Run
             rows.append(_row(f"PQT ({ctx.backend.name})", f"{name} {order} rerank={rerank}", knob, ids, truth,
                              seconds, build, per_vector))
             stderr.print(rows[-1])
-    return rows, occupancy, proposal
+    return rows, occupancy, proposal, kept
+
+
+def _filtered_rows(index: PQTIndex, base: np.ndarray, queries: np.ndarray, ctx: RunContext,
+                   peers: bool) -> list[dict[str, Any]]:
+    """R@10 and queries/s with random allow-lists (:data:`SELECTIVITIES`), against brute force on the allowed."""
+    faiss_indexes = _faiss_filtered_indexes(base) if peers else {}
+    xq = ctx.backend.asarray(queries)
+    rows = []
+    for share in SELECTIVITIES:
+        rng = np.random.default_rng([ctx.seed, int(share * 1e6)])
+        allowed = np.sort(rng.choice(len(base), size=max(10, int(share * len(base))), replace=False))
+        truth = allowed[ground_truth(base[allowed], queries, 1)]
+
+        def row(method: str, setting: str, ids: np.ndarray, seconds: float) -> dict[str, Any]:
+            return {"allowed": f"{share:.1%} ({len(allowed)})", "method": method, "setting": setting,
+                    "R@1": round(float(np.mean(ids[:, 0] == truth[:, 0])), 3),
+                    "R@10": round(float(np.mean((ids[:, :10] == truth).any(axis=1))), 3),
+                    "QPS": round(len(ids) / seconds, 1), "only allowed": bool(np.isin(ids[ids >= 0], allowed).all())}
+
+        for candidates, order in FILTERED_PQT:
+            if order == "queue" and ctx.backend.name != "numpy":
+                continue
+            ids, seconds = _timed(lambda: ctx.backend.to_numpy(index.search(
+                xq, k=10, candidates=candidates, rerank="exact", proposal=order, allow=allowed)[1]))
+            rows.append(row(f"PQT ({ctx.backend.name})", f"{order} rerank=exact L={candidates}", ids, seconds))
+            stderr.print(rows[-1])
+        for spec, (faiss_index, params) in faiss_indexes.items():
+            for nprobe in dict(FILTERED_FAISS)[spec.split(",", 1)[1]]:
+                search_params = params(allowed, nprobe)  # (parameters, the objects they point to)
+                ids, seconds = _timed(lambda: faiss_index.search(queries, 10, params=search_params[0])[1])
+                rows.append(row("FAISS", f"{spec} k_factor=4 nprobe={nprobe}", ids, seconds))
+                stderr.print(rows[-1])
+    return rows
+
+
+def _faiss_filtered_indexes(base: np.ndarray) -> dict[str, tuple[Any, Callable[[np.ndarray, int], tuple[Any, ...]]]]:
+    """The FAISS indexes of the filtered section, each with a maker of its search parameters for an allow-list."""
+    try:
+        import faiss
+    except ImportError:
+        return {}
+    n, d = base.shape
+    nlist = max(64, min(4096, int(4 * np.sqrt(n))))
+    train = base[np.random.default_rng(0).choice(n, size=min(n, 100 * nlist, 200_000), replace=False)]
+
+    def params(allowed: np.ndarray, nprobe: int) -> tuple[Any, ...]:
+        selector = faiss.IDSelectorBatch(allowed.astype(np.int64))
+        ivf = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+        refine = faiss.IndexRefineSearchParameters(k_factor=4, base_index_params=ivf)
+        refine.sel = selector
+        return refine, selector, ivf  # the SWIG objects the parameters point to must outlive the search
+
+    indexes = {}
+    for codes, _ in FILTERED_FAISS:
+        spec = f"IVF{nlist},{codes}"
+        index = faiss.index_factory(d, spec)
+        index.train(train)
+        index.add(base)
+        indexes[spec] = (index, params)
+    return indexes
 
 
 def _proposal_rows(index: PQTIndex, queries: np.ndarray, truth: np.ndarray, bins: int = 4096,
@@ -333,7 +407,9 @@ def bench(
     base = np.ascontiguousarray(read_vecs(files[0]), dtype=np.float32)
     q = np.ascontiguousarray(read_vecs(files[1])[:queries], dtype=np.float32)
     truth = np.asarray(read_vecs(files[2])[:queries])
-    pqt, occupancy, proposal = _pqt_rows(base, q, truth, ctx)
+    pqt, occupancy, proposal, default_index = _pqt_rows(base, q, truth, ctx)
+    filtered = [] if default_index is None else _filtered_rows(default_index, base, q, ctx, peers)
+    del default_index
     rows = pqt + (_faiss_rows(base, q, truth) + _hnswlib_rows(base, q, truth) if peers else [])
     line_rows = _line_parts_rows(base, q, truth, ctx)
     ordering_rows = _orderings_rows(base, q, truth, ctx)
@@ -351,6 +427,13 @@ def bench(
             ("Fastest setting at R@10 >= 0.95",
              "Per method and configuration, the measured setting with the most queries per second among those "
              "reaching R@10 >= 0.95 (the issue's target for PQT with exact re-ranking).", fastest),
+            ("Filtered search (allow-lists)",
+             "Random allow-lists admitting a share of the ids; R@k against brute force on the allowed vectors; "
+             "10 neighbours per query, single-threaded, the allow-list's set-up inside PQT's timing (it converts "
+             "the list per call) and outside FAISS's (IDSelectorBatch made beforehand). PQT: the default index "
+             f"(p={FILTERED_CONFIG[0]} k1={FILTERED_CONFIG[1]} k2={FILTERED_CONFIG[2]} w={FILTERED_CONFIG[3]} "
+             f"Pline={FILTERED_CONFIG[4]}), exact re-ranking; a list of at most 4 x L vectors is searched "
+             "exhaustively. \"only allowed\": no result outside the list.", filtered),
             ("Bin proposal: where the true nearest neighbour's bin starts (thesis fig. 2.5)",
              "Fraction of queries whose nearest neighbour's bin begins within the first L proposed candidates "
              "(4096 bins proposed): an upper bound on R@k with L candidates. The exhaustive order is what a "
@@ -367,6 +450,6 @@ def bench(
              "(the thesis's table beside fig. 2.11 gives 10509.7 average at P_line = 16 on SIFT1M).", line_rows),
         ])
     return {"command": command, **env, "results": [{k: v for k, v in row.items() if k != "series"} for row in rows],
-            "fastest_at_0.95": fastest, "bin_occupancy": occupancy, "bin_proposal": proposal,
+            "fastest_at_0.95": fastest, "bin_occupancy": occupancy, "bin_proposal": proposal, "filtered": filtered,
             "line_parts": line_rows,
             "orderings": ordering_rows}
