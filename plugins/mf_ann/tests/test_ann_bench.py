@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 from mf_ann import datasets
-from mf_ann.bench import FILTERED_FAISS, FILTERED_PQT, PQT_CONFIGS, SELECTIVITIES
+from mf_ann.bench import FILTERED_FAISS, FILTERED_PQT, PQT_CONFIGS, SELECTIVITIES, THREADED_PQT
 from mf_ann.vecs import write_vecs
 
 
@@ -56,6 +56,9 @@ def test_bench_ann_measures_pqt_and_reproduces_the_thesis_tables(mf, tmp_path):
     assert all(row["only allowed"] and 0 <= row["R@1"] <= row["R@10"] <= 1 for row in filtered)
     smallest = [r for r in filtered if r["allowed"].endswith("(10)") and r["method"].startswith("PQT")]
     assert smallest and all(r["R@1"] == 1.0 for r in smallest)  # 10 allowed: searched exhaustively, exactly
+    threaded = info["threads"]
+    assert len(threaded) == len(THREADED_PQT) + (len(FILTERED_FAISS) if peers else 0)
+    assert all(row["scaling"] > 0 and 0 <= row["R@10"] <= 1 for row in threaded)
     assert "| PQT (numpy) |" in (tmp_path / "ann.md").read_text()
 
 

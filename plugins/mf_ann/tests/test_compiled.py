@@ -122,3 +122,17 @@ def test_queue_proposal_needs_the_compiled_path(index):
         index.search(clustered(2, 32, seed=9), compiled=False, proposal="queue")
     with pytest.raises(InputError, match="proposal must be one of"):
         index.search(clustered(2, 32, seed=9), proposal="dijkstra")
+
+
+def test_threads_change_the_speed_not_the_neighbours(index):
+    import numba
+
+    queries = clustered(200, 32, seed=5)
+    before = numba.get_num_threads()
+    one = index.search(queries, k=10, candidates=300, rerank="exact", threads=1)
+    assert numba.get_num_threads() == before  # restored after the call
+    every = index.search(queries, k=10, candidates=300, rerank="exact", threads=numba.config.NUMBA_NUM_THREADS)
+    np.testing.assert_array_equal(one[1], every[1])
+    np.testing.assert_array_equal(one[0], every[0])
+    with pytest.raises(InputError, match="threads must be between 1 and"):
+        index.search(queries, threads=0)

@@ -108,6 +108,9 @@ FILTERED_CONFIG = (2, 32, 16, 16, 16)
 SELECTIVITIES = (0.5, 0.1, 0.01, 0.001)
 FILTERED_PQT = ((4096, "anisotropic"), (16384, "anisotropic"), (10240, "queue"))
 FILTERED_FAISS = (("PQ16,RFlat", (32, 128)), ("PQ32x4fs,RFlat", (32, 128)))
+#: Settings timed on one thread and on every core: PQT's (candidates, proposal), FAISS's nprobe.
+THREADED_PQT = ((9216, "queue"), (16384, "anisotropic"))
+THREADED_NPROBE = 48
 #: p=4 proposes this many bins: most of the (k1*k2)^4 combinations near a query are empty.
 WIDE_BINS = 65536
 
@@ -146,9 +149,8 @@ def _pqt_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, ctx: Run
 
 
 def _filtered_rows(index: PQTIndex, base: np.ndarray, queries: np.ndarray, ctx: RunContext,
-                   peers: bool) -> list[dict[str, Any]]:
+                   faiss_indexes: dict[str, Any]) -> list[dict[str, Any]]:
     """R@10 and queries/s with random allow-lists (:data:`SELECTIVITIES`), against brute force on the allowed."""
-    faiss_indexes = _faiss_filtered_indexes(base) if peers else {}
     xq = ctx.backend.asarray(queries)
     rows = []
     for share in SELECTIVITIES:
@@ -171,15 +173,48 @@ def _filtered_rows(index: PQTIndex, base: np.ndarray, queries: np.ndarray, ctx: 
             stderr.print(rows[-1])
         for spec, (faiss_index, params) in faiss_indexes.items():
             for nprobe in dict(FILTERED_FAISS)[spec.split(",", 1)[1]]:
-                search_params = params(allowed, nprobe)  # (parameters, the objects they point to)
+                search_params = params(nprobe, allowed)  # (parameters, the objects they point to)
                 ids, seconds = _timed(lambda: faiss_index.search(queries, 10, params=search_params[0])[1])
                 rows.append(row("FAISS", f"{spec} k_factor=4 nprobe={nprobe}", ids, seconds))
                 stderr.print(rows[-1])
     return rows
 
 
-def _faiss_filtered_indexes(base: np.ndarray) -> dict[str, tuple[Any, Callable[[np.ndarray, int], tuple[Any, ...]]]]:
-    """The FAISS indexes of the filtered section, each with a maker of its search parameters for an allow-list."""
+def _thread_rows(index: PQTIndex, queries: np.ndarray, truth: np.ndarray, ctx: RunContext,
+                 faiss_indexes: dict[str, Any]) -> list[dict[str, Any]]:
+    """Queries/s on one thread and on every core (numba's and OpenMP's default), for PQT and FAISS."""
+    import numba
+
+    cores = numba.config.NUMBA_NUM_THREADS
+    xq = ctx.backend.asarray(queries)
+    searches: dict[tuple[str, str], Callable[[int | None], np.ndarray]] = {}
+    for candidates, order in THREADED_PQT:
+        if order == "queue" and ctx.backend.name != "numpy":
+            continue
+        searches[f"PQT ({ctx.backend.name})", f"{order} rerank=exact L={candidates}"] = (
+            lambda threads, c=candidates, o=order: ctx.backend.to_numpy(index.search(
+                xq, k=100, candidates=c, rerank="exact", proposal=o, threads=threads)[1]))
+    for spec, (faiss_index, params) in faiss_indexes.items():
+        search_params = params(THREADED_NPROBE)
+        searches["FAISS", f"{spec} k_factor=4 nprobe={THREADED_NPROBE}"] = (
+            lambda threads, i=faiss_index, p=search_params: i.search(queries, 100, params=p[0])[1])
+    rows = []
+    for (method, setting), search in searches.items():
+        ids, one = _timed(lambda: search(1))
+        search(None)  # warm the threads
+        start = time.perf_counter()
+        search(None)
+        every = time.perf_counter() - start
+        rows.append({"method": method, "setting": setting, "R@10": round(recall_at(ids, truth, (10,))["R@10"], 3),
+                     "QPS 1 thread": round(len(ids) / one, 1), f"QPS {cores} threads": round(len(ids) / every, 1),
+                     "scaling": round(one / every, 2)})
+        stderr.print(rows[-1])
+    return rows
+
+
+def _faiss_refined_indexes(base: np.ndarray) -> dict[str, tuple[Any, Callable[..., tuple[Any, ...]]]]:
+    """FAISS IVF indexes with exact refinement (:data:`FILTERED_FAISS`) for the filtered and threads sections,
+    each with a maker of its search parameters (nprobe, optionally an allow-list)."""
     try:
         import faiss
     except ImportError:
@@ -188,7 +223,10 @@ def _faiss_filtered_indexes(base: np.ndarray) -> dict[str, tuple[Any, Callable[[
     nlist = max(64, min(4096, int(4 * np.sqrt(n))))
     train = base[np.random.default_rng(0).choice(n, size=min(n, 100 * nlist, 200_000), replace=False)]
 
-    def params(allowed: np.ndarray, nprobe: int) -> tuple[Any, ...]:
+    def params(nprobe: int, allowed: np.ndarray | None = None) -> tuple[Any, ...]:
+        if allowed is None:
+            ivf = faiss.SearchParametersIVF(nprobe=nprobe)
+            return faiss.IndexRefineSearchParameters(k_factor=4, base_index_params=ivf), ivf
         selector = faiss.IDSelectorBatch(allowed.astype(np.int64))
         ivf = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
         refine = faiss.IndexRefineSearchParameters(k_factor=4, base_index_params=ivf)
@@ -408,8 +446,12 @@ def bench(
     q = np.ascontiguousarray(read_vecs(files[1])[:queries], dtype=np.float32)
     truth = np.asarray(read_vecs(files[2])[:queries])
     pqt, occupancy, proposal, default_index = _pqt_rows(base, q, truth, ctx)
-    filtered = [] if default_index is None else _filtered_rows(default_index, base, q, ctx, peers)
-    del default_index
+    faiss_indexes = _faiss_refined_indexes(base) if peers else {}
+    filtered, threaded = [], []
+    if default_index is not None:
+        filtered = _filtered_rows(default_index, base, q, ctx, faiss_indexes)
+        threaded = _thread_rows(default_index, q, truth, ctx, faiss_indexes)
+    del default_index, faiss_indexes
     rows = pqt + (_faiss_rows(base, q, truth) + _hnswlib_rows(base, q, truth) if peers else [])
     line_rows = _line_parts_rows(base, q, truth, ctx)
     ordering_rows = _orderings_rows(base, q, truth, ctx)
@@ -427,6 +469,9 @@ def bench(
             ("Fastest setting at R@10 >= 0.95",
              "Per method and configuration, the measured setting with the most queries per second among those "
              "reaching R@10 >= 0.95 (the issue's target for PQT with exact re-ranking).", fastest),
+            ("Threads",
+             "Queries per second on one thread and on every core of this machine (a batch of queries spread over "
+             "numba's threads; FAISS over OpenMP's), 100 neighbours per query.", threaded),
             ("Filtered search (allow-lists)",
              "Random allow-lists admitting a share of the ids; R@k against brute force on the allowed vectors; "
              "10 neighbours per query, single-threaded, the allow-list's set-up inside PQT's timing (it converts "
@@ -451,5 +496,6 @@ def bench(
         ])
     return {"command": command, **env, "results": [{k: v for k, v in row.items() if k != "series"} for row in rows],
             "fastest_at_0.95": fastest, "bin_occupancy": occupancy, "bin_proposal": proposal, "filtered": filtered,
+            "threads": threaded,
             "line_parts": line_rows,
             "orderings": ordering_rows}

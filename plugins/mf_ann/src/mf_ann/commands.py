@@ -98,6 +98,7 @@ def search(
     groundtruth: Annotated[Path | None, typer.Option(help="True neighbours (.ivecs) to report recall.")] = None,
     allow: Annotated[Path | None, typer.Option(
         help="Search only these ids: .ivecs or .npy of ids, or a boolean .npy mask over ids.")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads (default: every core).")] = None,
 ) -> dict[str, Any]:
     """Search the K nearest neighbours of every query."""
     if output is not None:
@@ -113,7 +114,8 @@ def search(
         raise InputError(f"{groundtruth}: {len(truth)} ground-truth rows for {len(q)} queries")
     xq = ctx.backend.asarray(q)
     params = {"k": k, "candidates": candidates, "rerank": None if rerank is Rerank.none else rerank.value,
-              "bins": bins, "refine": refine, "proposal": proposal.value, "allow": allowed}
+              "bins": bins, "refine": refine, "proposal": proposal.value, "allow": allowed,
+              "threads": threads}
     index.search(xq[:1], **params)  # warm-up: device upload, traversal tables
     start = time.perf_counter()
     _, ids = index.search(xq, **params)

@@ -22,12 +22,17 @@ Queries are spread over numba's threads; ``numba.set_num_threads`` limits them.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import math
+from collections.abc import Iterator
 
 import numba
 import numpy as np
 from numba import njit, prange
+from threadpoolctl import threadpool_limits
+
+from mfcore import InputError
 
 from .traversal import SLOPES
 
@@ -385,6 +390,25 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
 def threads() -> int:
     """Threads the kernel spreads queries over (``numba.set_num_threads`` sets it)."""
     return numba.get_num_threads()
+
+
+@contextlib.contextmanager
+def limited_threads(count: int | None) -> Iterator[None]:
+    """Run the block on ``count`` threads: numba's (the kernel) and the BLAS's (tree traversal). ``None``
+    leaves them as they are: every core, unless the caller limited them."""
+    if count is None:
+        yield
+        return
+    available = numba.config.NUMBA_NUM_THREADS
+    if not 1 <= count <= available:
+        raise InputError(f"threads must be between 1 and {available} (the cores numba found), got {count}")
+    before = numba.get_num_threads()
+    numba.set_num_threads(count)
+    try:
+        with threadpool_limits(count):
+            yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def padded_orders(tables: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -256,7 +256,7 @@ class PQTIndex:
     def search(self, queries: Any, k: int = 10, candidates: int = 4096, rerank: str | None = "line",
                bins: int | None = None, refine: int = 256, batch: int = 256,
                compiled: bool | None = None, proposal: str = "anisotropic",
-               allow: AllowList | None = None) -> tuple[Any, Any]:
+               allow: AllowList | None = None, threads: int | None = None) -> tuple[Any, Any]:
         """Return (distances, ids), each (nq, k): squared L2 distances, ascending; ids -1 where fewer found.
 
         ``queries`` may be NumPy, PyTorch or CuPy; results come back in the same array type.
@@ -274,6 +274,9 @@ class PQTIndex:
         vector re-ranked, by exact distances with ``rerank="exact"``, otherwise, ``None`` included,
         by line quantization), a longer one proposes more bins (:data:`FILTER_BINS`). ``k`` may
         exceed the number allowed: the rest is padded with -1.
+
+        ``threads`` limits the CPU threads (numba's, over the queries of a batch, and the BLAS's);
+        by default every core.
         """
         xp = array_namespace(queries)
         if rerank not in RERANK:
@@ -308,8 +311,11 @@ class PQTIndex:
             run = partial(self._search_batch, xp, allowed=allowed)
         if bins is None:
             bins = min(FILTER_BINS * candidates, -(-candidates * len(store["ids"]) // max(count, 1)))
-        results = [run(queries[s : s + batch], k, candidates, rerank, bins, refine)
-                   for s in range(0, queries.shape[0], batch)]
+        from .compiled import limited_threads
+
+        with limited_threads(threads):
+            results = [run(queries[s : s + batch], k, candidates, rerank, bins, refine)
+                       for s in range(0, queries.shape[0], batch)]
         return xp.concat([r[0] for r in results], axis=0), xp.concat([r[1] for r in results], axis=0)
 
     def _search_listed(self, xp: Any, rows: np.ndarray, q: Any, k: int, candidates: int, rerank: str | None,
