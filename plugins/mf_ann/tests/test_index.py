@@ -140,8 +140,12 @@ def test_bad_inputs_fail_cleanly():
     index = small_index()
     with pytest.raises(InputError, match="expects \\(n, 16\\)"):
         index.search(np.zeros((2, 15), np.float32))
-    with pytest.raises(InputError, match="NaN or infinity"):
+    with pytest.raises(InputError, match="query 0 contains NaN or infinity"):
         index.search(np.full((2, D), np.nan, np.float32))
+    queries = data(n=4)
+    queries[2, 5] = -np.inf
+    with pytest.raises(InputError, match="query 2 contains NaN or infinity"):
+        index.search(queries)
     with pytest.raises(InputError, match="k=601 must be between 1 and"):
         index.search(data(n=2), k=601)
     with pytest.raises(InputError, match="rerank must be one of"):

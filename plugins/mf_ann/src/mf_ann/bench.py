@@ -300,6 +300,9 @@ def _faiss_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> lis
         # 4-bit fast-scan: codes blocked so one SIMD register holds a look-up table (the anchor)
         f"IVF{nlist},PQ32x4fs": ("nprobe", (8, 32, 128)),
         f"IVF{nlist},PQ32x4fs,RFlat": ("nprobe", (8, 16, 32, 48, 64, 96, 128)),
+        # no raw vectors at PQT line re-ranking's bytes per vector (57 at P_line=16, 105 at 32)
+        f"IVF{nlist},PQ32": ("nprobe", (32, 128)),
+        f"IVF{nlist},PQ64": ("nprobe", (32, 128)),
         f"IMI2x{int(np.log2(nlist) // 2 + 4)},PQ16": ("nprobe", (64, 256, 1024)),
         "HNSW32": ("efSearch", (64, 128, 256)),
         "Flat": (None, (None,)),

@@ -285,8 +285,10 @@ class PQTIndex:
             raise InputError("exact re-ranking needs the raw vectors: build the index with keep_vectors=True")
         if queries.ndim != 2 or queries.shape[1] != self.dim:
             raise InputError(f"queries have shape {tuple(queries.shape)}, the index expects (n, {self.dim})")
-        if not bool(xp.all(xp.isfinite(queries))):
-            raise InputError("queries contain NaN or infinity")
+        finite = xp.all(xp.isfinite(queries), axis=1)
+        if not bool(xp.all(finite)):
+            row = int(xp.argmax(xp.astype(~finite, xp.int8)))
+            raise InputError(f"query {row} contains NaN or infinity")
         store = self._finalize()
         if not 1 <= k <= len(store["ids"]):
             raise InputError(f"k={k} must be between 1 and the number of indexed vectors ({len(store['ids'])})")
