@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -309,6 +310,9 @@ def _faiss_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> lis
     }
     rows = []
     for spec, (param, values) in specs.items():
+        codes = re.search(r"PQ(\d+)", spec)
+        if codes and d % int(codes.group(1)):
+            continue  # PQ needs sub-vectors of equal length
         start = time.perf_counter()
         index = faiss.index_factory(d, spec)
         index.train(train)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from array_api_compat import array_namespace, is_numpy_namespace
+from array_api_compat import array_namespace, is_numpy_namespace, is_torch_namespace
 
 from mfcore import InputError, atomic_path
 
@@ -77,6 +77,18 @@ def _by_bin(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     merged["bin_ids"] = bin_ids
     merged["offsets"] = np.append(starts, len(merged["bins"])).astype(np.int64)
     return merged
+
+
+def _smallest(xp: Any, dist: Any, keep: int) -> Any:
+    """Column indices of the ``keep`` smallest of each row of ``dist`` (nq, m), ascending: a partial
+    selection where the library has one (NumPy, PyTorch), a sort elsewhere."""
+    if keep < dist.shape[1] and is_numpy_namespace(xp):
+        part = np.argpartition(dist, keep - 1, axis=1)[:, :keep]
+        return np.take_along_axis(part, np.argsort(np.take_along_axis(dist, part, axis=1), axis=1, kind="stable"),
+                                  axis=1)
+    if keep < dist.shape[1] and is_torch_namespace(xp):
+        return xp.topk(dist, keep, dim=1, largest=False, sorted=True).indices
+    return xp.argsort(dist, axis=1, stable=True)[:, :keep]
 
 
 class PQTIndex:
@@ -275,8 +287,8 @@ class PQTIndex:
         by line quantization), a longer one proposes more bins (:data:`FILTER_BINS`). ``k`` may
         exceed the number allowed: the rest is padded with -1.
 
-        ``threads`` limits the CPU threads (numba's, over the queries of a batch, and the BLAS's);
-        by default every core.
+        ``threads`` sets numba's CPU threads, over which a batch's queries are spread (default: as
+        numba has them, every core unless limited).
         """
         xp = array_namespace(queries)
         if rerank not in RERANK:
@@ -306,7 +318,8 @@ class PQTIndex:
         allowed = None if allow is None else allowed_positions(allow, store["ids"])
         count = len(store["ids"]) if allowed is None else int(np.count_nonzero(allowed))
         if allowed is not None and count <= EXHAUSTIVE * candidates:
-            run = partial(self._search_listed, xp, np.flatnonzero(allowed))
+            run = partial(self._search_listed, xp, *self._listed(xp, getattr(queries, "device", None),
+                                                                 np.flatnonzero(allowed), rerank))
         elif compiled:
             run = partial(self._search_compiled, queue=proposal == "queue", allowed=allowed)
         else:
@@ -320,35 +333,44 @@ class PQTIndex:
                        for s in range(0, queries.shape[0], batch)]
         return xp.concat([r[0] for r in results], axis=0), xp.concat([r[1] for r in results], axis=0)
 
-    def _search_listed(self, xp: Any, rows: np.ndarray, q: Any, k: int, candidates: int, rerank: str | None,
-                       bins: int, refine: int) -> tuple[Any, Any]:
-        """Every vector at the storage positions ``rows`` re-ranked (a short allow-list): exact distances
-        with ``rerank="exact"``, otherwise the distances to the line-quantised points (what eq. 2.12 gives)."""
-        device = getattr(q, "device", None)
-        q = xp.astype(q, xp.float32)
+    def _listed(self, xp: Any, device: Any, rows: np.ndarray, rerank: str | None) -> tuple[Any, Any]:
+        """The vectors at storage positions ``rows`` (a short allow-list) and their ids, on the queries'
+        device: the raw vectors for ``rerank="exact"``, otherwise the line-quantised points (to which
+        eq. 2.12 measures distances)."""
         dev = self._on_device(xp, device)
-        nq = q.shape[0]
-        if len(rows) == 0:
-            return (xp.full((nq, k), float("inf"), dtype=xp.float32, device=device),
-                    xp.full((nq, k), -1, dtype=xp.int64, device=device))
         at = xp.asarray(rows, device=device)
-        ids = xp.take(dev["ids"], at, axis=0)
-        if rerank == "exact":
+        if len(rows) == 0:
+            points = xp.zeros((0, self.dim), dtype=xp.float32, device=device)
+        elif rerank == "exact":
             points = xp.take(dev["vectors"], at, axis=0)
         else:
             assert self.lines is not None
             store = self._finalize()
             decoded = self.lines.decode(store["line_pair"][rows], store["line_lam"][rows]).astype(np.float32)
             points = xp.asarray(decoded, device=device)
+        return points, xp.take(dev["ids"], at, axis=0)
+
+    def _search_listed(self, xp: Any, points: Any, ids: Any, q: Any, k: int, candidates: int,
+                       rerank: str | None, bins: int, refine: int) -> tuple[Any, Any]:
+        """Every listed vector (:meth:`_listed`) ranked by its distance to each query: exhaustive search
+        of a short allow-list. Exact distances are re-scored for the best ``refine`` without the matrix
+        product's cancellation."""
+        device = getattr(q, "device", None)
+        q = xp.astype(q, xp.float32)
+        nq, m = q.shape[0], points.shape[0]
+        if m == 0:
+            return (xp.full((nq, k), float("inf"), dtype=xp.float32, device=device),
+                    xp.full((nq, k), -1, dtype=xp.int64, device=device))
         dist = squared_distances(q, points)  # (nq, m) by matrix product
-        ids = xp.broadcast_to(ids[None, :], dist.shape)
+        keep = min(max(refine, k) if rerank == "exact" else k, m)
+        order = _smallest(xp, dist, keep)
+        top_ids = xp.take(ids, xp.reshape(order, (-1,)), axis=0)
+        top_ids = xp.reshape(top_ids, order.shape)
         if rerank != "exact":
-            return self._top_k(xp, dist, ids, k, device)
-        keep = min(max(refine, k), len(rows))  # the matrix product's best, re-scored without its cancellation
-        order = xp.argsort(dist, axis=1)[:, :keep]
+            return self._top_k(xp, xp.take_along_axis(dist, order, axis=1), top_ids, k, device)
         top = xp.reshape(xp.take(points, xp.reshape(order, (-1,)), axis=0), (nq, keep, -1))
         diff = top - q[:, None, :]
-        return self._top_k(xp, xp.sum(diff * diff, axis=-1), xp.take_along_axis(ids, order, axis=1), k, device)
+        return self._top_k(xp, xp.sum(diff * diff, axis=-1), top_ids, k, device)
 
     def _traverse(self, xp: Any, dev: dict[str, Any], q: Any, device: Any) -> tuple[list[Any], list[Any]]:
         """Tree traversal: per part, the w*k2 level-2 cells of the w best level-1 clusters, sorted.
