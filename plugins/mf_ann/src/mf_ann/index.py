@@ -221,8 +221,8 @@ class PQTIndex:
                              f"{mine} against {theirs}")
         if not (np.array_equal(self.tree.level1, other.tree.level1)
                 and np.array_equal(self.tree.level2, other.tree.level2)):
-            raise InputError("the indexes were trained apart: merge needs one trained tree (shards from `mf ann build --tree` "
-                             "or PQTIndex.trained_copy)")
+            raise InputError("the indexes were trained apart: merge needs one trained tree (shards from "
+                             "`mf ann build --tree` or PQTIndex.trained_copy)")
         store = other._finalize()
         self._pending.append({key: value for key, value in store.items() if key in ROW_KEYS})
         self._device_cache.clear()
