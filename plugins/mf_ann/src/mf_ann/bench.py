@@ -103,6 +103,12 @@ PQT_CONFIGS = (
     ((4, 16, 8, 8, 32), ((4096, "line", 0, "anisotropic"), (4096, "exact", 256, "anisotropic"))),
 )
 BINS_PER_CANDIDATE = {"anisotropic": 1, "queue": 4}
+
+
+def _proposal_runs(order: str, ctx: RunContext) -> bool:
+    """Whether bin proposal ``order`` runs on the chosen backend: the priority queue is compiled CPU only."""
+    return order != "queue" or ctx.backend.name == "numpy"
+
 #: The configuration whose index the filtered-search section searches: PQTIndex's defaults.
 FILTERED_CONFIG = (2, 32, 16, 16, 16)
 #: Shares of the ids an allow-list admits, and the settings searched with each.
@@ -136,8 +142,8 @@ def _pqt_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, ctx: Run
         xq = ctx.backend.asarray(queries)
         index.search(xq[:8], k=100)  # device upload, compilation and traversal tables outside the timing
         for candidates, rerank, refine, order in settings:
-            if order == "queue" and ctx.backend.name != "numpy":
-                continue  # the priority queue runs on the compiled CPU path only
+            if not _proposal_runs(order, ctx):
+                continue
             bins = WIDE_BINS if parts > 2 else candidates * BINS_PER_CANDIDATE[order]
             ids, seconds = _timed(lambda: ctx.backend.to_numpy(index.search(
                 xq, k=100, candidates=candidates, rerank=rerank, refine=refine, bins=bins, proposal=order)[1]))
@@ -166,13 +172,13 @@ def _filtered_rows(index: PQTIndex, base: np.ndarray, queries: np.ndarray, ctx: 
                     "QPS": round(len(ids) / seconds, 1), "only allowed": bool(np.isin(ids[ids >= 0], allowed).all())}
 
         for candidates, order in FILTERED_PQT:
-            if order == "queue" and ctx.backend.name != "numpy":
+            if not _proposal_runs(order, ctx):
                 continue
             ids, seconds = _timed(lambda: ctx.backend.to_numpy(index.search(
                 xq, k=10, candidates=candidates, rerank="exact", proposal=order, allow=allowed)[1]))
             rows.append(row(f"PQT ({ctx.backend.name})", f"{order} rerank=exact L={candidates}", ids, seconds))
             stderr.print(rows[-1])
-        for spec, (faiss_index, params) in faiss_indexes.items():
+        for spec, (faiss_index, params, _) in faiss_indexes.items():
             for nprobe in dict(FILTERED_FAISS)[spec.split(",", 1)[1]]:
                 search_params = params(nprobe, allowed)  # (parameters, the objects they point to)
                 ids, seconds = _timed(lambda: faiss_index.search(queries, 10, params=search_params[0])[1])
@@ -190,12 +196,12 @@ def _thread_rows(index: PQTIndex, queries: np.ndarray, truth: np.ndarray, ctx: R
     xq = ctx.backend.asarray(queries)
     searches: dict[tuple[str, str], Callable[[int | None], np.ndarray]] = {}
     for candidates, order in THREADED_PQT:
-        if order == "queue" and ctx.backend.name != "numpy":
+        if not _proposal_runs(order, ctx):
             continue
         searches[f"PQT ({ctx.backend.name})", f"{order} rerank=exact L={candidates}"] = (
             lambda threads, c=candidates, o=order: ctx.backend.to_numpy(index.search(
                 xq, k=100, candidates=c, rerank="exact", proposal=o, threads=threads)[1]))
-    for spec, (faiss_index, params) in faiss_indexes.items():
+    for spec, (faiss_index, params, _) in faiss_indexes.items():
         search_params = params(THREADED_NPROBE)
         searches["FAISS", f"{spec} k_factor=4 nprobe={THREADED_NPROBE}"] = (
             lambda threads, i=faiss_index, p=search_params: i.search(queries, 100, params=p[0])[1])
@@ -213,16 +219,14 @@ def _thread_rows(index: PQTIndex, queries: np.ndarray, truth: np.ndarray, ctx: R
     return rows
 
 
-def _faiss_refined_indexes(base: np.ndarray) -> dict[str, tuple[Any, Callable[..., tuple[Any, ...]]]]:
-    """FAISS IVF indexes with exact refinement (:data:`FILTERED_FAISS`) for the filtered and threads sections,
-    each with a maker of its search parameters (nprobe, optionally an allow-list)."""
+def _faiss_refined_indexes(base: np.ndarray) -> dict[str, tuple[Any, Callable[..., tuple[Any, ...]], float]]:
+    """FAISS IVF indexes with exact refinement (:data:`FILTERED_FAISS`) for the filtered and threads sections
+    (and their rows in the main table), each with a maker of its search parameters (nprobe, optionally an
+    allow-list) and its build seconds."""
     try:
         import faiss
     except ImportError:
         return {}
-    n, d = base.shape
-    nlist = max(64, min(4096, int(4 * np.sqrt(n))))
-    train = base[np.random.default_rng(0).choice(n, size=min(n, 100 * nlist, 200_000), replace=False)]
 
     def params(nprobe: int, allowed: np.ndarray | None = None) -> tuple[Any, ...]:
         if allowed is None:
@@ -236,11 +240,9 @@ def _faiss_refined_indexes(base: np.ndarray) -> dict[str, tuple[Any, Callable[..
 
     indexes = {}
     for codes, _ in FILTERED_FAISS:
-        spec = f"IVF{nlist},{codes}"
-        index = faiss.index_factory(d, spec)
-        index.train(train)
-        index.add(base)
-        indexes[spec] = (index, params)
+        spec = f"IVF{_ivf_lists(len(base))},{codes}"
+        index, build = _faiss_build(spec, base)
+        indexes[spec] = (index, params, build)
     return indexes
 
 
@@ -286,15 +288,35 @@ def _histogram(sizes: np.ndarray) -> dict[str, int]:
     return {f"<={edge}": int(c) for edge, c in zip(edges, counts, strict=True)}
 
 
-def _faiss_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> list[dict[str, Any]]:
+def _ivf_lists(n: int) -> int:
+    """FAISS IVF lists for n vectors: 4 √n, from 64 to 4096."""
+    return max(64, min(4096, int(4 * np.sqrt(n))))
+
+
+def _faiss_build(spec: str, base: np.ndarray) -> tuple[Any, float]:
+    """A FAISS index of ``spec`` trained on a sample of ``base`` (100 per list, at most 200,000) and holding all
+    of it, and its build seconds."""
+    import faiss
+
+    n, d = base.shape
+    train = base[np.random.default_rng(0).choice(n, size=min(n, 100 * _ivf_lists(n), 200_000), replace=False)]
+    start = time.perf_counter()
+    index = faiss.index_factory(d, spec)
+    index.train(train)
+    index.add(base)
+    return index, time.perf_counter() - start
+
+
+def _faiss_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray,
+                built: dict[str, tuple[Any, Any, float]]) -> list[dict[str, Any]]:
+    """Rows of every FAISS spec; those in ``built`` (:func:`_faiss_refined_indexes`) are not built again."""
     try:
         import faiss
     except ImportError:
         stderr.print("faiss-cpu is not installed (pip install 'mf-ann[bench]'): FAISS rows skipped")
         return []
     n, d = base.shape
-    nlist = max(64, min(4096, int(4 * np.sqrt(n))))
-    train = base[np.random.default_rng(0).choice(n, size=min(n, 100 * nlist, 200_000), replace=False)]
+    nlist = _ivf_lists(n)
     specs = {
         f"IVF{nlist},PQ16": ("nprobe", (8, 32, 128)),
         f"IVF{nlist},PQ16,RFlat": ("nprobe", (8, 16, 32, 48, 64, 96, 128)),
@@ -313,11 +335,10 @@ def _faiss_rows(base: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> lis
         codes = re.search(r"PQ(\d+)", spec)
         if codes and d % int(codes.group(1)):
             continue  # PQ needs sub-vectors of equal length
-        start = time.perf_counter()
-        index = faiss.index_factory(d, spec)
-        index.train(train)
-        index.add(base)
-        build = time.perf_counter() - start
+        if spec in built:
+            index, _, build = built[spec]
+        else:
+            index, build = _faiss_build(spec, base)
         nbytes = len(faiss.serialize_index(index)) / n
         if spec.endswith("RFlat"):
             faiss.downcast_index(index).k_factor = 4  # re-rank 4x100 PQ candidates exactly
@@ -458,8 +479,9 @@ def bench(
     if default_index is not None:
         filtered = _filtered_rows(default_index, base, q, ctx, faiss_indexes)
         threaded = _thread_rows(default_index, q, truth, ctx, faiss_indexes)
-    del default_index, faiss_indexes
-    rows = pqt + (_faiss_rows(base, q, truth) + _hnswlib_rows(base, q, truth) if peers else [])
+    del default_index
+    rows = pqt + (_faiss_rows(base, q, truth, faiss_indexes) + _hnswlib_rows(base, q, truth) if peers else [])
+    del faiss_indexes
     line_rows = _line_parts_rows(base, q, truth, ctx)
     ordering_rows = _orderings_rows(base, q, truth, ctx)
     fastest = _fastest_at(rows)

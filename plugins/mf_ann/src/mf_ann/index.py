@@ -323,7 +323,11 @@ class PQTIndex:
         elif compiled:
             run = partial(self._search_compiled, queue=proposal == "queue", allowed=allowed)
         else:
-            run = partial(self._search_batch, xp, allowed=allowed)
+            allowed_before = None  # allowed vectors before each storage position, once per call
+            if allowed is not None:
+                allowed_before = xp.asarray(np.concatenate([[0], np.cumsum(allowed, dtype=np.int64)]),
+                                            device=getattr(queries, "device", None))
+            run = partial(self._search_batch, xp, allowed_before=allowed_before)
         if bins is None:
             bins = min(FILTER_BINS * candidates, -(-candidates * len(store["ids"]) // max(count, 1)))
         from .compiled import limited_threads
@@ -406,7 +410,7 @@ class PQTIndex:
         return self._bins(codes), bin_dist
 
     def _search_batch(self, xp: Any, q: Any, k: int, candidates: int, rerank: str | None, bins: int,
-                      refine: int, allowed: np.ndarray | None = None) -> tuple[Any, Any]:
+                      refine: int, allowed_before: Any = None) -> tuple[Any, Any]:
         device = getattr(q, "device", None)
         q = xp.astype(q, xp.float32)
         dev = self._on_device(xp, device)
@@ -415,9 +419,6 @@ class PQTIndex:
         bin_ids, bin_dist = self._propose_bins(xp, part_dists, part_codes, bins, device)
 
         # Vector proposal: the first `candidates` (allowed) vectors of the proposed bins, in order.
-        allowed_before = None
-        if allowed is not None:
-            allowed_before = xp.asarray(np.concatenate([[0], np.cumsum(allowed, dtype=np.int64)]), device=device)
         slots, valid, slot_bins = self._gather_slots(xp, dev, bin_ids, candidates, device, allowed_before)
         safe = xp.where(valid, slots, xp.zeros_like(slots))
         ids = xp.where(valid, xp.reshape(xp.take(dev["ids"], xp.reshape(safe, (-1,)), axis=0), slots.shape),
