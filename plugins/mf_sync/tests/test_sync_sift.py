@@ -3,9 +3,11 @@
 import cv2
 import numpy as np
 import pytest
+from mf_sync.align import scale_for
 from mf_sync.baselines.sift import FEATURES, MATCH_DISTANCE, SiftStream, describe_frame, match_costs
-from mf_sync.fused import SIFT_WEIGHT, fused_costs
+from mf_sync.fused import MIN_SIFT_SHARE, SIFT_WEIGHT, align_fused, fused_costs
 from mf_sync.methods import Method, video_features
+from mf_sync.simulated import drive_positions
 
 
 def test_stream_windows_equal_the_whole_videos_descriptors_and_never_go_back(tiny_drives):
@@ -75,3 +77,28 @@ def test_descriptors_are_kept_as_bytes_without_loss(tiny_drives):
     got = describe_frame(cv2.SIFT_create(nfeatures=FEATURES), frame)
     assert got.dtype == np.uint8 and len(got) > 10
     np.testing.assert_array_equal(got.astype(np.float32), reference)
+
+
+def _road_windows(positions: np.ndarray, points: np.ndarray):
+    """SIFT windows of frames at ``positions`` (metres): a frame shows the next 5 m of road, a point every 25 cm,
+    each point with its own descriptor (a row of ``points``)."""
+    shown = [np.arange(int(p * 4), int(p * 4) + 20) % len(points) for p in positions]
+    return lambda first, last: [points[i] for i in shown[first:last + 1]]
+
+
+def test_a_tour_whose_mapped_frames_share_no_sift_matches_is_dropped(places):
+    """Two 7-s clips whose place features share 4 s of road: with SIFT keypoints of that road the tour stands
+    and its mapped frames share most keypoints; with keypoints of another road the same tour is dropped."""
+    rng = np.random.default_rng(9)
+    pos = drive_positions(rng, 0, 120)
+    a, b = places(pos[:210], rng, noise=0.3), places(pos[90:300], rng, noise=0.3)
+    road, elsewhere = (rng.integers(0, 256, (4000, 128)).astype(np.uint8) for _ in range(2))
+    scale = scale_for((210, 210), 30.0)
+    kept = align_fused(a, b, _road_windows(pos[:210], road), _road_windows(pos[90:300], road), 30.0, scale)
+    assert kept.found and kept.sift_share > 0.5
+    shared = kept.frames_a >= 90
+    metres = np.abs(pos[kept.frames_a[shared]] - np.interp(kept.frames_b[shared], np.arange(210), pos[90:300]))
+    assert shared.sum() > 90 and np.median(metres) < 1.0
+    dropped = align_fused(a, b, _road_windows(pos[:210], road), _road_windows(pos[90:300], elsewhere), 30.0, scale)
+    assert not dropped.found and len(dropped.frames_a) == 0
+    assert dropped.sift_share is not None and dropped.sift_share < MIN_SIFT_SHARE

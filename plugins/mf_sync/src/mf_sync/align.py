@@ -65,6 +65,9 @@ class Alignment:
     coarse_costs: np.ndarray
     step: int = STEP
     seconds: dict[str, float] = field(default_factory=dict)
+    #: With SIFT in the band (:mod:`mf_sync.fused`): mean share of an A frame's keypoints matched in its mapped
+    #: B frame, for a found tour or one dropped for too low a share.
+    sift_share: float | None = None
 
     @property
     def found(self) -> bool:

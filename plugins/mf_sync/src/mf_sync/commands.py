@@ -18,6 +18,7 @@ from mfcore import RunContext, atomic_path, check_writable_dir, emit
 from mfcore.kit import iter_video, write_video
 
 from .align import Alignment, scale_for
+from .fused import MIN_SIFT_SHARE
 from .methods import Band, Method, align_features, video_features
 from .model_io import SHIPPED, load_descriptor_net
 
@@ -85,8 +86,11 @@ def run(
     result = align_features(features_a, features_b, fps, scale, videos=(video_a, video_b) if fused else None)
     seconds = {"describe": round(seconds_a + seconds_b, 3), **{k: round(v, 3) for k, v in result.seconds.items()}}
     if not result.found:
-        emit({"result": f"no matching tour of {scale.min_seconds:g} s or more found", "method": method.value,
-              "seconds": seconds}, ctx.json)
+        why = f"no matching tour of {scale.min_seconds:g} s or more found"
+        if result.sift_share is not None:
+            why = (f"the only tour found was dropped: its mapped frames share {result.sift_share:.3f} of their SIFT "
+                   f"keypoints, under {MIN_SIFT_SHARE:g}")
+        emit({"result": why, "method": method.value, "seconds": seconds}, ctx.json)
         raise typer.Exit(NO_TOUR_EXIT)
     write_alignment(output, result)
     summary = {"alignment": str(output), "method": method.value, "frames_aligned": len(result.frames_a),
@@ -95,6 +99,8 @@ def run(
                "mean_confidence": round(float(np.mean(result.confidence)), 3), "seconds": seconds}
     if method is Method.net:
         summary["band"] = band.value
+    if result.sift_share is not None:
+        summary["sift_share"] = round(result.sift_share, 3)
     if render is not None:
         summary["render"] = str(render_side_by_side(render, video_a, video_b, result, fps_a))
     return summary

@@ -33,11 +33,21 @@ about half a point: FLANN's trees are random. In throwaway sweeps on the same
 drives, SIFT weights of 0.5, 1.5, 3 and 4 and a per-box rescaling of both
 costs to [0, 1] did no better than 2, and SIFT costs alone in the band did
 worse on one set.
+
+The band's SIFT matches also check the tour. Two short clips that share no
+road can still hold a tour of the network's distances: their reversal nulls
+(:mod:`mf_sync.tour`) were passed by 3 of 12 such pairs in ``mf bench sync
+--clips 12``. Along a true mapping an A frame's keypoints match in the B frame
+it maps to; along a false one they do not. :data:`MIN_SIFT_SHARE` is the least
+mean share accepted (:func:`sift_share`). Measured on the benchmark's clips
+and drives (``mf bench sync --clips 12``, seed 0): true tours 0.08-0.21 (10
+clip pairs, 3 drive pairs), the 3 false tours 0.005-0.011.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -47,6 +57,9 @@ from .costs import cost_matrix
 
 #: Weight of the SIFT cost against the place-feature distance in the band.
 SIFT_WEIGHT = 2.0
+#: Least mean share of an A frame's SIFT keypoints matched in its mapped B frame for a tour to stand: a third of
+#: the lowest true tour's measured share, three times the highest false tour's.
+MIN_SIFT_SHARE = 0.03
 
 #: SIFT descriptors of frames ``first`` to ``last`` inclusive (:meth:`mf_sync.baselines.sift.SiftStream.window`).
 SiftWindow = Callable[[int, int], list[np.ndarray]]
@@ -60,11 +73,42 @@ def fused_costs(places_a: np.ndarray, places_b: np.ndarray, sift_a: list[np.ndar
     return costs
 
 
+class _Band:
+    """The band's cost boxes (:func:`fused_costs`), keeping their SIFT costs to check the mapping afterwards."""
+
+    def __init__(self, places_a: np.ndarray, places_b: np.ndarray, sift_a: SiftWindow, sift_b: SiftWindow) -> None:
+        self.places_a, self.places_b, self.sift_a, self.sift_b = places_a, places_b, sift_a, sift_b
+        self.boxes: list[tuple[int, int, np.ndarray]] = []
+
+    def __call__(self, a0: int, a1: int, b0: int, b1: int) -> np.ndarray:
+        sift = match_costs(self.sift_a(a0, a1), self.sift_b(b0, b1))
+        self.boxes.append((a0, b0, sift.astype(np.float16)))  # half the band's bytes again, at most
+        costs = cost_matrix(self.places_a[a0:a1 + 1], self.places_b[b0:b1 + 1])
+        costs += SIFT_WEIGHT * sift
+        return costs
+
+    def sift_share(self, frames_a: np.ndarray, frames_b: np.ndarray) -> float:
+        """Mean share of matched keypoints over the mapped frame pairs (B rounded) that a costed box holds."""
+        costs = np.full(len(frames_a), np.nan)
+        b = np.rint(frames_b).astype(np.int64)
+        for a0, b0, box in self.boxes:
+            rows, cols = frames_a - a0, b - b0
+            inside = (rows >= 0) & (rows < box.shape[0]) & (cols >= 0) & (cols < box.shape[1])
+            costs[inside] = box[rows[inside], cols[inside]]
+        return float(1.0 - np.nanmean(costs)) if np.isfinite(costs).any() else 0.0
+
+
 def align_fused(places_a: np.ndarray, places_b: np.ndarray, sift_a: SiftWindow, sift_b: SiftWindow, fps: float,
                 scale: Scale) -> Alignment:
-    """Align two videos: the tour from their place features, the band from :func:`fused_costs`."""
+    """Align two videos: the tour from their place features, the band from :func:`fused_costs`; a tour whose
+    mapped frames share too few SIFT matches (:data:`MIN_SIFT_SHARE`) is dropped."""
     step = scale.step
-    return align_costs(lambda: cost_matrix(places_a[::step], places_b[::step]),
-                       lambda a0, a1, b0, b1: fused_costs(places_a[a0:a1 + 1], places_b[b0:b1 + 1],
-                                                          sift_a(a0, a1), sift_b(b0, b1)),
-                       (len(places_a), len(places_b)), fps, scale, free_ends=True)
+    band = _Band(places_a, places_b, sift_a, sift_b)
+    result = align_costs(lambda: cost_matrix(places_a[::step], places_b[::step]), band,
+                         (len(places_a), len(places_b)), fps, scale, free_ends=True)
+    if result.found:
+        result.sift_share = band.sift_share(result.frames_a, result.frames_b)
+        if result.sift_share < MIN_SIFT_SHARE:
+            empty = np.zeros(0)
+            return replace(result, frames_a=empty.astype(np.int64), frames_b=empty, confidence=empty, tour=None)
+    return result
