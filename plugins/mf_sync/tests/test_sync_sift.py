@@ -4,8 +4,16 @@ import cv2
 import numpy as np
 import pytest
 from mf_sync.align import scale_for
-from mf_sync.baselines.sift import FEATURES, MATCH_DISTANCE, SiftStream, describe_frame, match_costs
-from mf_sync.fused import MIN_SIFT_SHARE, SIFT_WEIGHT, align_fused, fused_costs
+from mf_sync.baselines.sift import (
+    CHECK_RATIO,
+    FEATURES,
+    MATCH_DISTANCE,
+    SiftStream,
+    describe_frame,
+    match_costs,
+    ratio_shares,
+)
+from mf_sync.fused import MIN_RATIO_SHARE, SIFT_WEIGHT, align_fused, fused_costs
 from mf_sync.methods import Method, video_features
 from mf_sync.simulated import drive_positions
 
@@ -101,4 +109,27 @@ def test_a_tour_whose_mapped_frames_share_no_sift_matches_is_dropped(places):
     assert shared.sum() > 90 and np.median(metres) < 1.0
     dropped = align_fused(a, b, _road_windows(pos[:210], road), _road_windows(pos[90:300], elsewhere), 30.0, scale)
     assert not dropped.found and len(dropped.frames_a) == 0
-    assert dropped.sift_share is not None and dropped.sift_share < MIN_SIFT_SHARE
+    assert dropped.sift_share is not None and dropped.sift_share < MIN_RATIO_SHARE
+
+
+def test_ratio_shares_equal_lowes_test_by_brute_force():
+    """Planted near copies of some of A's keypoints among random descriptors, frames of 0 to 40 keypoints."""
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 256, (30, 128)).astype(np.uint8)
+    frames = []
+    for size in (0, 1, 5, 40, 25):
+        frame = rng.integers(0, 256, (size, 128))
+        copies = rng.random(30) < 0.4
+        frame[:copies[:size].sum()] = np.clip(a[:size][copies[:size]] + rng.integers(-3, 4, (copies[:size].sum(), 128)),
+                                              0, 255)
+        frames.append(frame.astype(np.uint8))
+    want = []
+    for frame in frames:
+        if len(frame) < 2:
+            want.append(0.0)
+            continue
+        d = np.sort(np.linalg.norm(a[:, None, :].astype(float) - frame[None].astype(float), axis=-1), axis=1)
+        want.append(float(np.mean(d[:, 0] < CHECK_RATIO * d[:, 1])))
+    np.testing.assert_allclose(ratio_shares(a, frames), want, atol=1e-9)
+    assert want[3] > 0.2 and want[2] >= 0.0
+    assert ratio_shares(np.zeros((0, 128), np.uint8), frames).tolist() == [0.0] * 5

@@ -65,8 +65,8 @@ class Alignment:
     coarse_costs: np.ndarray
     step: int = STEP
     seconds: dict[str, float] = field(default_factory=dict)
-    #: With SIFT in the band (:mod:`mf_sync.fused`): mean share of an A frame's keypoints matched in its mapped
-    #: B frame, for a found tour or one dropped for too low a share.
+    #: With SIFT in the band (:mod:`mf_sync.fused`): mean share of an A frame's keypoints that pass the ratio test
+    #: in its mapped B frame, for a found tour or one dropped for too low a share.
     sift_share: float | None = None
 
     @property

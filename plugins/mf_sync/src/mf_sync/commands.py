@@ -18,7 +18,7 @@ from mfcore import RunContext, atomic_path, check_writable_dir, emit
 from mfcore.kit import iter_video, write_video
 
 from .align import Alignment, scale_for
-from .fused import MIN_SIFT_SHARE
+from .fused import MIN_RATIO_SHARE
 from .methods import Band, Method, align_features, video_features
 from .model_io import SHIPPED, load_descriptor_net
 
@@ -88,8 +88,8 @@ def run(
     if not result.found:
         why = f"no matching tour of {scale.min_seconds:g} s or more found"
         if result.sift_share is not None:
-            why = (f"the only tour found was dropped: its mapped frames share {result.sift_share:.3f} of their SIFT "
-                   f"keypoints, under {MIN_SIFT_SHARE:g}")
+            why = (f"the only tour found was dropped: {result.sift_share:.3f} of its frames' SIFT keypoints match "
+                   f"in the frames they map to, under {MIN_RATIO_SHARE:g}")
         emit({"result": why, "method": method.value, "seconds": seconds}, ctx.json)
         raise typer.Exit(NO_TOUR_EXIT)
     write_alignment(output, result)

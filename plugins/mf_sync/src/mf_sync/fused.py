@@ -34,14 +34,18 @@ drives, SIFT weights of 0.5, 1.5, 3 and 4 and a per-box rescaling of both
 costs to [0, 1] did no better than 2, and SIFT costs alone in the band did
 worse on one set.
 
-The band's SIFT matches also check the tour. Two short clips that share no
-road can still hold a tour of the network's distances: their reversal nulls
-(:mod:`mf_sync.tour`) were passed by 3 of 12 such pairs in ``mf bench sync
---clips 12``. Along a true mapping an A frame's keypoints match in the B frame
-it maps to; along a false one they do not. :data:`MIN_SIFT_SHARE` is the least
-mean share accepted (:func:`sift_share`). Measured on the benchmark's clips
-and drives (``mf bench sync --clips 12``, seed 0): true tours 0.08-0.21 (10
-clip pairs, 3 drive pairs), the 3 false tours 0.005-0.011.
+The band's SIFT also checks the tour. Two short clips that share no road can
+still hold a tour of the network's distances: 3 of 12 such pairs passed the
+reversal nulls of :mod:`mf_sync.tour` in ``mf bench sync --clips 12``. Along
+a true mapping an A frame's keypoints find their own points in the B frame it
+maps to; along a false one they do not. Every ``fps / 4``-th frame of A in the
+band is matched against each B frame of its box with Lowe's ratio test
+(:func:`mf_sync.baselines.sift.ratio_share`, one frame against one frame, so
+the share does not depend on the box's width as the band's costs do), and a
+tour whose mapped frames share less than :data:`MIN_RATIO_SHARE` on average is
+dropped. Measured on the benchmark's clips (seed 0): the 10 true tours 0.17 to
+0.47, the 3 false ones 0.024 to 0.042 (the band's own costs: 0.12 to 0.43
+against 0.049 to 0.071, too close to draw a line).
 """
 
 from __future__ import annotations
@@ -52,14 +56,16 @@ from dataclasses import replace
 import numpy as np
 
 from .align import Alignment, Scale, align_costs
-from .baselines.sift import match_costs
+from .baselines.sift import match_costs, ratio_shares
 from .costs import cost_matrix
 
 #: Weight of the SIFT cost against the place-feature distance in the band.
 SIFT_WEIGHT = 2.0
-#: Least mean share of an A frame's SIFT keypoints matched in its mapped B frame for a tour to stand: a third of
-#: the lowest true tour's measured share, three times the highest false tour's.
-MIN_SIFT_SHARE = 0.03
+#: Least mean share of an A frame's keypoints passing the ratio test in its mapped B frame for a tour to stand:
+#: about halfway (geometrically) between the highest false tour's measured share and the lowest true tour's.
+MIN_RATIO_SHARE = 0.08
+#: A frames checked per second of video.
+CHECKS_PER_SECOND = 4
 
 #: SIFT descriptors of frames ``first`` to ``last`` inclusive (:meth:`mf_sync.baselines.sift.SiftStream.window`).
 SiftWindow = Callable[[int, int], list[np.ndarray]]
@@ -74,41 +80,44 @@ def fused_costs(places_a: np.ndarray, places_b: np.ndarray, sift_a: list[np.ndar
 
 
 class _Band:
-    """The band's cost boxes (:func:`fused_costs`), keeping their SIFT costs to check the mapping afterwards."""
+    """The band's cost boxes (:func:`fused_costs`); every ``stride``-th row of A is also matched against each B
+    frame of its box (:func:`ratio_share`) to check the mapping afterwards."""
 
-    def __init__(self, places_a: np.ndarray, places_b: np.ndarray, sift_a: SiftWindow, sift_b: SiftWindow) -> None:
+    def __init__(self, places_a: np.ndarray, places_b: np.ndarray, sift_a: SiftWindow, sift_b: SiftWindow,
+                 stride: int) -> None:
         self.places_a, self.places_b, self.sift_a, self.sift_b = places_a, places_b, sift_a, sift_b
-        self.boxes: list[tuple[int, int, np.ndarray]] = []
+        self.stride = stride
+        self.checks: dict[int, list[tuple[int, np.ndarray]]] = {}  # row of A: (first B frame, shares) per box
 
     def __call__(self, a0: int, a1: int, b0: int, b1: int) -> np.ndarray:
-        sift = match_costs(self.sift_a(a0, a1), self.sift_b(b0, b1))
-        self.boxes.append((a0, b0, sift.astype(np.float16)))  # half the band's bytes again, at most
-        costs = cost_matrix(self.places_a[a0:a1 + 1], self.places_b[b0:b1 + 1])
-        costs += SIFT_WEIGHT * sift
-        return costs
+        window_a, window_b = self.sift_a(a0, a1), self.sift_b(b0, b1)
+        for a in range(-(-a0 // self.stride) * self.stride, a1 + 1, self.stride):
+            if a - a0 < len(window_a):
+                self.checks.setdefault(a, []).append((b0, ratio_shares(window_a[a - a0], window_b)))
+        return fused_costs(self.places_a[a0:a1 + 1], self.places_b[b0:b1 + 1], window_a, window_b)
 
-    def sift_share(self, frames_a: np.ndarray, frames_b: np.ndarray) -> float:
-        """Mean share of matched keypoints over the mapped frame pairs (B rounded) that a costed box holds."""
-        costs = np.full(len(frames_a), np.nan)
-        b = np.rint(frames_b).astype(np.int64)
-        for a0, b0, box in self.boxes:
-            rows, cols = frames_a - a0, b - b0
-            inside = (rows >= 0) & (rows < box.shape[0]) & (cols >= 0) & (cols < box.shape[1])
-            costs[inside] = box[rows[inside], cols[inside]]
-        return float(1.0 - np.nanmean(costs)) if np.isfinite(costs).any() else 0.0
+    def ratio_share(self, frames_a: np.ndarray, frames_b: np.ndarray) -> float | None:
+        """Mean ratio-test share of the checked rows of A in their mapped B frames (rounded); None if no row
+        of the mapping was checked."""
+        shares = []
+        for a, b in zip(frames_a, np.rint(frames_b).astype(np.int64)):
+            found = [row[b - b0] for b0, row in self.checks.get(int(a), []) if 0 <= b - b0 < len(row)]
+            if found:
+                shares.append(found[0])
+        return float(np.mean(shares)) if shares else None
 
 
 def align_fused(places_a: np.ndarray, places_b: np.ndarray, sift_a: SiftWindow, sift_b: SiftWindow, fps: float,
                 scale: Scale) -> Alignment:
     """Align two videos: the tour from their place features, the band from :func:`fused_costs`; a tour whose
-    mapped frames share too few SIFT matches (:data:`MIN_SIFT_SHARE`) is dropped."""
+    mapped frames pass the ratio test too rarely (:data:`MIN_RATIO_SHARE`) is dropped."""
     step = scale.step
-    band = _Band(places_a, places_b, sift_a, sift_b)
+    band = _Band(places_a, places_b, sift_a, sift_b, max(1, round(fps / CHECKS_PER_SECOND)))
     result = align_costs(lambda: cost_matrix(places_a[::step], places_b[::step]), band,
                          (len(places_a), len(places_b)), fps, scale, free_ends=True)
     if result.found:
-        result.sift_share = band.sift_share(result.frames_a, result.frames_b)
-        if result.sift_share < MIN_SIFT_SHARE:
+        result.sift_share = band.ratio_share(result.frames_a, result.frames_b)
+        if result.sift_share is not None and result.sift_share < MIN_RATIO_SHARE:
             empty = np.zeros(0)
             return replace(result, frames_a=empty.astype(np.int64), frames_b=empty, confidence=empty, tour=None)
     return result

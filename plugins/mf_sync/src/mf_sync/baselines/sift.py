@@ -30,6 +30,8 @@ from mfcore.kit import iter_video
 
 FEATURES = 200
 RATIO = 0.8
+#: :func:`ratio_shares`: Lowe's ratio between a keypoint's nearest and second-nearest descriptor in one frame.
+CHECK_RATIO = 0.7
 #: :func:`match_costs`: how many nearest descriptors a keypoint looks at, how much farther than its nearest a
 #: match may be, and the farthest match (L2 on OpenCV's descriptors, whose norms are about 512).
 NEIGHBOURS = 12
@@ -181,3 +183,20 @@ def match_costs(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
     keypoints = np.array([max(len(d), 1) for d in a])
     costs -= (shares / keypoints[:, None]).astype(np.float32)
     return costs
+
+
+def ratio_shares(a: np.ndarray, b: list[np.ndarray], ratio: float = CHECK_RATIO) -> np.ndarray:
+    """Per frame of ``b``: the share of frame ``a``'s keypoints whose nearest descriptor in that frame is
+    ``ratio`` times nearer than its second (Lowe's test, exact distances, one frame against one frame)."""
+    shares = np.zeros(len(b))
+    if len(a) == 0 or not b:
+        return shares
+    query = a.astype(np.float32)
+    base = np.concatenate(b).astype(np.float32)
+    squared = (query * query).sum(1)[:, None] + (base * base).sum(1)[None, :] - 2 * query @ base.T
+    edges = np.concatenate([[0], np.cumsum([len(d) for d in b])])
+    for j in range(len(b)):
+        if edges[j + 1] - edges[j] >= 2:
+            two = np.sqrt(np.maximum(np.partition(squared[:, edges[j]:edges[j + 1]], 1, axis=1)[:, :2], 0.0))
+            shares[j] = float((two.min(axis=1) < ratio * two.max(axis=1)).mean())
+    return shares
