@@ -39,8 +39,8 @@ still hold a tour of the network's distances: 3 of 12 such pairs passed the
 reversal nulls of :mod:`mf_sync.tour` in ``mf bench sync --clips 12``. Along
 a true mapping an A frame's keypoints find their own points in the B frame it
 maps to; along a false one they do not. Every ``fps / 4``-th frame of A in the
-band is matched against each B frame of its box with Lowe's ratio test
-(:func:`mf_sync.baselines.sift.ratio_share`, one frame against one frame, so
+band's boxes along the tour is matched against each B frame of its box with
+Lowe's ratio test (:func:`mf_sync.baselines.sift.ratio_shares`, one frame against one frame, so
 the share does not depend on the box's width as the band's costs do), and a
 tour whose mapped frames share less than :data:`MIN_RATIO_SHARE` on average is
 dropped. Measured on the benchmark's clips (seed 0): the 10 true tours 0.17 to
@@ -66,6 +66,10 @@ SIFT_WEIGHT = 2.0
 MIN_RATIO_SHARE = 0.08
 #: A frames checked per second of video.
 CHECKS_PER_SECOND = 4
+#: Boxes wider than this many seconds of B (a gap in the tour, the free ends' boxes of 30 s) are not checked:
+#: matching a frame against every frame of such a box cost as much as the band's own SIFT costs (a drive's
+#: fine stage 13.9 → 18.1 s per pair); the boxes along the tour, a few coarse steps wide, hold most of it.
+CHECK_SECONDS = 2.0
 
 #: SIFT descriptors of frames ``first`` to ``last`` inclusive (:meth:`mf_sync.baselines.sift.SiftStream.window`).
 SiftWindow = Callable[[int, int], list[np.ndarray]]
@@ -80,18 +84,20 @@ def fused_costs(places_a: np.ndarray, places_b: np.ndarray, sift_a: list[np.ndar
 
 
 class _Band:
-    """The band's cost boxes (:func:`fused_costs`); every ``stride``-th row of A is also matched against each B
-    frame of its box (:func:`ratio_share`) to check the mapping afterwards."""
+    """The band's cost boxes (:func:`fused_costs`); :data:`CHECKS_PER_SECOND` rows of A are also matched against
+    each B frame of their box (:func:`ratio_shares`; boxes up to :data:`CHECK_SECONDS` of B wide) to check the
+    mapping afterwards."""
 
     def __init__(self, places_a: np.ndarray, places_b: np.ndarray, sift_a: SiftWindow, sift_b: SiftWindow,
-                 stride: int) -> None:
+                 fps: float) -> None:
         self.places_a, self.places_b, self.sift_a, self.sift_b = places_a, places_b, sift_a, sift_b
-        self.stride = stride
+        self.stride, self.widest = max(1, round(fps / CHECKS_PER_SECOND)), round(CHECK_SECONDS * fps)
         self.checks: dict[int, list[tuple[int, np.ndarray]]] = {}  # row of A: (first B frame, shares) per box
 
     def __call__(self, a0: int, a1: int, b0: int, b1: int) -> np.ndarray:
         window_a, window_b = self.sift_a(a0, a1), self.sift_b(b0, b1)
-        for a in range(-(-a0 // self.stride) * self.stride, a1 + 1, self.stride):
+        checked = range(-(-a0 // self.stride) * self.stride, a1 + 1, self.stride) if b1 - b0 < self.widest else ()
+        for a in checked:
             if a - a0 < len(window_a):
                 self.checks.setdefault(a, []).append((b0, ratio_shares(window_a[a - a0], window_b)))
         return fused_costs(self.places_a[a0:a1 + 1], self.places_b[b0:b1 + 1], window_a, window_b)
@@ -112,7 +118,7 @@ def align_fused(places_a: np.ndarray, places_b: np.ndarray, sift_a: SiftWindow, 
     """Align two videos: the tour from their place features, the band from :func:`fused_costs`; a tour whose
     mapped frames pass the ratio test too rarely (:data:`MIN_RATIO_SHARE`) is dropped."""
     step = scale.step
-    band = _Band(places_a, places_b, sift_a, sift_b, max(1, round(fps / CHECKS_PER_SECOND)))
+    band = _Band(places_a, places_b, sift_a, sift_b, fps)
     result = align_costs(lambda: cost_matrix(places_a[::step], places_b[::step]), band,
                          (len(places_a), len(places_b)), fps, scale, free_ends=True)
     if result.found:
