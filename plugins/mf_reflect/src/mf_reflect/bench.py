@@ -34,6 +34,7 @@ from .evaluation import (
     BEST_INPUT,
     EXACT,
     EXPOSURES,
+    REFERENCES,
     independent_rows,
     independent_scores,
     per_capture_losses,
@@ -214,7 +215,9 @@ INDEPENDENT_NOTE = ("{cases} captures of `mf_reflect.independent` through each k
                     "shot and read noise), each at brightest pixel {exposures} of full scale; scale-invariant PSNR "
                     "(dB) of T̂ and R̂. No training run uses this generator. The exact pane physics (eq. 5.2 "
                     "inverted per pixel with the true Fresnel weights, which no method knows) shows what the sensor "
-                    "noise alone allows, and how much a score must change with exposure.")
+                    "noise alone allows, and how much a score must change with exposure; the pane's solve with the "
+                    "true angle of incidence and s direction at every pixel (glass index assumed) shows what knowing "
+                    "the glass's geometry is worth.")
 REAL_NOTE = ("Raw mosaic frames of `{folder}` (demosaiced by interpolation, reduced for speed), no ground truth. "
              "The polarisation of a layer is its degree of linear polarisation as the captures show it (each "
              "angle image regressed on R̂ and T̂; the sinusoid of a layer's coefficient over the angles, amplitude "
@@ -238,7 +241,7 @@ def _independent_targets(scores: dict[str, Any], table: list[dict[str, Any]], wi
     by_name = {r["method"]: r for r in table}
     keys = [f"T̂ @{e:g}" for e in EXPOSURES]
     chosen = LABELS[default_method(with_net)]
-    winner = max((r for r in table if r["method"] not in (BEST_INPUT, EXACT)),
+    winner = max((r for r in table if r["method"] not in REFERENCES),
                  key=lambda r: np.mean([r[k] for k in keys]))
     ours, schechner, best = by_name[chosen], by_name[LABELS[Method.schechner]], by_name[BEST_INPUT]
     over_schechner = min(ours[k] - schechner[k] for k in keys)

@@ -22,6 +22,7 @@ import numpy as np
 
 from mfcore.kit import IMAGE_SUFFIXES, files_in, read_image
 
+from .baselines.pane import fold_canonical, separate_field
 from .baselines.schechner import shrink
 from .canonical import fit_matrix
 from .captures import read_captures
@@ -33,6 +34,11 @@ EXPOSURES = (0.25, 0.5, 0.9)
 BEST_INPUT = "best single input image"
 #: The reference no method can reach: eq. 5.2 inverted with the pane's true weights (the sensor-noise floor).
 EXACT = "exact pane physics (noise floor)"
+#: The pane's solve with the true angle of incidence and s direction at every pixel (glass index assumed, as every
+#: method does): what knowing the glass's geometry is worth, between the methods and the noise floor.
+GEOMETRY = "pane solve with the true geometry"
+#: Rows that are references, not methods.
+REFERENCES = (BEST_INPUT, EXACT, GEOMETRY)
 #: Stem suffix of a reference transmission beside a real frame: ``frame.transmission.png`` for ``frame.png``.
 REFERENCE = ".transmission"
 
@@ -63,6 +69,10 @@ def independent_scores(methods: Sequence[Method], model: Any, cases: int, seed: 
                 r, t = exact_separation(pair, capture["observations"])
                 t_scores.setdefault((EXACT, exposure), []).append(si_psnr(truth_t, np.clip(t, 0.0, 1.0)))
                 r_scores.setdefault((EXACT, exposure), []).append(si_psnr(truth_r, np.clip(r, 0.0, 1.0)))
+                i_perp, i_par = fold_canonical(capture["observations"], capture["angles"], pair["pane"][2][..., 0])
+                r, t = separate_field(i_perp, i_par, pair["aoi"])
+                t_scores.setdefault((GEOMETRY, exposure), []).append(si_psnr(truth_t, np.clip(t, 0.0, 1.0)))
+                r_scores.setdefault((GEOMETRY, exposure), []).append(si_psnr(truth_r, np.clip(r, 0.0, 1.0)))
                 fits.setdefault(exposure, []).append(physics_holds(capture["observations"], capture["angles"]))
                 for method in methods:
                     r, t = separate_with(method, capture["observations"], capture["angles"], model)

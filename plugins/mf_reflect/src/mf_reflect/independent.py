@@ -167,7 +167,7 @@ def scene_pair(rng: np.random.Generator, height: int = 192, width: int = 256, gl
     psi = np.arctan2(s_dir[..., 1], s_dir[..., 0])  # the s direction in the image
     radiance = measure(reflected, transmitted, rs, rp, psi[..., None], DEGREES)
     return {"radiance": radiance, "reflection": rs * reflected / 2, "transmission": (1 - rp) * transmitted / 2,
-            "aoi_range_degrees": np.degrees([np.arccos(cos_i.max()), np.arccos(cos_i.min())]),
+            "aoi_range_degrees": np.degrees([np.arccos(cos_i.max()), np.arccos(cos_i.min())]), "aoi": np.arccos(cos_i),
             "pane": (rs, rp, psi[..., None]), "glass": glass}
 
 

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..canonical import canonical_projection, grey_stokes, lit
+from ..canonical import fit_matrix, grey_stokes, lit
 from ..denoise import noise_variance, wiener
 from ..fresnel import GLASS, pane_reflectance
 from .schechner import SEARCH, batched_mutual_information, separate_at, shrink
@@ -115,6 +115,37 @@ class PaneView:
         cos_i = np.abs(along * np.sin(t) + focal * np.cos(t)) / np.sqrt(u * u + v * v + focal * focal)
         field = np.arccos(np.minimum(cos_i, 1.0))
         return np.clip(t + gain * (field - t), MIN_AOI, MAX_AOI)
+
+
+    def s_direction(self, shape: tuple[int, int]) -> np.ndarray:
+        """Angle (radians, camera frame) of the s direction per pixel, as :func:`fit_view` fits it: modulo 90°."""
+        u, v = _coordinates(shape, self.mirror)
+        return np.arctan2(np.cos(self.azimuth) - u * self.slope, v * self.slope - np.sin(self.azimuth))
+
+
+def fold_canonical(images: np.ndarray, angles: Sequence[float], s_angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(I⊥, I∥) of images (N, H, W[, C]), I⊥ on the side of the s direction ``s_angle`` (H, W; radians, in the
+    images' polariser frame) at every pixel.
+
+    The canonical projection folds each pixel's angle of polarisation into ±45° of one frame. Where the s
+    direction turns farther from it, I⊥ and I∥ trade places and the solve returns reflection as transmission
+    there; the s direction of a glass cylinder can turn by 90° and more across the frame.
+    """
+    a, b, c = np.tensordot(fit_matrix(angles), np.asarray(images, dtype=np.float64), axes=1)
+    s_angle = s_angle[..., None] if a.ndim == 3 else s_angle
+    half = np.hypot(b, c) * np.where(np.cos(np.arctan2(c, b) - 2 * s_angle) >= 0, 1.0, -1.0)
+    return a + half, a - half
+
+
+def field_canonical(images: np.ndarray, angles: Sequence[float], view: PaneView,
+                    frame: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fold_canonical` along ``view``'s s directions, for images read in a polariser frame turned by
+    ``frame``. The view knows them modulo 90°; they are taken on the frame's side on average (the frame is the
+    reflection's, :func:`mf_reflect.orientation.orient`)."""
+    s_angle = view.s_direction(np.shape(images)[1:3]) - frame
+    if np.cos(2 * s_angle).mean() < 0:
+        s_angle = s_angle + np.pi / 2
+    return fold_canonical(images, angles, s_angle)
 
 
 def _coordinates(shape: tuple[int, int], mirror: int) -> tuple[np.ndarray, np.ndarray]:
@@ -229,10 +260,18 @@ def pane_separation(images: np.ndarray, angles: Sequence[float], frame: float = 
     the field are the same either way.
     """
     view = fit_view(images, angles, frame)
-    i_perp, i_par, _ = canonical_projection(images, angles)
+    i_perp, i_par = field_canonical(images, angles, view, frame)
     small_perp, small_par = shrink(i_perp.mean(axis=-1), max_side), shrink(i_par.mean(axis=-1), max_side)
     gain, theta = _strength(view, small_perp.astype(np.float64), small_par.astype(np.float64), n)
     aoi = view.aoi(i_perp.shape[:2], theta, gain)
+    r, t = separate_field(i_perp, i_par, aoi, n, denoise)
+    return r, t, aoi.astype(np.float32)
+
+
+def separate_field(i_perp: np.ndarray, i_par: np.ndarray, aoi: np.ndarray, n: float = GLASS,
+                   denoise: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(R̂, T̂) of the canonical images (H, W, C) with an angle of incidence per pixel ``aoi`` (H, W), the
+    reflection's amplified noise filtered out with ``denoise`` (see :func:`pane_separation`)."""
     i_perp, i_par = i_perp.astype(np.float64), i_par.astype(np.float64)
     r, t = separate_at(i_perp, i_par, aoi[..., None], n)
     if denoise:
@@ -241,4 +280,4 @@ def pane_separation(images: np.ndarray, angles: Sequence[float], frame: float = 
         det = r_s - r_p
         half_r = wiener(half_r, noise_variance(half_r * det, i_perp + i_par) / det ** 2)
         r, t = r_s * half_r, i_par - r_p * half_r
-    return r.astype(np.float32), t.astype(np.float32), aoi.astype(np.float32)
+    return r.astype(np.float32), t.astype(np.float32)
