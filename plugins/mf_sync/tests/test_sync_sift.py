@@ -130,6 +130,6 @@ def test_ratio_shares_equal_lowes_test_by_brute_force():
             continue
         d = np.sort(np.linalg.norm(a[:, None, :].astype(float) - frame[None].astype(float), axis=-1), axis=1)
         want.append(float(np.mean(d[:, 0] < CHECK_RATIO * d[:, 1])))
-    np.testing.assert_allclose(ratio_shares(a, frames), want, atol=1e-9)
+    np.testing.assert_allclose(ratio_shares([a], frames)[0], want, atol=1e-9)
     assert want[3] > 0.2 and want[2] >= 0.0
-    assert ratio_shares(np.zeros((0, 128), np.uint8), frames).tolist() == [0.0] * 5
+    assert ratio_shares([np.zeros((0, 128), np.uint8)], frames).tolist() == [[0.0] * 5]

@@ -96,10 +96,10 @@ class _Band:
 
     def __call__(self, a0: int, a1: int, b0: int, b1: int) -> np.ndarray:
         window_a, window_b = self.sift_a(a0, a1), self.sift_b(b0, b1)
-        checked = range(-(-a0 // self.stride) * self.stride, a1 + 1, self.stride) if b1 - b0 < self.widest else ()
-        for a in checked:
-            if a - a0 < len(window_a):
-                self.checks.setdefault(a, []).append((b0, ratio_shares(window_a[a - a0], window_b)))
+        if b1 - b0 < self.widest:
+            rows = range(-(-a0 // self.stride) * self.stride, min(a1 + 1, a0 + len(window_a)), self.stride)
+            for a, shares in zip(rows, ratio_shares([window_a[a - a0] for a in rows], window_b)):
+                self.checks.setdefault(a, []).append((b0, shares))
         return fused_costs(self.places_a[a0:a1 + 1], self.places_b[b0:b1 + 1], window_a, window_b)
 
     def ratio_share(self, frames_a: np.ndarray, frames_b: np.ndarray) -> float | None:

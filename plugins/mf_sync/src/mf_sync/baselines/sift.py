@@ -185,18 +185,22 @@ def match_costs(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
     return costs
 
 
-def ratio_shares(a: np.ndarray, b: list[np.ndarray], ratio: float = CHECK_RATIO) -> np.ndarray:
-    """Per frame of ``b``: the share of frame ``a``'s keypoints whose nearest descriptor in that frame is
-    ``ratio`` times nearer than its second (Lowe's test, exact distances, one frame against one frame)."""
-    shares = np.zeros(len(b))
-    if len(a) == 0 or not b:
+def ratio_shares(a: list[np.ndarray], b: list[np.ndarray], ratio: float = CHECK_RATIO) -> np.ndarray:
+    """(len(a), len(b)): the share of an A frame's keypoints whose nearest descriptor in a B frame is ``ratio``
+    times nearer than its second (Lowe's test, exact distances, one frame against one frame)."""
+    shares = np.zeros((len(a), len(b)))
+    if not b:
         return shares
-    query = a.astype(np.float32)
     base = np.concatenate(b).astype(np.float32)
-    squared = (query * query).sum(1)[:, None] + (base * base).sum(1)[None, :] - 2 * query @ base.T
+    base_norms = (base * base).sum(1)
     edges = np.concatenate([[0], np.cumsum([len(d) for d in b])])
-    for j in range(len(b)):
-        if edges[j + 1] - edges[j] >= 2:
-            two = np.sqrt(np.maximum(np.partition(squared[:, edges[j]:edges[j + 1]], 1, axis=1)[:, :2], 0.0))
-            shares[j] = float((two.min(axis=1) < ratio * two.max(axis=1)).mean())
+    for i, frame in enumerate(a):
+        if len(frame) == 0:
+            continue
+        query = frame.astype(np.float32)
+        squared = (query * query).sum(1)[:, None] + base_norms[None, :] - 2 * query @ base.T
+        for j in range(len(b)):
+            if edges[j + 1] - edges[j] >= 2:
+                two = np.sqrt(np.maximum(np.partition(squared[:, edges[j]:edges[j + 1]], 1, axis=1)[:, :2], 0.0))
+                shares[i, j] = float((two.min(axis=1) < ratio * two.max(axis=1)).mean())
     return shares
