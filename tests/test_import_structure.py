@@ -1,6 +1,6 @@
-"""The import structure the README promises, checked on the source: the core never imports a plugin or a
-backend package, plugins never import each other, and plugins and backends use only the core's stated APIs
-(``mfcore``, ``mfcore.data``, ``mfcore.kit``), not the modules behind them."""
+"""The import structure the README promises, checked on the source: the core never imports a plugin, a
+backend or an executor package, plugins never import each other, and plugins, backends and executors use only
+the core's stated APIs (``mfcore``, ``mfcore.data``, ``mfcore.kit``), not the modules behind them."""
 
 import ast
 from pathlib import Path
@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "mfcore" / "src" / "mfcore"
 PLUGINS = {p.name: p / "src" / p.name for p in (ROOT / "plugins").iterdir() if (p / "src" / p.name).is_dir()}
 BACKENDS = {p.name: next((p / "src").iterdir()) for p in (ROOT / "backends").iterdir() if (p / "src").is_dir()}
+EXECUTORS = {p.name: next((p / "src").iterdir()) for p in (ROOT / "executors").iterdir() if (p / "src").is_dir()}
 PUBLIC = {"mfcore", "mfcore.data", "mfcore.kit"}
 
 
@@ -33,10 +34,11 @@ def top(module: str) -> str:
 def test_the_layout_is_what_this_test_reads():
     assert {"mf_deblur", "mf_reflect", "mf_sync", "mf_ann"} <= set(PLUGINS)
     assert {"numpy", "torch", "tensorflow", "cupy"} <= set(BACKENDS)
+    assert {"ray"} <= set(EXECUTORS)
 
 
 def test_the_core_imports_no_plugin_and_no_backend_package():
-    extensions = set(PLUGINS) | {path.name for path in BACKENDS.values()}
+    extensions = set(PLUGINS) | {path.name for path in [*BACKENDS.values(), *EXECUTORS.values()]}
     bad = [f"{path.relative_to(ROOT)}: {module}" for path, module in imported_modules(CORE) if top(module) in extensions]
     assert not bad, "the core imports extensions (find them through entry points instead):\n" + "\n".join(bad)
 
@@ -49,7 +51,8 @@ def test_a_plugin_imports_no_other_plugin(name):
     assert not bad, "plugins must not import each other (use the core's registry):\n" + "\n".join(bad)
 
 
-@pytest.mark.parametrize("package", sorted([*PLUGINS.values(), *BACKENDS.values()]), ids=lambda p: p.name)
+@pytest.mark.parametrize("package", sorted([*PLUGINS.values(), *BACKENDS.values(), *EXECUTORS.values()]),
+                         ids=lambda p: p.name)
 def test_extensions_use_only_the_cores_stated_api(package):
     bad = [f"{path.relative_to(ROOT)}: {module}" for path, module in imported_modules(package)
            if top(module) == "mfcore" and module not in PUBLIC]

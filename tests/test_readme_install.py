@@ -31,7 +31,7 @@ def test_readme_install_command_resolves():
     command = _install_command()
     local = [arg.split("[")[0] for arg in command if arg.startswith("./")]
     for package in ("mfcore", "backends/numpy", "backends/torch", "backends/tensorflow", "backends/cupy",
-                    "plugins/mf_deblur", "plugins/mf_reflect", "plugins/mf_sync", "plugins/mf_ann"):
+                    "plugins/mf_deblur", "plugins/mf_reflect", "plugins/mf_sync", "plugins/mf_ann", "executors/ray"):
         assert f"./{package}" in local, f"the README's install command leaves out {package}"
     result = subprocess.run([sys.executable, *command[1:], "--dry-run", "--ignore-installed", "--quiet"], cwd=ROOT, capture_output=True,
                             text=True, timeout=600)

@@ -10,12 +10,12 @@ A plugin needs only what this module exports (the hooks it implements are in
         return [mfcore.Task("hello", "say hello", backends=("numpy",), commands={"run": run})]
 
 The core has three layers, each with its own stated API: this kernel (hook
-specs, plugin manager, tasks and their run context, backends, the CLI, errors,
-output and atomic writes), ``mfcore.data`` (LMDB datasets and the ZeroMQ
-sample stream) and ``mfcore.kit`` (images, video, metrics, tiling, Keras
-models, training, progress and reports). The core's own plugin, the ``data``
-task, lives in ``mfcore.builtin`` and is found through the same entry point as
-every other plugin. Plugins import from these three, never from the modules
+specs, plugin manager, tasks and their run context, backends, executors, the
+CLI, errors, output and atomic writes), ``mfcore.data`` (LMDB datasets, single
+or sharded, and the ZeroMQ sample stream) and ``mfcore.kit`` (images, video,
+metrics, tiling, Keras models, training, progress and reports). The core's own
+plugin (the ``data`` task) and its ``local`` executor live in ``mfcore.builtin``
+and are found through the same entry points as every other extension. Plugins import from these three, never from the modules
 behind them and never from each other.
 """
 
@@ -34,6 +34,8 @@ from .atomic import atomic_path, check_writable_dir, output_folder  # noqa: E402
 from .backend import Availability, Backend  # noqa: E402
 from .backends import all_backends, get_backend  # noqa: E402
 from .errors import BackendUnavailable, DatasetError, InputError, MfError  # noqa: E402
+from .executor import Executor, ExecutorError, Pool  # noqa: E402
+from .executors import all_executors, get_executor  # noqa: E402
 from .index import IndexSpec, SearchIndex  # noqa: E402
 from .model import ModelSpec  # noqa: E402
 from .output import emit, stderr, warn  # noqa: E402
@@ -51,20 +53,25 @@ __all__ = [
     "BoundSynthesizer",
     "DatasetError",
     "DemoSection",
+    "Executor",
+    "ExecutorError",
     "IndexSpec",
     "InputError",
     "MfError",
     "ModelSpec",
+    "Pool",
     "RunContext",
     "Sample",
     "SearchIndex",
     "Synthesizer",
     "Task",
     "all_backends",
+    "all_executors",
     "atomic_path",
     "check_writable_dir",
     "emit",
     "get_backend",
+    "get_executor",
     "hookimpl",
     "index_type",
     "output_folder",

@@ -3,40 +3,17 @@
 from __future__ import annotations
 
 import functools
-import importlib.metadata
-from dataclasses import dataclass
 
 from .backend import Backend
+from .entry_points import BrokenEntry, load_group
 from .errors import BackendUnavailable
 
 GROUP = "mf.backends"
 
 
-@dataclass(frozen=True)
-class BrokenBackend:
-    """A backend entry point that failed to load, kept so listings can show why."""
-
-    name: str
-    distribution: str
-    error: str
-
-
 @functools.cache
-def _load() -> tuple[dict[str, Backend], list[BrokenBackend]]:
-    backends: dict[str, Backend] = {}
-    broken: list[BrokenBackend] = []
-    for ep in importlib.metadata.entry_points(group=GROUP):
-        dist = ep.dist.name if ep.dist else "?"
-        try:
-            obj = ep.load()
-            backend = obj() if isinstance(obj, type) else obj
-            if not isinstance(backend, Backend):
-                raise TypeError(f"{ep.value} is not an mfcore.Backend")
-        except Exception as exc:  # a broken backend must not take the CLI down
-            broken.append(BrokenBackend(ep.name, dist, f"{type(exc).__name__}: {exc}"))
-            continue
-        backends[backend.name] = backend
-    return dict(sorted(backends.items())), broken
+def _load() -> tuple[dict[str, Backend], list[BrokenEntry]]:
+    return load_group(GROUP, Backend)
 
 
 def all_backends() -> dict[str, Backend]:
@@ -44,7 +21,7 @@ def all_backends() -> dict[str, Backend]:
     return _load()[0]
 
 
-def broken_backends() -> list[BrokenBackend]:
+def broken_backends() -> list[BrokenEntry]:
     return _load()[1]
 
 

@@ -24,15 +24,19 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .backends import all_backends, broken_backends, get_backend
-from .data.store import Dataset, DatasetWriter
+from .data.shards import open_dataset, write_sharded
+from .data.store import DatasetWriter
 from .data.stream import SampleStream
 from .errors import InputError, MfError
+from .executor import Executor
+from .executors import all_executors, broken_executors, get_executor
 from .kit.keras_models import card_path, load_model
 from .kit.progress import tracked
 from .kit.report import Report
 from .model import ModelSpec
 from .output import emit, error, print_table, stdout
 from .plugins import registry
+from .synthesizer import BoundSynthesizer
 from .task import RunContext, Task
 
 BackendOption = Annotated[
@@ -161,6 +165,22 @@ def backends_list(json_output: JsonOption = False) -> None:
     print_table(view, title="mf backends")
 
 
+def executors_list(json_output: JsonOption = False) -> None:
+    """List installed executors (where `mf synth --shards` work runs): version, availability (or why not)."""
+    rows = []
+    for name, executor in all_executors().items():
+        availability = executor.is_available()
+        rows.append({"executor": name, "version": executor.version(), "available": availability.ok,
+                     "reason": availability.reason or None, "summary": executor.summary})
+    for broken in broken_executors():
+        rows.append({"executor": broken.name, "version": None, "available": False,
+                     "reason": f"broken entry point in {broken.distribution}: {broken.error}", "summary": None})
+    if json_output:
+        emit({"executors": rows}, True)
+        return
+    print_table([{**r, "available": "yes" if r["available"] else "no"} for r in rows], title="mf executors")
+
+
 def _card_summary(spec: ModelSpec) -> dict[str, Any]:
     """What a model card says about training, for ``mf models list`` (empty when the card is unreadable)."""
     try:
@@ -225,11 +245,17 @@ def synth(
     videos: Annotated[Path | None, typer.Option("--videos", help="Folder of your videos to synthesise from "
                                                 "(the generator's `videos` parameter).")] = None,
     settings: Annotated[list[str] | None, typer.Option("--set", help="Generator parameter KEY=VALUE.")] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing dataset file.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing dataset.")] = False,
+    shards: Annotated[int | None, typer.Option("--shards", min=1, help="Write N LMDB shards and a manifest into "
+                                               "the folder --output, each shard a task of --executor.")] = None,
+    executor: Annotated[str, typer.Option("--executor", "-e", help="Where shards are written (see `mf executors "
+                                          "list`); needs --shards.")] = "local",
+    address: Annotated[str | None, typer.Option("--address", help="Cluster to join (an executor's own address "
+                                                "form, e.g. Ray's HOST:PORT); needs --shards.")] = None,
     seed: SeedOption = 0,
     json_output: JsonOption = False,
 ) -> None:
-    """Synthesise a training dataset with worker processes and store it in LMDB."""
+    """Synthesise a training dataset with worker processes and store it in LMDB (one file, or --shards N)."""
     synths = registry().synthesizers(task)
     name = generator if generator is None or "/" in generator else f"{task}/{generator}"
     if name is None:
@@ -238,7 +264,9 @@ def synth(
         name = next(iter(synths))
     if name not in synths:
         raise MfError(f"unknown generator {name!r}; available: {', '.join(synths)}")
-    if output.exists() and not overwrite:
+    if shards is None and (executor != "local" or address is not None):
+        raise InputError("--executor and --address place the shards of a sharded dataset: add --shards N")
+    if shards is None and output.exists() and not overwrite:
         raise MfError(f"{output} exists; pass --overwrite to replace it")
     spec = synths[name]
     folders = {key: str(folder.resolve()) for key, folder in (("images", images), ("videos", videos)) if folder}
@@ -247,6 +275,10 @@ def synth(
             raise InputError(f"--{key} {folder}: not a folder")
     bound = spec.bind(**_parse_settings(settings or []), **folders)
     bound.check(seed, name)
+    if shards is not None:
+        _synth_shards(output, bound, name, count, shards, get_executor(executor), workers, address, overwrite, seed,
+                      json_output)
+        return
     metadata = {"generator": name, "params": dict(bound.params), "seed": seed, "workers": workers,
                 "version": __version__}
     start = time.perf_counter()
@@ -259,6 +291,22 @@ def synth(
     emit({"dataset": str(output), "generator": name, "count": writer.count, "workers": workers,
           "seconds": round(seconds, 3), "samples_per_s": round(writer.count / seconds, 1),
           "megabytes": round(size / 1e6, 2)}, json_output)
+
+
+def _synth_shards(output: Path, bound: BoundSynthesizer, name: str, count: int, shards: int, executor: Executor,
+                  workers: int, address: str | None, overwrite: bool, seed: int, json_output: bool) -> None:
+    """``mf synth --shards``: each shard a task of ``executor``; the folder appears when all are written."""
+    metadata = {"generator": name, "params": dict(bound.params), "version": __version__, "executor": executor.name}
+    start = time.perf_counter()
+    with executor.start(workers, address) as pool:
+        written = write_sharded(output, bound, count=count, shards=shards, seed=seed, pool=pool, metadata=metadata,
+                                overwrite=overwrite)
+        entries = list(tracked(written, f"synth {name}: shards", shards, quiet=json_output))
+    seconds = time.perf_counter() - start
+    emit({"dataset": str(output), "generator": name, "count": count, "shards": len(entries),
+          "executor": executor.name, "workers": workers, "seconds": round(seconds, 3),
+          "samples_per_s": round(count / seconds, 1),
+          "megabytes": round(sum(entry["bytes"] for entry in entries) / 1e6, 2)}, json_output)
 
 
 def _lmdb_synth(task: str) -> Callable[..., None]:
@@ -294,18 +342,19 @@ def _synth_group() -> typer.Typer:
 
 
 def dataset_info(
-    path: Annotated[Path, typer.Argument(help="Dataset file (LMDB) written by mf.")],
+    path: Annotated[Path, typer.Argument(help="Dataset written by mf: an LMDB file, or a sharded dataset's folder.")],
     check: Annotated[bool, typer.Option("--check", help="Read every sample and verify its CRC.")] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Show a dataset's metadata record; with --check, verify every sample."""
-    dataset = Dataset(path)
+    """Show a dataset's metadata record; with --check, verify every sample (of every shard)."""
+    dataset = open_dataset(path)
     meta = dataset.metadata
     if check:
         for _ in tracked(dataset, "checking", len(dataset), quiet=json_output):
             pass
     emit({"dataset": str(path), "count": len(dataset), "checked": check,
           **{k: meta.get(k) for k in ("generator", "params", "seed", "workers", "version", "created")},
+          **{k: meta[k] for k in ("shard_count", "executor") if k in meta},
           "shapes": [{"key": k, **v} for k, v in meta.get("shapes", {}).items()]}, json_output)
 
 
@@ -354,11 +403,15 @@ def build_app() -> typer.Typer:
     backends.command("list")(backends_list)
     app.add_typer(plugins, name="plugins")
     app.add_typer(backends, name="backends")
+    executors = typer.Typer(help="Installed executors: where sharded work runs.", add_completion=False)
+    executors.command("list")(executors_list)
+    app.add_typer(executors, name="executors")
     models = typer.Typer(help="Networks shipped by plugins, with their weights.", add_completion=False)
     models.command("list")(models_list)
     models.command("verify")(models_verify)
     app.add_typer(models, name="models")
-    datasets = typer.Typer(help="LMDB datasets written by `mf synth`.", add_completion=False)
+    datasets = typer.Typer(help="LMDB datasets (files or sharded folders) written by `mf synth`.",
+                           add_completion=False)
     datasets.command("info")(dataset_info)
     app.add_typer(datasets, name="dataset")
     app.add_typer(_verb_group("run", "Run a task on your data."), name="run")

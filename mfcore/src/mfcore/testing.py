@@ -15,6 +15,8 @@
   else on the first of PyTorch and TensorFlow installed (skips when neither is);
   ``keras_backend_name()`` says which, for tests that start subprocesses.
 * ``interruptible``: ``preexec_fn`` for a subprocess a test stops with Ctrl-C (SIGINT).
+* ``die_once`` / ``die_always``: work for executor tests whose worker is killed; here, in an installed module,
+  so that spawned processes and Ray workers on any node import them by name.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +42,23 @@ def interruptible() -> None:
     child that cannot hear it. Pass as ``subprocess.Popen(..., preexec_fn=interruptible)``.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def die_once(item: tuple[int, str]) -> int:
+    """Kill its own process (SIGKILL) the first time it sees ``x``, answer ``x`` the next: a marker file in the
+    folder ``item[1]`` remembers."""
+    x, folder = item
+    marker = Path(folder) / f"died-{x}"
+    if not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x
+
+
+def die_always(x: int) -> int:
+    """Kill its own process (SIGKILL) every time."""
+    os.kill(os.getpid(), signal.SIGKILL)
+    return x
 
 
 def backends_under_test() -> list[str]:

@@ -40,6 +40,17 @@ def _key(index: int) -> bytes:
     return index.to_bytes(8, "big")
 
 
+def checked_index(index: int, count: int) -> int:
+    """``index`` of a sequence of ``count`` samples as a non-negative int (negative ones count from the end)."""
+    if not isinstance(index, (int, np.integer)):
+        raise TypeError("dataset indices must be integers")
+    if index < 0:
+        index += count
+    if not 0 <= index < count:
+        raise IndexError(f"index {index} out of range for a dataset of {count} samples")
+    return int(index)
+
+
 class DatasetWriter:
     """Append samples to a new dataset file; use as a context manager.
 
@@ -219,12 +230,7 @@ class Dataset(Sequence[dict[str, np.ndarray]]):
         return self._count
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray]:  # type: ignore[override]
-        if not isinstance(index, (int, np.integer)):
-            raise TypeError("dataset indices must be integers")
-        if index < 0:
-            index += self._count
-        if not 0 <= index < self._count:
-            raise IndexError(f"index {index} out of range for a dataset of {self._count} samples")
+        index = checked_index(index, self._count)
         try:
             with self._open().begin(buffers=False) as txn:
                 record = txn.get(_key(int(index)))

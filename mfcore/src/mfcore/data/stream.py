@@ -32,12 +32,10 @@ the run with :class:`StreamError`.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing as mp
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -51,6 +49,7 @@ import zmq
 
 from ..errors import DatasetError, MfError
 from . import serialize
+from .processes import describe_exit, die_with_parent
 
 Generator = Callable[[np.random.Generator], dict[str, np.ndarray]]
 
@@ -73,15 +72,6 @@ class WorkerStalled(MfError):
 
 class StreamError(MfError):
     """A message on the stream does not fit the run (wrong worker, sequence, size or encoding)."""
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL("libc.so.6", use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 def _private_endpoint() -> tuple[str, str]:
@@ -116,7 +106,7 @@ def _worker_main(address: str, worker: int, generator: Generator, seed: np.rando
                  count: int | None, hwm: int, parent_pid: int, stop: Any, beat_s: float,
                  max_bytes: int) -> None:
     """Body of one worker process."""
-    _die_with_parent(parent_pid)
+    die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the consumer's to handle
 
     def parent_gone() -> bool:
@@ -165,17 +155,6 @@ def _worker_main(address: str, worker: int, generator: Generator, seed: np.rando
         beats.join()
         sock.close(linger=0)
         ctx.term()
-
-
-def _describe_exit(code: int | None) -> str:
-    if code is None:
-        return "is still running"
-    if code < 0:
-        try:
-            return f"was killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"was killed by signal {-code}"
-    return f"exited with code {code}"
 
 
 class SampleStream:
@@ -253,7 +232,7 @@ class SampleStream:
             if i in self._done:
                 continue
             if proc.exitcode is not None:
-                raise WorkerDied(f"stream worker {i} (pid {proc.pid}) {_describe_exit(proc.exitcode)} "
+                raise WorkerDied(f"stream worker {i} (pid {proc.pid}) {describe_exit(proc.exitcode)} "
                                  "before finishing its samples")
             if self._silent_s[i] > self.stall_s:
                 raise WorkerStalled(f"stream worker {i} (pid {proc.pid}) has sent nothing, not even a heartbeat, "

@@ -15,7 +15,7 @@ import csv
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +25,7 @@ import typer
 
 from .. import __version__ as mf_version
 from ..atomic import atomic_path, output_folder
-from ..data.store import Dataset
+from ..data.shards import open_dataset
 from ..data.stream import SampleStream
 from ..errors import InputError
 from ..synthesizer import BoundSynthesizer, Sample
@@ -69,7 +69,7 @@ class Sources:
         for path in data:
             if not path.exists():
                 raise InputError(f"{path}: no such dataset")
-            self.sources.append((str(path), self._shuffled(Dataset(path))))
+            self.sources.append((str(path), self._shuffled(open_dataset(path))))
         try:
             for i, (name, bound) in enumerate(streams.items()):
                 bound.check(seed, name)
@@ -82,7 +82,7 @@ class Sources:
         if not self.sources:
             raise InputError("no training data: give --data or --stream")
 
-    def _shuffled(self, dataset: Dataset) -> Iterator[Sample]:
+    def _shuffled(self, dataset: Sequence[Sample]) -> Iterator[Sample]:
         while True:
             for index in self.rng.permutation(len(dataset)):
                 yield dataset[int(index)]

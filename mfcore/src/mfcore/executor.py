@@ -1,0 +1,81 @@
+"""The executor contract: where independent pieces of work run.
+
+An executor runs one picklable function over a list of items, a few at a time,
+and hands back each result as it finishes. ``local`` (in mf-core) runs each
+item in a process of this machine; ``mf-executor-ray`` runs them as Ray tasks
+on a local or remote cluster. Executors are separate entry points
+(``mf.executors``) like backends, so work written once against a
+:class:`Pool` (``mf synth --shards``) runs on either.
+
+Every executor fails the same way. A task whose worker dies (killed, out of
+memory, its node lost) runs again, up to ``retries`` more times. A task whose
+function raises is not retried, because mf's work is deterministic (a
+generator given the same seed fails again): the run ends at once with one
+:class:`ExecutorError` naming the item. Either way the caller learns which
+item failed; nothing is silently missing.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from .backend import Availability
+from .errors import MfError
+
+
+class ExecutorError(MfError):
+    """Work on an executor failed: a task raised, its worker died too often, or the cluster cannot be reached."""
+
+
+class Pool(ABC):
+    """Workers started by an executor; use as a context manager so they are always stopped."""
+
+    #: How many items run at the same time (on a cluster: the tasks asked for at once).
+    workers: int
+
+    @abstractmethod
+    def map_unordered(self, fn: Callable[[Any], Any], items: Sequence[Any],
+                      retries: int = 2) -> Iterator[tuple[int, Any]]:
+        """Run ``fn(item)`` for every item and yield ``(position, result)`` as each finishes.
+
+        ``fn`` must be a module-level function and items and results picklable:
+        they travel to other processes, possibly other machines.
+        """
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop the workers (and a cluster this pool started); idempotent."""
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Executor(ABC):
+    """One place work can run. Subclasses must be cheap to construct: imports happen in :meth:`start`."""
+
+    #: Short name used on the command line (``--executor NAME``).
+    name: str
+    #: The distribution whose version ``mf executors list`` shows.
+    package: str
+    #: One line for listings.
+    summary: str
+
+    @abstractmethod
+    def is_available(self) -> Availability:
+        """Check, without raising and without starting anything, whether the executor can run here."""
+
+    @abstractmethod
+    def start(self, workers: int, address: str | None = None) -> Pool:
+        """Start ``workers`` workers, on the cluster at ``address`` where the executor joins one."""
+
+    def version(self) -> str | None:
+        try:
+            return importlib.metadata.version(self.package)
+        except importlib.metadata.PackageNotFoundError:
+            return None

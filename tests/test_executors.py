@@ -1,0 +1,81 @@
+"""The executor contract on the ``local`` executor: every result once, a dead worker's item rerun, a raising
+item named at once, and no process left behind."""
+
+import json
+import os
+import time
+
+import pytest
+from executor_jobs import fail_on_three, sleep_and_tell, square
+
+from mfcore import ExecutorError, InputError, get_executor
+from mfcore.testing import assert_clean_error, die_always, die_once
+
+
+@pytest.fixture
+def pool():
+    with get_executor("local").start(2) as started:
+        yield started
+
+
+def test_every_item_comes_back_once_with_its_position(pool):
+    results = dict(pool.map_unordered(square, list(range(7))))
+    assert results == {i: i * i for i in range(7)}
+
+
+def test_an_item_whose_worker_dies_is_rerun(pool, tmp_path):
+    items = [(x, str(tmp_path)) for x in range(3)]
+    assert dict(pool.map_unordered(die_once, items, retries=1)) == {0: 0, 1: 1, 2: 2}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["died-0", "died-1", "died-2"]
+
+
+def test_a_worker_that_always_dies_is_reported_with_how(pool):
+    with pytest.raises(ExecutorError, match=r"item 0: its worker process was killed by SIGKILL on each of 3 tries"):
+        list(pool.map_unordered(die_always, [0], retries=2))
+
+
+def test_a_raising_item_ends_the_run_at_once_named(pool):
+    with pytest.raises(ExecutorError, match=r"item 3 failed: ValueError: three is not allowed"):
+        list(pool.map_unordered(fail_on_three, list(range(6)), retries=5))
+
+
+def test_stopping_early_kills_the_running_processes(tmp_path):
+    with get_executor("local").start(2) as pool:
+        results = pool.map_unordered(sleep_and_tell, [(0, str(tmp_path)), (1, str(tmp_path))])
+        assert next(results) == (0, 0)
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "pid-1").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pid = int((tmp_path / "pid-1").read_text())
+        results.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_the_local_executor_joins_no_cluster():
+    with pytest.raises(InputError, match="--address is for an executor that joins a cluster"):
+        get_executor("local").start(1, address="head:6379")
+
+
+def test_an_unknown_executor_is_one_clear_line():
+    with pytest.raises(ExecutorError, match=r"executor 'nosuch' is not installed \(installed: local"):
+        get_executor("nosuch")
+
+
+def test_executors_list(mf):
+    result = mf("executors", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {row["executor"]: row for row in json.loads(result.stdout)["executors"]}
+    assert rows["local"]["available"] is True and rows["local"]["reason"] is None
+    assert mf("executors", "list").returncode == 0
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (("--executor", "local", "--address", "head:6379", "--shards", "2"), "--address is for an executor that joins"),
+    (("--executor", "nosuch", "--shards", "2"), "executor 'nosuch' is not installed"),
+    (("--address", "head:6379"), "add --shards N"),
+    (("--shards", "9"), "cannot split 4 samples into 9 shards"),
+])
+def test_bad_executor_options_are_one_line_and_write_nothing(mf, tmp_path, args, fragment):
+    assert_clean_error(mf("synth", "data", "-o", tmp_path / "out", "-n", "4", *args), fragment)
+    assert list(tmp_path.iterdir()) == []
