@@ -1,8 +1,8 @@
 """The executor contract: where independent pieces of work run.
 
 An executor runs one picklable function over a list of items, a few at a time,
-and hands back each result as it finishes. ``local`` (in mf-core) runs each
-item in a process of this machine; ``mf-executor-ray`` runs them as Ray tasks
+and hands back each result as it finishes. ``local`` (in mf-core) runs items in
+worker processes of this machine; ``mf-executor-ray`` runs them as Ray tasks
 on a local or remote cluster. Executors are separate entry points
 (``mf.executors``) like backends, so work written once against a
 :class:`Pool` (``mf synth --shards``) runs on either.
