@@ -1,6 +1,7 @@
 """The core's own plugin, registered through the ``mf.plugins`` entry point like any other.
 
 It adds the ``data`` task (``mf bench data``: the data-layer benchmark), the
+``scale`` task (``mf bench scale``: the executors' benchmark), the
 ``data/patches`` generator, a cheap real-image sample generator that exercises
 ``mf synth`` and the stream without any task plugin installed, and the
 ``exact`` index type, the brute-force fallback of :func:`mfcore.index_type`.
@@ -16,6 +17,7 @@ from ..kit.sample_images import PHOTOS, crop, photo
 from ..synthesizer import Sample, Synthesizer
 from ..task import Task
 from .bench_data import bench
+from .bench_scale import bench as bench_scale
 from .exact_index import ExactIndex
 
 
@@ -33,7 +35,9 @@ def patches(rng: np.random.Generator, size: int = 128, noise: float = 0.02) -> S
 @hookimpl
 def mf_tasks() -> list[Task]:
     return [Task("data", "benchmarks of the data layer (LMDB store, ZeroMQ stream)", backends=("numpy",),
-                 commands={"bench": bench})]
+                 commands={"bench": bench}),
+            Task("scale", "benchmarks of the executors (sharded synthesis on local and Ray workers)",
+                 backends=("numpy",), commands={"bench": bench_scale})]
 
 
 @hookimpl
