@@ -79,3 +79,15 @@ def test_executors_list(mf):
 def test_bad_executor_options_are_one_line_and_write_nothing(mf, tmp_path, args, fragment):
     assert_clean_error(mf("synth", "data", "-o", tmp_path / "out", "-n", "4", *args), fragment)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bench_scale_measures_each_executor(mf, tmp_path):
+    result = mf("bench", "scale", "--samples-per-shard", "3", "--shards", "2", "--workers", "1,2", "-e", "local",
+                "--markdown", tmp_path / "scale.md", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    rows = {row["workers"]: row for row in report["synthesis"]}
+    assert set(rows) == {1, 2} and all(row["samples"] == 6 and row["samples_per_s"] > 0 for row in rows.values())
+    assert rows[1]["speedup_over_1"] == 1.0
+    assert report["cost_per_task"][0]["executor"] == "local" and report["cost_per_task"][0]["empty_task_ms"] > 0
+    assert "Cost per task" in (tmp_path / "scale.md").read_text()
