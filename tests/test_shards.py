@@ -119,6 +119,14 @@ def test_a_damaged_or_crafted_manifest_is_one_clear_error(three, tmp_path, edit,
         ShardedDataset(folder)
 
 
+def test_a_manifest_that_is_not_a_regular_file_is_refused(three, tmp_path):
+    folder = damaged_copy(three, tmp_path)
+    (folder / "manifest.json").unlink()
+    (folder / "manifest.json").symlink_to("/dev/zero")
+    with pytest.raises(DatasetError, match="not a regular file"):
+        ShardedDataset(folder)
+
+
 def test_a_folder_without_manifest_is_not_a_dataset(tmp_path):
     with pytest.raises(DatasetError, match="no manifest.json"):
         open_dataset(tmp_path)

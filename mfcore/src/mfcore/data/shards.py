@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 import zlib
@@ -156,10 +157,13 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     """The manifest of a sharded dataset, checked for shape (not yet against its shards)."""
     path = folder / MANIFEST
     try:
-        size = path.stat().st_size
-        if size > _MANIFEST_MAX_BYTES:
-            raise DatasetError(f"{path}: {size} bytes, larger than any manifest mf writes")
-        manifest = json.loads(path.read_bytes())
+        with open(path, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # a FIFO or /dev/zero would never end
+                raise DatasetError(f"{path}: not a regular file")
+            raw = f.read(_MANIFEST_MAX_BYTES + 1)
+        if len(raw) > _MANIFEST_MAX_BYTES:
+            raise DatasetError(f"{path}: larger than any manifest mf writes ({_MANIFEST_MAX_BYTES} bytes)")
+        manifest = json.loads(raw)
     except FileNotFoundError:
         raise DatasetError(f"{folder}: no {MANIFEST} (not a sharded mf dataset, or its write never finished)")
     except (OSError, ValueError) as exc:
