@@ -146,7 +146,7 @@ def test_replacing_needs_overwrite_and_only_replaces_a_sharded_dataset(tmp_path)
     write(folder, 3, count=6, overwrite=True)
     assert len(ShardedDataset(folder)) == 6 and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     (tmp_path / "mine").mkdir()
-    with pytest.raises(InputError, match="not a sharded mf dataset"):
+    with pytest.raises(InputError, match="it has no manifest.json, so mf did not write it"):
         write(tmp_path / "mine", 2, count=4, overwrite=True)
 
 

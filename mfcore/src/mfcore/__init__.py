@@ -30,7 +30,7 @@ try:
 except importlib.metadata.PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
-from .atomic import atomic_path, check_writable_dir, output_folder  # noqa: E402  (after __version__)
+from .atomic import atomic_folder, atomic_path, check_writable_dir, output_folder  # noqa: E402  (after __version__)
 from .backend import Availability, Backend  # noqa: E402
 from .backends import all_backends, get_backend  # noqa: E402
 from .errors import BackendUnavailable, DatasetError, InputError, MfError  # noqa: E402
@@ -67,6 +67,7 @@ __all__ = [
     "Task",
     "all_backends",
     "all_executors",
+    "atomic_folder",
     "atomic_path",
     "check_writable_dir",
     "emit",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -103,6 +104,46 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     with _removed_on_failure(tmp, final):
         yield tmp
     publish(tmp, final)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike[str], marker: str, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a new, private folder beside ``path``; on success give it the usual mode and rename it to ``path``.
+
+    For outputs made of several files (a sharded dataset or index): a reader
+    sees the whole folder or none of it. On any exception the temporary folder
+    is removed. An existing ``path`` is replaced only with ``overwrite`` and only
+    when it holds ``marker`` (a file mf writes last): mf never replaces a folder
+    it did not write.
+    """
+    final = Path(path)
+    if not final.parent.is_dir():
+        raise InputError(f"cannot write {final}: folder {final.parent} does not exist")
+    replacing = os.path.lexists(final)
+    if replacing and not overwrite:
+        raise InputError(f"{final} exists; pass --overwrite to replace it")
+    if replacing and (final.is_symlink() or not (final / marker).is_file()):
+        raise InputError(f"cannot replace {final}: it has no {marker}, so mf did not write it; mf replaces only "
+                         "what it wrote")
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp.", dir=final.parent))  # 0700, exclusively
+    except OSError as exc:
+        raise InputError(f"cannot write {final}: {exc.strerror or exc}") from exc
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
+        if replacing:
+            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent))
+            os.replace(final, old / final.name)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, final)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {final}: {exc.strerror or exc}") from exc
+        raise
 
 
 def output_folder(path: Path, what: str = "output folder") -> Path:

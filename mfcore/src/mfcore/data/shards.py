@@ -27,9 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import stat
-import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -39,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import atomic_path
+from ..atomic import atomic_folder, atomic_path
 from ..errors import DatasetError, InputError
 from ..executor import Pool
 from .store import Dataset, DatasetWriter, checked_index
@@ -101,56 +99,24 @@ def write_sharded(folder: Path, generator: Callable[[np.random.Generator], Mappi
 
     The folder appears, complete, only when the iteration ends without error.
     """
-    folder = Path(folder)
-    replacing = _check_target(folder, overwrite)
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp.", dir=folder.parent))
-    except OSError as exc:
-        raise InputError(f"cannot write {folder}: {exc.strerror or exc}") from exc
-    try:
+    ranges = split(count, shards)
+    with atomic_folder(folder, MANIFEST, overwrite) as tmp:
         jobs = [ShardJob(generator, seed, start, stop, str(tmp / f"shard-{k:05d}.lmdb"), dict(metadata))
-                for k, (start, stop) in enumerate(split(count, shards))]
+                for k, (start, stop) in enumerate(ranges)]
         entries: list[dict[str, Any] | None] = [None] * len(jobs)
         for k, entry in pool.map_unordered(write_shard, jobs, retries=retries):
             entries[k] = entry
             yield entry
-        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
-                    "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **metadata,
-                    "seed": seed, "count": count, "sample_seeds": "SeedSequence(seed, spawn_key=(index,))",
-                    "shards": entries}
         listed = {entry["file"] for entry in entries if entry}
         for leftover in tmp.iterdir():  # the temporary file of an attempt whose worker died
             if leftover.name not in listed:
                 leftover.unlink()
+        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **metadata,
+                    "seed": seed, "count": count, "sample_seeds": "SeedSequence(seed, spawn_key=(index,))",
+                    "shards": entries}
         with atomic_path(tmp / MANIFEST) as path:
             path.write_text(json.dumps(manifest, indent=1))
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o777 & ~mask)  # mkdtemp made it 0700; a dataset gets the usual mode
-        if replacing:
-            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
-            os.replace(folder, old / folder.name)
-            os.replace(tmp, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _check_target(folder: Path, overwrite: bool) -> bool:
-    """Whether ``folder`` holds a sharded dataset to replace; refuse anything else in the way."""
-    if not folder.parent.is_dir():
-        raise InputError(f"cannot write {folder}: folder {folder.parent} does not exist")
-    if not os.path.lexists(folder):
-        return False
-    if not overwrite:
-        raise InputError(f"{folder} exists; pass --overwrite to replace it")
-    if folder.is_symlink() or not (folder / MANIFEST).is_file():
-        raise InputError(f"cannot replace {folder}: it is not a sharded mf dataset (no {MANIFEST}); mf replaces "
-                         "only what it wrote")
-    return True
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
