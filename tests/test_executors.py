@@ -74,7 +74,7 @@ def test_executors_list(mf):
     (("--executor", "local", "--address", "head:6379", "--shards", "2"), "--address is for an executor that joins"),
     (("--executor", "nosuch", "--shards", "2"), "executor 'nosuch' is not installed"),
     (("--address", "head:6379"), "add --shards N"),
-    (("--shards", "9"), "cannot split 4 samples into 9 shards"),
+    (("--shards", "9"), "cannot split 4 items into 9 shards"),
 ])
 def test_bad_executor_options_are_one_line_and_write_nothing(mf, tmp_path, args, fragment):
     assert_clean_error(mf("synth", "data", "-o", tmp_path / "out", "-n", "4", *args), fragment)

@@ -34,7 +34,14 @@ from .atomic import atomic_folder, atomic_path, check_writable_dir, output_folde
 from .backend import Availability, Backend  # noqa: E402
 from .backends import all_backends, get_backend  # noqa: E402
 from .errors import BackendUnavailable, DatasetError, InputError, MfError  # noqa: E402
-from .executor import Executor, ExecutorError, Pool  # noqa: E402
+from .executor import (  # noqa: E402
+    AddressOption,
+    Executor,
+    ExecutorError,
+    ExecutorOption,
+    ExecutorWorkersOption,
+    Pool,
+)
 from .executors import all_executors, get_executor  # noqa: E402
 from .index import IndexSpec, SearchIndex  # noqa: E402
 from .model import ModelSpec  # noqa: E402
@@ -47,6 +54,7 @@ from .task import DemoSection, RunContext, Task  # noqa: E402
 hookimpl = pluggy.HookimplMarker("mf")
 
 __all__ = [
+    "AddressOption",
     "Availability",
     "Backend",
     "BackendUnavailable",
@@ -55,6 +63,8 @@ __all__ = [
     "DemoSection",
     "Executor",
     "ExecutorError",
+    "ExecutorOption",
+    "ExecutorWorkersOption",
     "IndexSpec",
     "InputError",
     "MfError",

@@ -28,7 +28,7 @@ from .data.shards import open_dataset, write_sharded
 from .data.store import DatasetWriter
 from .data.stream import SampleStream
 from .errors import InputError, MfError
-from .executor import Executor
+from .executor import AddressOption, Executor, ExecutorOption
 from .executors import all_executors, broken_executors, get_executor
 from .kit.keras_models import card_path, load_model
 from .kit.progress import tracked
@@ -248,10 +248,8 @@ def synth(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing dataset.")] = False,
     shards: Annotated[int | None, typer.Option("--shards", min=1, help="Write N LMDB shards and a manifest into "
                                                "the folder --output, each shard a task of --executor.")] = None,
-    executor: Annotated[str, typer.Option("--executor", "-e", help="Where shards are written (see `mf executors "
-                                          "list`); needs --shards.")] = "local",
-    address: Annotated[str | None, typer.Option("--address", help="Cluster to join (an executor's own address "
-                                                "form, e.g. Ray's HOST:PORT); needs --shards.")] = None,
+    executor: ExecutorOption = "local",
+    address: AddressOption = None,
     seed: SeedOption = 0,
     json_output: JsonOption = False,
 ) -> None:

@@ -20,10 +20,19 @@ from __future__ import annotations
 import importlib.metadata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from .backend import Availability
 from .errors import MfError
+
+#: The options every command that runs work on an executor shares (``mf synth --shards``, ``mf ann build --shards``).
+ExecutorOption = Annotated[str, typer.Option("--executor", "-e", help="Where the shards' work runs (see `mf executors "
+                                             "list`).")]
+AddressOption = Annotated[str | None, typer.Option("--address", help="Cluster to join, in the executor's own form "
+                                                   "(Ray: HOST:PORT or auto); default: this machine.")]
+ExecutorWorkersOption = Annotated[int, typer.Option("--workers", "-w", min=1, help="Items run at the same time.")]
 
 
 class ExecutorError(MfError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from . import serialize
 from .lmdb_pages import check_pages
-from .shards import ShardedDataset, open_dataset, sample_rng, write_sharded
+from .shards import ShardedDataset, open_dataset, sample_rng, shard_ranges, write_sharded
 from .store import Dataset, DatasetWriter
 from .stream import SampleStream, StreamError, WorkerDied, WorkerError, WorkerStalled
 
@@ -28,5 +28,6 @@ __all__ = [
     "open_dataset",
     "sample_rng",
     "serialize",
+    "shard_ranges",
     "write_sharded",
 ]

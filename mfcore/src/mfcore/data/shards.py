@@ -59,10 +59,10 @@ def metadata_crc(metadata: Mapping[str, Any]) -> int:
     return zlib.crc32(json.dumps(metadata, sort_keys=True).encode())
 
 
-def split(count: int, shards: int) -> list[tuple[int, int]]:
-    """``[start, stop)`` of each shard: ``count`` samples in ``shards`` near-equal runs."""
+def shard_ranges(count: int, shards: int) -> list[tuple[int, int]]:
+    """``[start, stop)`` of each shard: ``count`` items (samples, vectors) in ``shards`` near-equal runs."""
     if not 1 <= shards <= count:
-        raise InputError(f"cannot split {count} samples into {shards} shards (need 1 <= shards <= count)")
+        raise InputError(f"cannot split {count} items into {shards} shards (need 1 <= shards <= count)")
     edges = [count * k // shards for k in range(shards + 1)]
     return list(zip(edges[:-1], edges[1:]))
 
@@ -99,7 +99,7 @@ def write_sharded(folder: Path, generator: Callable[[np.random.Generator], Mappi
 
     The folder appears, complete, only when the iteration ends without error.
     """
-    ranges = split(count, shards)
+    ranges = shard_ranges(count, shards)
     with atomic_folder(folder, MANIFEST, overwrite) as tmp:
         jobs = [ShardJob(generator, seed, start, stop, str(tmp / f"shard-{k:05d}.lmdb"), dict(metadata))
                 for k, (start, stop) in enumerate(ranges)]

@@ -10,11 +10,21 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore import InputError, RunContext, check_writable_dir, output_folder
-from mfcore.kit import PhaseProgress, step_progress
+from mfcore import (
+    AddressOption,
+    ExecutorOption,
+    ExecutorWorkersOption,
+    InputError,
+    RunContext,
+    check_writable_dir,
+    get_executor,
+    output_folder,
+)
+from mfcore.kit import PhaseProgress, step_progress, tracked
 
 from . import datasets
 from .index import PQTIndex, load
+from .sharded import add_shards, build_sharded, is_sharded, search_sharded
 from .vecs import read_ids, read_vecs, write_vecs
 
 
@@ -52,9 +62,19 @@ def build(
         help="Take the trained tree and settings of this index instead of training (shards to `mf ann merge`).")
     ] = None,
     first_id: Annotated[int, typer.Option(help="Id of BASE's first vector (a shard's offset).")] = 0,
+    shards: Annotated[int | None, typer.Option(min=1, help="Write N shard files and a manifest into the folder "
+                                               "--output, each shard a task of --executor (one tree, trained "
+                                               "here).")] = None,
+    executor: ExecutorOption = "local",
+    workers: ExecutorWorkersOption = 1,
+    address: AddressOption = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing sharded index folder.")] = False,
 ) -> dict[str, Any]:
-    """Train a Product Quantization Tree on BASE and index every vector."""
-    check_writable_dir(output)
+    """Train a Product Quantization Tree on BASE and index every vector (in one file, or --shards N)."""
+    if shards is None:
+        check_writable_dir(output)
+    elif first_id:
+        raise InputError("--first-id numbers one index file's vectors; a sharded index numbers them itself")
     vectors = read_vecs(base)
     start = time.perf_counter()
     if tree is not None:
@@ -63,6 +83,17 @@ def build(
         index = PQTIndex(parts, k1, k2, w, line_parts, max_bins, keep_vectors)
         index.train(vectors, sample=train_sample, iterations=iterations, seed=ctx.seed)
     trained = time.perf_counter()
+    if shards is not None:
+        with get_executor(executor).start(workers, address) as pool:
+            entries = list(tracked(build_sharded(index, base, output, shards, pool, overwrite=overwrite,
+                                                 batch=batch, extra={"executor": executor}),
+                                   "indexing shards", shards, quiet=ctx.json))
+        return {"index": str(output), "vectors": sum(e["count"] for e in entries), "dim": index.dim,
+                "shards": len(entries), "executor": executor, "workers": workers,
+                "train_seconds": round(trained - start, 2), "add_seconds": round(time.perf_counter() - trained, 2),
+                "megabytes": round(sum(e["bytes"] for e in entries) / 1e6, 2)}
+    elif executor != "local" or address is not None or workers != 1:
+        raise InputError("--executor, --workers and --address place the shards of a sharded index: add --shards N")
     with step_progress("indexing", len(vectors), quiet=ctx.json) as progress:
         for first in range(0, len(vectors), batch):
             index.add(vectors[first : first + batch],
@@ -84,7 +115,8 @@ def recall_at(ids: np.ndarray, truth: np.ndarray, ks: tuple[int, ...] = (1, 10, 
 
 def search(
     ctx: RunContext,
-    index_path: Annotated[Path, typer.Argument(metavar="INDEX", help="Index file from `mf ann build`.")],
+    index_path: Annotated[Path, typer.Argument(metavar="INDEX", help="Index file from `mf ann build`, or a sharded "
+                                               "index's folder (`--shards`).")],
     queries: Annotated[Path, typer.Argument(help="Query vectors (.fvecs, .bvecs, .npy).")],
     k: Annotated[int, typer.Option("-k", help="Neighbours per query.")] = 10,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write neighbour ids (.ivecs or .npy).")] = None,
@@ -99,19 +131,27 @@ def search(
     allow: Annotated[Path | None, typer.Option(
         help="Search only these ids: .ivecs or .npy of ids, or a boolean .npy mask over ids.")] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (default: every core).")] = None,
+    executor: ExecutorOption = "local",
+    workers: ExecutorWorkersOption = 1,
+    address: AddressOption = None,
 ) -> dict[str, Any]:
-    """Search the K nearest neighbours of every query."""
+    """Search the K nearest neighbours of every query, in an index file or a sharded index's folder.
+
+    A sharded index is searched shard by shard on --executor, each shard taking every vector of the first
+    --bins proposed bins (default: --candidates), so that the neighbours are those one index over all the
+    vectors returns with the same tree and bins; --candidates does not apply there.
+    """
     if output is not None:
         check_writable_dir(output)
+    q = np.asarray(read_vecs(queries), dtype=np.float32)
+    if is_sharded(index_path):
+        return _search_sharded(ctx, index_path, q, k, output, bins or candidates, rerank, refine, proposal,
+                               groundtruth, allow, threads, executor, workers, address)
+    if executor != "local" or address is not None or workers != 1:
+        raise InputError("--executor, --workers and --address search the shards of a sharded index (a folder)")
     allowed = read_ids(allow) if allow is not None else None
     index = load(index_path)
-    q = np.asarray(read_vecs(queries), dtype=np.float32)
-    truth = read_vecs(groundtruth) if groundtruth is not None else None
-    if truth is not None and truth.dtype.kind not in "iu":
-        raise InputError(f"{groundtruth}: ground truth must hold integer ids (.ivecs or an integer .npy), "
-                         f"not {truth.dtype}")
-    if truth is not None and len(truth) != len(q):
-        raise InputError(f"{groundtruth}: {len(truth)} ground-truth rows for {len(q)} queries")
+    truth = _read_truth(groundtruth, len(q))
     xq = ctx.backend.asarray(q)
     params = {"k": k, "candidates": candidates, "rerank": None if rerank is Rerank.none else rerank.value,
               "bins": bins, "refine": refine, "proposal": proposal.value, "allow": allowed,
@@ -120,16 +160,75 @@ def search(
     start = time.perf_counter()
     _, ids = index.search(xq, **params)
     seconds = time.perf_counter() - start
-    ids = ctx.backend.to_numpy(ids)
+    result: dict[str, Any] = {"queries": len(q), "k": k, "backend": ctx.backend.name, "device": ctx.backend.device()}
+    return _report(result, ctx.backend.to_numpy(ids), seconds, truth, output)
+
+
+def _read_truth(groundtruth: Path | None, queries: int) -> np.ndarray | None:
+    """True neighbours (.ivecs), checked against the queries."""
+    if groundtruth is None:
+        return None
+    truth = read_vecs(groundtruth)
+    if truth.dtype.kind not in "iu":
+        raise InputError(f"{groundtruth}: ground truth must hold integer ids (.ivecs or an integer .npy), "
+                         f"not {truth.dtype}")
+    if len(truth) != queries:
+        raise InputError(f"{groundtruth}: {len(truth)} ground-truth rows for {queries} queries")
+    return np.asarray(truth)
+
+
+def _report(result: dict[str, Any], ids: np.ndarray, seconds: float, truth: np.ndarray | None,
+            output: Path | None) -> dict[str, Any]:
+    """A search's result: timing, recall against ``truth``, the ids written to ``output``."""
     if output is not None:
         write_vecs(output, ids.astype(np.int32))
-    result: dict[str, Any] = {"queries": len(q), "k": k, "backend": ctx.backend.name, "device": ctx.backend.device(),
-                              "seconds": round(seconds, 4), "queries_per_s": round(len(q) / seconds, 1)}
+    result.update({"seconds": round(seconds, 4), "queries_per_s": round(result["queries"] / seconds, 1)})
     if truth is not None:
-        result.update({key: round(value, 4) for key, value in recall_at(ids, np.asarray(truth)).items()})
+        result.update({key: round(value, 4) for key, value in recall_at(ids, truth).items()})
     if output is not None:
         result["output"] = str(output)
     return result
+
+
+def _search_sharded(ctx: RunContext, folder: Path, q: np.ndarray, k: int, output: Path | None, bins: int,
+                    rerank: Rerank, refine: int, proposal: Proposal, groundtruth: Path | None, allow: Path | None,
+                    threads: int | None, executor: str, workers: int, address: str | None) -> dict[str, Any]:
+    """``mf ann search FOLDER``: each shard a task of the executor, the top k merged."""
+    if ctx.backend.name != "numpy":
+        raise InputError("a sharded index is searched on the CPU by its executor's workers: use --backend numpy")
+    if allow is not None:
+        raise InputError("--allow is not supported on a sharded index yet: search an index file")
+    truth = _read_truth(groundtruth, len(q))
+    with get_executor(executor).start(workers, address) as pool:
+        start = time.perf_counter()
+        _, ids = search_sharded(folder, q, pool, k=k, bins=bins, rerank=None if rerank is Rerank.none else rerank.value,
+                                refine=refine, proposal=proposal.value, threads=threads)
+        seconds = time.perf_counter() - start
+    result: dict[str, Any] = {"queries": len(q), "k": k, "backend": "numpy", "device": "cpu", "executor": executor,
+                              "workers": workers, "bins": bins}
+    return _report(result, ids, seconds, truth, output)
+
+
+def add(
+    ctx: RunContext,
+    index_path: Annotated[Path, typer.Argument(metavar="FOLDER", help="Sharded index from `mf ann build --shards`.")],
+    more: Annotated[Path, typer.Argument(help="Vectors to add (.fvecs, .bvecs, .npy); ids continue the index's.")],
+    shards: Annotated[int, typer.Option(min=1, help="New shards to split them into.")] = 1,
+    executor: ExecutorOption = "local",
+    workers: ExecutorWorkersOption = 1,
+    address: AddressOption = None,
+    batch: Annotated[int, typer.Option(help="Vectors encoded per wave.")] = 65536,
+) -> dict[str, Any]:
+    """Add vectors to a sharded index as new shards on its trained tree."""
+    if not is_sharded(index_path):
+        raise InputError(f"{index_path}: not a sharded index folder (add to an index file with `mf ann build "
+                         "--tree` and `mf ann merge`)")
+    start = time.perf_counter()
+    with get_executor(executor).start(workers, address) as pool:
+        entries = list(tracked(add_shards(index_path, more, shards, pool, batch=batch), "indexing new shards",
+                               shards, quiet=ctx.json))
+    return {"index": str(index_path), "added": sum(e["count"] for e in entries), "shards_added": len(entries),
+            "first_id": entries[0]["first_id"], "seconds": round(time.perf_counter() - start, 2)}
 
 
 def remove(

@@ -227,6 +227,22 @@ class PQTIndex:
         self._pending.append({key: value for key, value in store.items() if key in ROW_KEYS})
         self._device_cache.clear()
 
+    def exact_distances(self, queries: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Squared L2 distances (nq, m) from each query to the stored vectors with the given ids (nq, m);
+        infinity where an id is -1. Needs the raw vectors (``keep_vectors``)."""
+        store = self._finalize()
+        if "vectors" not in store:
+            raise InputError("exact distances need the raw vectors: build the index with keep_vectors=True")
+        if "id_order" not in self._device_cache:  # stored by bin: sorted ids find each one's position
+            self._device_cache["id_order"] = np.argsort(store["ids"], kind="stable")  # cleared with the store
+        order = self._device_cache["id_order"]
+        sorted_ids = store["ids"][order]
+        found = np.clip(np.searchsorted(sorted_ids, ids), 0, len(order) - 1)
+        valid = (ids >= 0) & (sorted_ids[found] == ids)
+        rows = store["vectors"][order[found]].astype(np.float32)
+        diff = rows - np.asarray(queries, np.float32)[:, None, :]
+        return np.where(valid, np.einsum("qmd,qmd->qm", diff, diff), np.float32(np.inf)).astype(np.float32)
+
     def bin_sizes(self) -> np.ndarray:
         """Number of vectors in each non-empty bin (for occupancy histograms, table 2.4)."""
         return np.diff(self._finalize()["offsets"])

@@ -7,7 +7,7 @@ import numpy as np
 from mfcore import IndexSpec, Task, hookimpl
 
 from .bench import bench
-from .commands import build, dataset, merge, remove, search
+from .commands import add, build, dataset, merge, remove, search
 from .demo import demo
 from .index import PQTIndex
 
@@ -16,7 +16,7 @@ from .index import PQTIndex
 def mf_tasks() -> list[Task]:
     return [Task("ann", "approximate nearest-neighbour search with the Product Quantization Tree",
                  backends=("numpy", "torch", "cupy"), commands={"bench": bench, "demo": demo},
-                 subcommands={"build": build, "search": search, "remove": remove, "merge": merge,
+                 subcommands={"build": build, "search": search, "add": add, "remove": remove, "merge": merge,
                               "dataset": dataset})]
 
 

@@ -1,0 +1,131 @@
+"""Sharded PQT indexes: with one trained tree, a search fanned out to shards and merged returns exactly what one
+index over all the vectors returns with the same bins (and brute force where those bins hold everything);
+shards added later join the same tree; damaged folders are one clear line."""
+
+import json
+import shutil
+
+import mf_ann
+import numpy as np
+import pytest
+from mf_ann.sharded import add_shards, build_sharded, search_sharded
+from mf_ann.vecs import read_vecs, write_vecs
+
+from mfcore import InputError, get_executor
+from mfcore.testing import assert_clean_error
+
+D = 16
+
+
+def data(seed: int, n: int) -> np.ndarray:
+    centres = np.random.default_rng(99).normal(size=(12, D)) * 3
+    rng = np.random.default_rng(seed)
+    return (centres[rng.integers(12, size=n)] + rng.normal(size=(n, D))).astype(np.float32)
+
+
+def brute_force(base: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    d = ((queries[:, None, :].astype(np.float64) - base[None].astype(np.float64)) ** 2).sum(-1)
+    return np.argsort(d, axis=1)[:, :k]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """3,000 vectors in 3 shards on a tree trained once; the same tree over all of them in one index."""
+    folder = tmp_path_factory.mktemp("sharded")
+    base = write_vecs(folder / "base.fvecs", data(0, 3000))
+    tree = mf_ann.PQTIndex(parts=2, k1=8, k2=4, w=4, line_parts=4).train(read_vecs(base), iterations=5)
+    with get_executor("local").start(2) as pool:
+        entries = list(build_sharded(tree, base, folder / "index", 3, pool))
+    single = tree.trained_copy()
+    single.add(read_vecs(base))
+    return folder, single, entries
+
+
+def sharded(folder, queries, **options):
+    with get_executor("local").start(2) as pool:
+        return search_sharded(folder / "index", queries, pool, **options)
+
+
+def test_the_shards_split_the_vectors_with_their_ids(built):
+    folder, _, entries = built
+    assert sorted((e["first_id"], e["count"]) for e in entries) == [(0, 1000), (1000, 1000), (2000, 1000)]
+    manifest = json.loads((folder / "index" / "manifest.json").read_text())
+    assert [e["first_id"] for e in manifest["shards"]] == [0, 1000, 2000]
+    assert manifest["count"] == 3000 and manifest["dim"] == D and manifest["settings"]["k1"] == 8
+
+
+@pytest.mark.parametrize("rerank,refine", [("line", 0), ("exact", 40)])
+@pytest.mark.parametrize("bins", [6, 40])
+def test_sharded_search_returns_the_single_index_neighbours(built, rerank, refine, bins):
+    folder, single, _ = built
+    queries = data(1, 60)
+    dist, ids = sharded(folder, queries, k=10, bins=bins, rerank=rerank, refine=refine)
+    want_d, want_ids = single.search(queries, k=10, candidates=single.ntotal, bins=bins, rerank=rerank,
+                                     refine=refine)
+    np.testing.assert_array_equal(ids, want_ids)
+    np.testing.assert_allclose(dist, want_d, rtol=1e-5)
+    assert (ids[:, 0] >= 0).all()
+
+
+def test_over_every_bin_it_is_brute_force(built):
+    folder, _, _ = built
+    queries = data(2, 25)
+    _, ids = sharded(folder, queries, k=10, bins=(8 * 4) ** 2, rerank="exact", refine=3000)
+    np.testing.assert_array_equal(ids, brute_force(data(0, 3000), queries, 10))
+
+
+def test_added_shards_join_the_tree_and_the_ids_continue(built, tmp_path):
+    folder, single, _ = built
+    copy = tmp_path / "index"
+    shutil.copytree(folder / "index", copy)
+    more = write_vecs(tmp_path / "more.fvecs", data(3, 500))
+    with get_executor("local").start(2) as pool:
+        entries = list(add_shards(copy, more, 2, pool))
+        assert sorted((e["first_id"], e["count"], e["file"]) for e in entries) == [
+            (3000, 250, "shard-00003.npz"), (3250, 250, "shard-00004.npz")]
+        queries = data(4, 30)
+        _, ids = search_sharded(copy, queries, pool, k=10, bins=(8 * 4) ** 2, rerank="exact", refine=3500)
+    np.testing.assert_array_equal(ids, brute_force(np.concatenate([data(0, 3000), data(3, 500)]), queries, 10))
+
+
+def test_a_missing_shard_or_a_crafted_manifest_is_one_clear_error(built, tmp_path):
+    folder, _, _ = built
+    copy = tmp_path / "index"
+    shutil.copytree(folder / "index", copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps({**manifest, "shards": [{**manifest["shards"][0],
+                                                                             "file": "../base.fvecs"}]}))
+    with pytest.raises(InputError, match="shard entry 0 is malformed"):
+        sharded(tmp_path, data(1, 2))
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    (copy / "shard-00001.npz").unlink()
+    with pytest.raises(InputError, match="shard shard-00001.npz is missing"):
+        sharded(tmp_path, data(1, 2))
+
+
+def test_the_command_line_builds_adds_and_searches_shards(mf, tmp_path):
+    base = write_vecs(tmp_path / "base.fvecs", data(0, 2000))
+    queries = write_vecs(tmp_path / "q.fvecs", data(1, 40))
+    more = write_vecs(tmp_path / "more.fvecs", data(3, 300))
+    result = mf("ann", "build", base, "-o", tmp_path / "index", "--shards", "2", "--workers", "2", "--k1", "8",
+                "--k2", "4", "--w", "4", "--line-parts", "4", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["shards"] == 2
+    # One index file on the same tree, over the same vectors, for reference.
+    assert mf("ann", "build", base, "-o", tmp_path / "one.npz", "--tree", tmp_path / "index" / "shard-00000.npz",
+              "--json").returncode == 0
+    searched = {}
+    for name, extra in (("index", ("--workers", "2")), ("one.npz", ("--candidates", "2000"))):
+        out = tmp_path / f"{name}.ivecs"
+        result = mf("ann", "search", tmp_path / name, queries, "--bins", "30", "--rerank", "exact", "--refine", "50",
+                    "-o", out, *extra, "--json")
+        assert result.returncode == 0, result.stderr
+        searched[name] = read_vecs(out)
+    np.testing.assert_array_equal(searched["index"], searched["one.npz"])
+    added = mf("ann", "add", tmp_path / "index", more, "--json")
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)["first_id"] == 2000
+    assert_clean_error(mf("ann", "add", tmp_path / "one.npz", more), "not a sharded index folder")
+    assert_clean_error(mf("ann", "search", tmp_path / "one.npz", queries, "--workers", "2"),
+                       "search the shards of a sharded index")
+    assert_clean_error(mf("ann", "build", base, "-o", tmp_path / "index", "--shards", "2"), "exists; pass --overwrite")
