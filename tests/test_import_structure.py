@@ -39,7 +39,8 @@ def test_the_layout_is_what_this_test_reads():
 
 def test_the_core_imports_no_plugin_and_no_backend_package():
     extensions = set(PLUGINS) | {path.name for path in [*BACKENDS.values(), *EXECUTORS.values()]}
-    bad = [f"{path.relative_to(ROOT)}: {module}" for path, module in imported_modules(CORE) if top(module) in extensions]
+    bad = [f"{path.relative_to(ROOT)}: {module}" for path, module in imported_modules(CORE)
+           if top(module) in extensions]
     assert not bad, "the core imports extensions (find them through entry points instead):\n" + "\n".join(bad)
 
 

@@ -15,8 +15,9 @@ CLI, errors, output and atomic writes), ``mfcore.data`` (LMDB datasets, single
 or sharded, and the ZeroMQ sample stream) and ``mfcore.kit`` (images, video,
 metrics, tiling, Keras models, training, progress and reports). The core's own
 plugin (the ``data`` task) and its ``local`` executor live in ``mfcore.builtin``
-and are found through the same entry points as every other extension. Plugins import from these three, never from the modules
-behind them and never from each other.
+and are found through the same entry points as every other extension. Plugins
+import from these three, never from the modules behind them and never from
+each other.
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ from .task import Task
 GROUP = "mf.plugins"
 HOOKS = ("mf_tasks", "mf_synthesizers", "mf_models", "mf_indexes")
 #: Top-level ``mf`` commands of the core; a task may not take one of these names.
-RESERVED = frozenset({"plugins", "backends", "executors", "models", "run", "train", "bench", "synth", "dataset", "demo"})
+RESERVED = frozenset({"plugins", "backends", "executors", "models", "run", "train", "bench", "synth", "dataset",
+                      "demo"})
 
 
 @dataclass

@@ -115,7 +115,8 @@ def bench(
             (f"Sharded synthesis ({generator}, shards of {samples_per_shard} samples)",
              "Each shard is one task: its samples generated and written to an LMDB shard. Seconds from the first "
              "shard handed out to the last written; start_s is the pool's start (a local Ray cluster's included) "
-             "and a one-sample task per worker (imports), kept apart. speedup_over_1: against one worker of the same executor.",
+             "and a one-sample task per worker (imports), kept apart. speedup_over_1: against one worker of the same "
+             "executor.",
              rows),
             ("Cost per task", f"{NOOP_TASKS} empty tasks on one worker: the round trip of each, against one shard "
              f"task ({samples_per_shard} samples) run in this process.", costs),

@@ -98,8 +98,9 @@ def _write_manifest(folder: Path, tree: PQTIndex, entries: list[dict[str, Any]],
 def _jobs(tree: PQTIndex, base: Path, count: int, shards: int, folder: Path, first_shard: int, id_offset: int,
           batch: int) -> list[BuildJob]:
     empty = tree.trained_copy()  # pickled to every task: the tree without any vectors
-    return [BuildJob(empty, str(base.resolve()), start, stop, id_offset, str(folder / f"shard-{first_shard + k:05d}.npz"),
-                     batch) for k, (start, stop) in enumerate(shard_ranges(count, shards))]
+    return [BuildJob(empty, str(base.resolve()), start, stop, id_offset,
+                     str(folder / f"shard-{first_shard + k:05d}.npz"), batch)
+            for k, (start, stop) in enumerate(shard_ranges(count, shards))]
 
 
 def build_sharded(tree: PQTIndex, base: Path, folder: Path, shards: int, pool: Pool, *, overwrite: bool = False,
