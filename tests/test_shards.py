@@ -103,7 +103,7 @@ def test_a_truncated_shard_is_one_clear_error(three, tmp_path):
 
 
 @pytest.mark.parametrize("edit,fragment", [
-    (lambda m: b"\x00garbage{", "unreadable manifest"),
+    (lambda m: b"\x00garbage{", "manifest.json: unreadable"),
     (lambda m: json.dumps({**m, "format": "other"}).encode(), "not an mf shard manifest"),
     (lambda m: json.dumps({**m, "shards": [{**m["shards"][0], "file": "../../etc/passwd"}, *m["shards"][1:]]}).encode(),
      "shard entry 0 is malformed"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from . import serialize
 from .lmdb_pages import check_pages
-from .shards import ShardedDataset, open_dataset, sample_rng, shard_ranges, write_sharded
+from .shards import ShardedDataset, open_dataset, read_json_file, sample_rng, shard_ranges, write_sharded
 from .store import Dataset, DatasetWriter
 from .stream import SampleStream, StreamError, WorkerDied, WorkerError, WorkerStalled
 
@@ -26,6 +26,7 @@ __all__ = [
     "WorkerStalled",
     "check_pages",
     "open_dataset",
+    "read_json_file",
     "sample_rng",
     "serialize",
     "shard_ranges",

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..atomic import atomic_folder, atomic_path
-from ..errors import DatasetError, InputError
+from ..errors import DatasetError, InputError, MfError
 from ..executor import Pool
 from .store import Dataset, DatasetWriter, checked_index
 
@@ -119,21 +119,31 @@ def write_sharded(folder: Path, generator: Callable[[np.random.Generator], Mappi
             path.write_text(json.dumps(manifest, indent=1))
 
 
+def read_json_file(path: Path, error: type[MfError] = DatasetError, max_bytes: int = _MANIFEST_MAX_BYTES) -> Any:
+    """A small JSON file mf wrote (a manifest), read only from a regular file and at most ``max_bytes``: a FIFO or
+    /dev/zero planted in its place would never end. Other failures are one ``error``; a missing file raises
+    ``FileNotFoundError`` for the caller to say what is missing."""
+    try:
+        with open(path, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise error(f"{path}: not a regular file")
+            raw = f.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise error(f"{path}: larger than any such file mf writes ({max_bytes} bytes)")
+        return json.loads(raw)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise error(f"{path}: unreadable ({exc})") from exc
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
     """The manifest of a sharded dataset, checked for shape (not yet against its shards)."""
     path = folder / MANIFEST
     try:
-        with open(path, "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # a FIFO or /dev/zero would never end
-                raise DatasetError(f"{path}: not a regular file")
-            raw = f.read(_MANIFEST_MAX_BYTES + 1)
-        if len(raw) > _MANIFEST_MAX_BYTES:
-            raise DatasetError(f"{path}: larger than any manifest mf writes ({_MANIFEST_MAX_BYTES} bytes)")
-        manifest = json.loads(raw)
+        manifest = read_json_file(path)
     except FileNotFoundError:
         raise DatasetError(f"{folder}: no {MANIFEST} (not a sharded mf dataset, or its write never finished)")
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"{path}: unreadable manifest ({exc})") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise DatasetError(f"{path}: not an mf shard manifest")
     if manifest.get("format_version", 0) > FORMAT_VERSION:

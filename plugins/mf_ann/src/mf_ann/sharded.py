@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from mfcore import InputError, Pool, atomic_folder, atomic_path
-from mfcore.data import shard_ranges
+from mfcore.data import read_json_file, shard_ranges
 
 from .index import PQTIndex, load
 from .vecs import read_vecs
@@ -49,7 +48,6 @@ MANIFEST = "manifest.json"
 FORMAT = "mf-ann-shards"
 FORMAT_VERSION = 1
 _SHARD_NAME = re.compile(r"shard-\d{5,}\.npz")
-_MANIFEST_MAX_BYTES = 64 << 20
 
 
 def is_sharded(path: Path) -> bool:
@@ -146,17 +144,9 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     """The manifest of a sharded index, checked for shape and against its shard files' presence."""
     path = folder / MANIFEST
     try:
-        with open(path, "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # a FIFO or /dev/zero would never end
-                raise InputError(f"{path}: not a regular file")
-            raw = f.read(_MANIFEST_MAX_BYTES + 1)
-        if len(raw) > _MANIFEST_MAX_BYTES:
-            raise InputError(f"{path}: larger than any manifest mf writes")
-        manifest = json.loads(raw)
+        manifest = read_json_file(path, InputError)
     except FileNotFoundError:
         raise InputError(f"{folder}: no {MANIFEST} (not a sharded index, or its build never finished)") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: unreadable manifest ({exc})") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise InputError(f"{path}: not the manifest of a sharded mf index")
     if manifest.get("format_version", 0) > FORMAT_VERSION:
