@@ -38,3 +38,10 @@ def noise_failing_late(rng: np.random.Generator) -> dict[str, np.ndarray]:
     if sample["k"] % 5 == 0:
         raise ValueError("generator bug")
     return sample
+
+
+def die_always_held(held: int, arg: object) -> int:
+    """A question that kills the holder every time it is asked."""
+    from mfcore.testing import die_always
+
+    return die_always(held)

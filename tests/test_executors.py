@@ -6,10 +6,10 @@ import os
 import time
 
 import pytest
-from executor_jobs import fail_on_three, sleep_and_tell, square
+from executor_jobs import die_always_held, fail_on_three, sleep_and_tell, square
 
 from mfcore import ExecutorError, InputError, get_executor
-from mfcore.testing import assert_clean_error, die_always, die_once
+from mfcore.testing import ask_die_once, ask_with_pid, assert_clean_error, die_always, die_once, load_logged
 
 
 @pytest.fixture
@@ -50,6 +50,45 @@ def test_stopping_early_kills_the_running_processes(tmp_path):
         results.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def loads(folder, x):
+    return (folder / f"loads-{x}").read_text().split()
+
+
+def test_held_objects_are_loaded_once_spread_over_the_workers_and_asked_many_times(pool, tmp_path):
+    with pool.hold(load_logged, [(x, str(tmp_path)) for x in range(5)]) as held:
+        for arg in (10, 20, 30):
+            answers = dict(held.ask(ask_with_pid, arg))
+            assert {x: value for x, (value, _) in answers.items()} == {x: x + arg for x in range(5)}
+    pids = {x: pid for x, (_, pid) in answers.items()}
+    assert pids[0] == pids[2] == pids[4] != pids[1] == pids[3]  # item i on worker i % 2
+    assert all(loads(tmp_path, x) == [str(pids[x])] for x in range(5))  # once each, in the process holding it
+
+
+def test_a_dead_holder_is_started_again_reloads_and_is_asked_again(pool, tmp_path):
+    (tmp_path / "marks").mkdir()
+    with pool.hold(load_logged, [(x, str(tmp_path)) for x in range(3)], retries=2) as held:
+        assert dict(held.ask(ask_die_once, str(tmp_path / "marks"))) == {0: 0, 1: 1, 2: 2}
+        assert dict(held.ask(ask_with_pid, 1))[0][0] == 1
+    assert [len(loads(tmp_path, x)) for x in range(3)] == [3, 2, 3]  # worker 0 (items 0, 2) died twice
+
+
+def test_a_holder_that_always_dies_is_reported_and_the_others_still_answer(pool, tmp_path):
+    with pool.hold(load_logged, [(x, str(tmp_path)) for x in range(2)], retries=1) as held:
+        with pytest.raises(ExecutorError, match=r"holder \d: its worker process was killed by SIGKILL on each of 2 "
+                                                r"tries"):
+            list(held.ask(die_always_held, None))
+        assert {x: value for x, (value, _) in held.ask(ask_with_pid, 5)} == {0: 5, 1: 6}  # restarted and reloaded
+
+
+def test_failures_to_load_or_answer_name_the_item(pool, tmp_path):
+    with pytest.raises(ExecutorError, match=r"item 1 failed to load: ValueError: cannot load -3"):
+        pool.hold(load_logged, [(0, str(tmp_path)), (-3, str(tmp_path))])
+    with pool.hold(load_logged, [(0, str(tmp_path))]) as held:
+        with pytest.raises(ExecutorError, match=r"item 0 failed: TypeError"):
+            list(held.ask(ask_with_pid, None))
+        assert dict(held.ask(ask_with_pid, 2))[0][0] == 2
 
 
 def test_the_local_executor_joins_no_cluster():

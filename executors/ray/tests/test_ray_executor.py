@@ -13,7 +13,14 @@ from ray.cluster_utils import Cluster  # noqa: E402
 
 from mfcore import ExecutorError, get_executor  # noqa: E402
 from mfcore.data import ShardedDataset, sample_rng  # noqa: E402
-from mfcore.testing import assert_clean_error, die_always, die_once  # noqa: E402
+from mfcore.testing import (  # noqa: E402
+    ask_die_once,
+    ask_with_pid,
+    assert_clean_error,
+    die_always,
+    die_once,
+    load_logged,
+)
 
 # Ray workers import functions by module name; this test module is not installed, so ship its functions by value.
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -22,6 +29,10 @@ ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
 def node_of(x: int) -> tuple[int, str]:
     time.sleep(0.5)  # long enough that one node cannot take every task before the other starts
     return x, ray.get_runtime_context().get_node_id()
+
+
+def node_of_held(held: int, arg: object) -> str:
+    return ray.get_runtime_context().get_node_id()
 
 
 def slow(x: int) -> int:
@@ -80,6 +91,22 @@ def test_a_worker_that_always_dies_is_one_clear_error(cluster):
     with get_executor("ray").start(2) as pool, pytest.raises(ExecutorError, match="item 0: its Ray worker died on "
                                                                                   "each of 2 tries"):
         list(pool.map_unordered(die_always, [0], retries=1))
+
+
+def test_held_objects_live_in_actors_on_both_nodes_restarted_with_their_objects_when_killed(cluster, tmp_path):
+    (tmp_path / "marks").mkdir()
+    with get_executor("ray").start(2) as pool, pool.hold(load_logged, [(x, str(tmp_path)) for x in range(4)]) as held:
+        assert len(set(dict(held.ask(node_of_held, None)).values())) == 2
+        assert dict(held.ask(ask_die_once, str(tmp_path / "marks"))) == {x: x for x in range(4)}
+        assert {x: value for x, (value, _) in held.ask(ask_with_pid, 1)} == {x: x + 1 for x in range(4)}
+    # actor h holds items h and h + 2 and dies once on each: loaded at its start and at each of its 2 restarts
+    assert [len((tmp_path / f"loads-{x}").read_text().split()) for x in range(4)] == [3, 3, 3, 3]
+
+
+def test_a_failed_load_names_its_item(cluster, tmp_path):
+    with get_executor("ray").start(2) as pool, pytest.raises(ExecutorError, match=r"item 1 failed to load: "
+                                                                                  r"ValueError: cannot load -3"):
+        pool.hold(load_logged, [(0, str(tmp_path)), (-3, str(tmp_path))])
 
 
 def test_joining_the_cluster_from_the_command_line_and_losing_a_node_mid_run(cluster, mf, tmp_path):

@@ -41,6 +41,7 @@ from .executor import (  # noqa: E402
     ExecutorError,
     ExecutorOption,
     ExecutorWorkersOption,
+    Holders,
     Pool,
 )
 from .executors import all_executors, get_executor  # noqa: E402
@@ -66,6 +67,7 @@ __all__ = [
     "ExecutorError",
     "ExecutorOption",
     "ExecutorWorkersOption",
+    "Holders",
     "IndexSpec",
     "InputError",
     "MfError",

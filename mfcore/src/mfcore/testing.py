@@ -15,7 +15,8 @@
   else on the first of PyTorch and TensorFlow installed (skips when neither is);
   ``keras_backend_name()`` says which, for tests that start subprocesses.
 * ``interruptible``: ``preexec_fn`` for a subprocess a test stops with Ctrl-C (SIGINT).
-* ``die_once`` / ``die_always``: work for executor tests whose worker is killed; here, in an installed module,
+* ``die_once`` / ``die_always``: work for executor tests whose worker is killed, and ``load_logged``,
+  ``ask_with_pid``, ``ask_die_once`` for tests of held objects (``Pool.hold``); here, in an installed module,
   so that spawned processes and Ray workers on any node import them by name.
 """
 
@@ -59,6 +60,26 @@ def die_always(x: int) -> int:
     """Kill its own process (SIGKILL) every time."""
     os.kill(os.getpid(), signal.SIGKILL)
     return x
+
+
+def load_logged(item: tuple[int, str]) -> int:
+    """Hold ``x``, appending this process's pid to ``loads-x`` in the folder ``item[1]``; a negative ``x`` fails."""
+    x, folder = item
+    if x < 0:
+        raise ValueError(f"cannot load {x}")
+    with open(Path(folder) / f"loads-{x}", "a") as log:
+        log.write(f"{os.getpid()}\n")
+    return x
+
+
+def ask_with_pid(held: int, arg: int) -> tuple[int, int]:
+    """``held + arg`` and the pid of the process that holds it."""
+    return held + arg, os.getpid()
+
+
+def ask_die_once(held: int, folder: str) -> int:
+    """Kill the holder the first time it is asked about ``held`` (a marker file in ``folder`` remembers)."""
+    return die_once((held, folder))
 
 
 def backends_under_test() -> list[str]:

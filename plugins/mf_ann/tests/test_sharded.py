@@ -8,10 +8,10 @@ import shutil
 import mf_ann
 import numpy as np
 import pytest
-from mf_ann.sharded import add_shards, build_sharded, search_sharded
+from mf_ann.sharded import ShardedIndex, add_shards, build_sharded
 from mf_ann.vecs import read_vecs, write_vecs
 
-from mfcore import InputError, get_executor
+from mfcore import ExecutorError, InputError, get_executor
 from mfcore.testing import assert_clean_error
 
 D = 16
@@ -42,8 +42,15 @@ def built(tmp_path_factory):
 
 
 def sharded(folder, queries, **options):
-    with get_executor("local").start(2) as pool:
-        return search_sharded(folder / "index", queries, pool, **options)
+    with get_executor("local").start(2) as pool, ShardedIndex(folder / "index", pool) as index:
+        return index.search(queries, **options)
+
+
+@pytest.fixture(scope="module")
+def held(built):
+    """The 3 shards loaded once into 2 worker processes, searched by every test that takes it."""
+    with get_executor("local").start(2) as pool, ShardedIndex(built[0] / "index", pool) as index:
+        yield index
 
 
 def test_the_shards_split_the_vectors_with_their_ids(built):
@@ -56,10 +63,10 @@ def test_the_shards_split_the_vectors_with_their_ids(built):
 
 @pytest.mark.parametrize("rerank,refine", [("line", 0), ("exact", 40)])
 @pytest.mark.parametrize("bins", [6, 40])
-def test_sharded_search_returns_the_single_index_neighbours(built, rerank, refine, bins):
-    folder, single, _ = built
+def test_sharded_search_returns_the_single_index_neighbours(built, held, rerank, refine, bins):
+    _, single, _ = built
     queries = data(1, 60)
-    dist, ids = sharded(folder, queries, k=10, bins=bins, rerank=rerank, refine=refine)
+    dist, ids = held.search(queries, k=10, bins=bins, rerank=rerank, refine=refine)
     want_d, want_ids = single.search(queries, k=10, candidates=single.ntotal, bins=bins, rerank=rerank,
                                      refine=refine)
     np.testing.assert_array_equal(ids, want_ids)
@@ -67,10 +74,9 @@ def test_sharded_search_returns_the_single_index_neighbours(built, rerank, refin
     assert (ids[:, 0] >= 0).all()
 
 
-def test_over_every_bin_it_is_brute_force(built):
-    folder, _, _ = built
+def test_over_every_bin_it_is_brute_force(held):
     queries = data(2, 25)
-    _, ids = sharded(folder, queries, k=10, bins=(8 * 4) ** 2, rerank="exact", refine=3000)
+    _, ids = held.search(queries, k=10, bins=(8 * 4) ** 2, rerank="exact", refine=3000, threads=2)
     np.testing.assert_array_equal(ids, brute_force(data(0, 3000), queries, 10))
 
 
@@ -84,7 +90,8 @@ def test_added_shards_join_the_tree_and_the_ids_continue(built, tmp_path):
         assert sorted((e["first_id"], e["count"], e["file"]) for e in entries) == [
             (3000, 250, "shard-00003.npz"), (3250, 250, "shard-00004.npz")]
         queries = data(4, 30)
-        _, ids = search_sharded(copy, queries, pool, k=10, bins=(8 * 4) ** 2, rerank="exact", refine=3500)
+        with ShardedIndex(copy, pool) as index:
+            _, ids = index.search(queries, k=10, bins=(8 * 4) ** 2, rerank="exact", refine=3500)
     np.testing.assert_array_equal(ids, brute_force(np.concatenate([data(0, 3000), data(3, 500)]), queries, 10))
 
 
@@ -101,6 +108,20 @@ def test_a_missing_shard_or_a_crafted_manifest_is_one_clear_error(built, tmp_pat
     (copy / "shard-00001.npz").unlink()
     with pytest.raises(InputError, match="shard shard-00001.npz is missing"):
         sharded(tmp_path, data(1, 2))
+    shutil.copy(copy / "shard-00002.npz", copy / "shard-00001.npz")  # put back; now a count the file does not hold
+    (copy / "manifest.json").write_text(json.dumps({**manifest, "count": 2999, "shards": [
+        {**e, "count": 999} if e["file"] == "shard-00002.npz" else e for e in manifest["shards"]]}))
+    with pytest.raises(ExecutorError, match=r"item 2 failed to load: .*shard-00002.npz: holds 1000 vectors, the "
+                                            r"manifest says 999"):
+        sharded(tmp_path, data(1, 2))
+
+
+def test_bad_queries_to_a_held_index_are_one_clear_error_and_it_still_answers(held):
+    with pytest.raises(InputError, match=r"expects \(n, 16\)"):
+        held.search(data(1, 3)[:, :8])
+    with pytest.raises(InputError, match="k=3001 must be between 1 and"):
+        held.search(data(1, 3), k=3001)
+    assert held.search(data(1, 3), k=2)[1].shape == (3, 2)
 
 
 def test_the_command_line_builds_adds_and_searches_shards(mf, tmp_path):

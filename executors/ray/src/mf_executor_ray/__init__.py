@@ -11,6 +11,10 @@ down after it: its services listen on the loopback interface only, and Ray
 ``--address HOST:PORT`` (or ``auto``) an existing cluster is joined; every node
 must have the same mf packages installed, and outputs must go to a file system
 every node sees.
+
+:meth:`RayPool.hold` keeps objects (index shards) in Ray actors, spread over
+the nodes, one CPU each; an actor that dies is restarted by Ray, which reloads
+its objects, and the question it was asked is asked again.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import socket
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from mfcore import Availability, Executor, ExecutorError, InputError, Pool
+from mfcore import Availability, Executor, ExecutorError, Holders, InputError, Pool
+from mfcore.executor import ask_held, load_held
 
 #: How long joining a cluster may take before mf says it cannot be reached.
 CONNECT_TIMEOUT_S = 10.0
@@ -92,10 +97,93 @@ class RayPool(Pool):
                 with contextlib.suppress(Exception):
                     ray.cancel(ref, force=True)
 
+    def hold(self, load: Callable[[Any], Any], items: Sequence[Any], retries: int = 2) -> Holders:
+        return RayHolders(self._ray, self.workers, load, items, retries)
+
     def close(self) -> None:
         if self._started:
             self._started = False
             self._ray.shutdown()
+
+
+class Holder:
+    """A Ray actor's body: its share of the objects, loaded when the actor starts (and again when Ray restarts it).
+
+    A failed load is kept, not raised, so that the actor stays up to say which item failed.
+    """
+
+    def __init__(self, load: Callable[[Any], Any], group: list[tuple[int, Any]]) -> None:
+        self.held: list[tuple[int, Any]] = []
+        self.error: str | None = None
+        try:
+            self.held = load_held(load, group)
+        except ExecutorError as exc:
+            self.error = str(exc)
+
+    def ready(self) -> str | None:
+        return self.error
+
+    def ask(self, fn: Callable[[Any, Any], Any], arg: Any) -> list[tuple[int, Any]]:
+        if self.error is not None:
+            raise ExecutorError(self.error)
+        return ask_held(fn, arg, self.held)
+
+
+class RayHolders(Holders):
+    """Holder actors, actor ``h`` holding items ``h, h + n, h + 2n, ...``, spread over the cluster's nodes."""
+
+    def __init__(self, ray: Any, workers: int, load: Callable[[Any], Any], items: Sequence[Any],
+                 retries: int) -> None:
+        if not items:
+            raise InputError("nothing to hold")
+        count = min(workers, len(items))
+        self._ray = ray
+        self._retries = retries
+        actor = ray.remote(num_cpus=1, max_restarts=retries, max_task_retries=retries,
+                           scheduling_strategy="SPREAD")(Holder)
+        self._actors = [actor.remote(load, [(i, items[i]) for i in range(h, len(items), count)])
+                        for h in range(count)]
+        try:
+            for error in self._gather([a.ready.remote() for a in self._actors]):
+                if error is not None:
+                    raise ExecutorError(error)
+        except BaseException:
+            self.close()
+            raise
+
+    def _gather(self, refs: list[Any]) -> Iterator[Any]:
+        """Each answer as it comes, Ray's failures as one clear line; what is still running is cancelled."""
+        ray = self._ray
+        which = {ref: h for h, ref in enumerate(refs)}
+        try:
+            while which:
+                done, _ = ray.wait(list(which), num_returns=1)
+                h = which.pop(done[0])
+                try:
+                    yield ray.get(done[0])
+                except ray.exceptions.RayTaskError as exc:
+                    cause = exc.cause if exc.cause is not None else exc
+                    raise ExecutorError(str(cause) if isinstance(cause, ExecutorError)
+                                        else f"holder {h} failed: {type(cause).__name__}: {cause}") from exc
+                except ray.exceptions.RayError as exc:
+                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                    raise ExecutorError(f"holder {h}: its Ray actor died on each of {self._retries + 1} tries "
+                                        f"({first})") from exc
+        finally:
+            for ref in which:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref)
+
+    def ask(self, fn: Callable[[Any, Any], Any], arg: Any) -> Iterator[tuple[int, Any]]:
+        shared = self._ray.put(arg)  # sent to each node once, not once per actor
+        for answers in self._gather([a.ask.remote(fn, shared) for a in self._actors]):
+            yield from answers
+
+    def close(self) -> None:
+        for actor in self._actors:
+            with contextlib.suppress(Exception):
+                self._ray.kill(actor, no_restart=True)
+        self._actors = []
 
 
 class RayExecutor(Executor):

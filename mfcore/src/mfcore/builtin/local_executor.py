@@ -8,6 +8,12 @@ another item's result with it. Workers live as long as the pool, so NumPy and
 the generator's plugin are imported once per worker, not once per item. They
 die with the parent (``PR_SET_PDEATHSIG``), and a worker still busy when the
 caller stops early, fails or is interrupted is killed and reaped.
+
+:meth:`LocalPool.hold` starts workers of the same kind, each keeping its share
+of the objects in a module-level list between questions (one list per
+process). A holder that dies is started again and reloads its share before it
+is asked again; one that is mid-question when the caller stops or fails is
+killed, so no stale answer is ever read.
 """
 
 from __future__ import annotations
@@ -26,7 +32,10 @@ from typing import Any
 from ..backend import Availability
 from ..data.processes import describe_exit, die_with_parent
 from ..errors import InputError, MfError
-from ..executor import Executor, ExecutorError, Pool
+from ..executor import Executor, ExecutorError, Holders, Pool, ask_held, load_held
+
+#: What this process holds when it is a holder worker: ``(position, object)`` pairs.
+_HELD: list[tuple[int, Any]] = []
 
 
 def _serve(conn: Connection, parent_pid: int) -> None:
@@ -48,6 +57,24 @@ def _serve(conn: Connection, parent_pid: int) -> None:
         except Exception as exc:
             message = ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
         conn.send(message)
+
+
+def _hold(job: tuple[Callable[[Any], Any], list[tuple[int, Any]]]) -> None:
+    """Run in a holder worker: load its share (the previous one let go first)."""
+    _HELD.clear()
+    _HELD.extend(load_held(*job))
+
+
+def _ask(job: tuple[Callable[[Any, Any], Any], Any]) -> list[tuple[int, Any]]:
+    """Run in a holder worker: the question put to each object it holds."""
+    return ask_held(job[0], job[1], _HELD)
+
+
+def _send(worker: _Worker, job: tuple[Callable[[Any], Any], Any]) -> None:
+    try:
+        worker.conn.send(job)
+    except (BrokenPipeError, ConnectionResetError):  # it died: its sentinel says so to whoever waits on it
+        pass
 
 
 @dataclass
@@ -97,10 +124,7 @@ class LocalPool(Pool):
                     worker = self._idle.pop() if self._idle else self._spawn()
                     worker.item = queue.popleft()
                     busy.append(worker)
-                    try:
-                        worker.conn.send((fn, items[worker.item]))
-                    except (BrokenPipeError, ConnectionResetError):  # it died while idle: noticed below
-                        pass
+                    _send(worker, (fn, items[worker.item]))  # one that died while idle is noticed below
                 ready = set(wait([w.conn for w in busy] + [w.proc.sentinel for w in busy]))
                 for worker in [w for w in busy if w.conn in ready or w.proc.sentinel in ready]:
                     busy.remove(worker)
@@ -123,9 +147,96 @@ class LocalPool(Pool):
             for worker in busy:  # stopped early or failed: their items are not wanted
                 worker.stop(kill=True)
 
+    def hold(self, load: Callable[[Any], Any], items: Sequence[Any], retries: int = 2) -> Holders:
+        return LocalHolders(self, load, items, retries)
+
     def close(self) -> None:
         while self._idle:
             self._idle.pop().stop(kill=False)
+
+
+class LocalHolders(Holders):
+    """Holder workers of a :class:`LocalPool`; worker ``h`` holds items ``h, h + n, h + 2n, ...``."""
+
+    def __init__(self, pool: LocalPool, load: Callable[[Any], Any], items: Sequence[Any], retries: int) -> None:
+        if not items:
+            raise InputError("nothing to hold")
+        count = min(pool.workers, len(items))
+        self._loads = [(_hold, (load, [(i, items[i]) for i in range(h, len(items), count)])) for h in range(count)]
+        self._spawn = pool._spawn
+        self._retries = retries
+        self._workers: list[_Worker | None] = [None] * count
+        try:
+            for _ in self._call(None):  # every holder started and loaded, or one clear error
+                pass
+        except BaseException:
+            self.close()
+            raise
+
+    def ask(self, fn: Callable[[Any, Any], Any], arg: Any) -> Iterator[tuple[int, Any]]:
+        for answers in self._call((_ask, (fn, arg))):
+            yield from answers
+
+    def _call(self, job: tuple[Callable[[Any], Any], Any] | None) -> Iterator[Any]:
+        """Run ``job`` on every holder, (re)starting and loading those not running first; yield each answer."""
+        steps: dict[int, deque[tuple[Callable[[Any], Any], Any]]] = {}
+        for h in range(len(self._workers)):
+            steps[h] = deque([] if job is None else [job])
+            if self._workers[h] is None:
+                self._workers[h] = self._spawn()
+                steps[h].appendleft(self._loads[h])
+            if steps[h]:
+                _send(self._held_by(h), steps[h][0])
+            else:
+                del steps[h]
+        tries: Counter[int] = Counter()
+        try:
+            while steps:
+                handles = {}
+                for h in steps:
+                    handles[self._held_by(h).conn] = handles[self._held_by(h).proc.sentinel] = h
+                for h in {handles[ready] for ready in wait(list(handles))}:
+                    worker = self._held_by(h)
+                    try:
+                        message = worker.conn.recv()
+                    except (EOFError, OSError):  # died: start it again, reload, and resend what it was doing
+                        worker.stop(kill=True)
+                        tries[h] += 1
+                        if tries[h] > self._retries:
+                            self._workers[h] = None
+                            raise ExecutorError(f"holder {h}: its worker process {describe_exit(worker.proc.exitcode)}"
+                                                f" on each of {tries[h]} tries") from None
+                        self._workers[h] = self._spawn()
+                        if steps[h][0] is not self._loads[h]:
+                            steps[h].appendleft(self._loads[h])
+                        _send(self._held_by(h), steps[h][0])
+                        continue
+                    if message[0] == "error":
+                        raise ExecutorError(message[1])
+                    done = steps[h].popleft()
+                    if steps[h]:
+                        _send(worker, steps[h][0])
+                    else:
+                        del steps[h]
+                    if done is job:
+                        yield message[1]
+        finally:
+            for h in steps:  # mid-step when the caller stopped or a holder failed: its next answer would be stale
+                worker = self._workers[h]
+                if worker is not None:
+                    worker.stop(kill=True)
+                    self._workers[h] = None
+
+    def _held_by(self, h: int) -> _Worker:
+        worker = self._workers[h]
+        assert worker is not None
+        return worker
+
+    def close(self) -> None:
+        for h, worker in enumerate(self._workers):
+            if worker is not None:
+                worker.stop(kill=False)
+                self._workers[h] = None
 
 
 class LocalExecutor(Executor):

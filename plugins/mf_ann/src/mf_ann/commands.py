@@ -24,7 +24,7 @@ from mfcore.kit import PhaseProgress, step_progress, tracked
 
 from . import datasets
 from .index import PQTIndex, load
-from .sharded import add_shards, build_sharded, is_sharded, search_sharded
+from .sharded import ShardedIndex, add_shards, build_sharded, is_sharded
 from .vecs import read_ids, read_vecs, write_vecs
 
 
@@ -130,7 +130,8 @@ def search(
     groundtruth: Annotated[Path | None, typer.Option(help="True neighbours (.ivecs) to report recall.")] = None,
     allow: Annotated[Path | None, typer.Option(
         help="Search only these ids: .ivecs or .npy of ids, or a boolean .npy mask over ids.")] = None,
-    threads: Annotated[int | None, typer.Option(help="CPU threads (default: every core).")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads (default: every core; a sharded index: 1 per "
+                                                    "worker, --workers sets the cores).")] = None,
     executor: ExecutorOption = "local",
     workers: ExecutorWorkersOption = 1,
     address: AddressOption = None,
@@ -201,11 +202,13 @@ def _search_sharded(ctx: RunContext, folder: Path, q: np.ndarray, k: int, output
     truth = _read_truth(groundtruth, len(q))
     with get_executor(executor).start(workers, address) as pool:
         start = time.perf_counter()
-        _, ids = search_sharded(folder, q, pool, k=k, bins=bins, rerank=None if rerank is Rerank.none else rerank.value,
-                                refine=refine, proposal=proposal.value, threads=threads)
-        seconds = time.perf_counter() - start
+        with ShardedIndex(folder, pool) as index:
+            loaded = time.perf_counter()
+            _, ids = index.search(q, k=k, bins=bins, rerank=None if rerank is Rerank.none else rerank.value,
+                                  refine=refine, proposal=proposal.value, threads=threads or 1)
+            seconds = time.perf_counter() - loaded
     result: dict[str, Any] = {"queries": len(q), "k": k, "backend": "numpy", "device": "cpu", "executor": executor,
-                              "workers": workers, "bins": bins}
+                              "workers": workers, "bins": bins, "load_seconds": round(loaded - start, 3)}
     return _report(result, ids, seconds, truth, output)
 
 

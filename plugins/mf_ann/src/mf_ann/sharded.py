@@ -10,8 +10,8 @@ is then one task of an executor (``mfcore.Executor``: local processes or Ray),
 which encodes its run of vectors with that tree and writes its file. ``mf ann
 add`` encodes more vectors into new shards with the same tree.
 
-**Same neighbours as one index.** A search fans the queries out to every shard
-and merges. A budget of vectors cannot be split over shards without changing
+**Same neighbours as one index.** A search (:class:`ShardedIndex`) fans the queries out
+to the workers holding the shards and merges. A budget of vectors cannot be split over shards without changing
 the answer (how many of a bin's vectors one shard holds depends on how vectors
 fall into shards), but a budget of bins can: which bins a query proposes, and
 in which order, depends on the tree and the query only. So each shard takes
@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from mfcore import InputError, Pool, atomic_folder, atomic_path
 from mfcore.data import read_json_file, shard_ranges
@@ -69,12 +70,17 @@ class BuildJob:
 
 
 def build_shard(job: BuildJob) -> dict[str, Any]:
-    """Encode ``base[start:stop]`` with the tree, ids ``id_offset + position``, and write the shard file."""
+    """Encode ``base[start:stop]`` with the tree, ids ``id_offset + position``, and write the shard file.
+
+    On one core (BLAS limited to one thread): the executor's workers are the parallelism, one CPU each, as a Ray
+    cluster schedules them; a multi-threaded BLAS in every worker would only fight over the cores.
+    """
     index = job.tree.trained_copy()
     vectors = read_vecs(job.base)
-    for first in range(job.start, job.stop, job.batch):
-        last = min(first + job.batch, job.stop)
-        index.add(np.asarray(vectors[first:last], dtype=np.float32), ids=job.id_offset + np.arange(first, last))
+    with threadpool_limits(1, user_api="blas"):
+        for first in range(job.start, job.stop, job.batch):
+            last = min(first + job.batch, job.stop)
+            index.add(np.asarray(vectors[first:last], dtype=np.float32), ids=job.id_offset + np.arange(first, last))
     index.save(job.path)
     return {"file": Path(job.path).name, "first_id": job.id_offset + job.start, "count": job.stop - job.start,
             "bytes": os.path.getsize(job.path)}
@@ -169,31 +175,35 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-@dataclass(frozen=True)
-class SearchJob:
-    """One shard's part of a search."""
+def load_shard(shard: tuple[str, int]) -> PQTIndex:
+    """Load one shard file, checked against the count its manifest gives, ready to search."""
+    path, count = shard
+    index = load(path)
+    if index.ntotal != count:
+        raise InputError(f"{path}: holds {index.ntotal} vectors, the manifest says {count}")
+    return index
 
-    path: str
-    count: int
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One batch of queries, as every shard is asked it."""
+
     queries: np.ndarray
     keep: int
     bins: int
     rerank: str | None
     proposal: str
-    threads: int | None
+    threads: int
 
 
-def search_shard(job: SearchJob) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+def search_shard(index: PQTIndex, request: SearchRequest) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """(ranking distances, exact distances or None, ids), each (nq, keep): every vector of the first ``bins``
     proposed bins of this shard, its best ``keep`` by line distance (bin distance without re-ranking)."""
-    index = load(job.path)
-    if index.ntotal != job.count:
-        raise InputError(f"{job.path}: holds {index.ntotal} vectors, the manifest says {job.count}")
-    keep = min(job.keep, index.ntotal)
-    dist, ids = index.search(job.queries, k=keep, candidates=index.ntotal, bins=job.bins,
-                             rerank=None if job.rerank is None else "line", proposal=job.proposal,
-                             threads=job.threads)
-    exact = index.exact_distances(job.queries, ids) if job.rerank == "exact" else None
+    keep = min(request.keep, index.ntotal)
+    dist, ids = index.search(request.queries, k=keep, candidates=index.ntotal, bins=request.bins,
+                             rerank=None if request.rerank is None else "line", proposal=request.proposal,
+                             threads=request.threads)
+    exact = index.exact_distances(request.queries, ids) if request.rerank == "exact" else None
     return dist, exact, ids
 
 
@@ -218,20 +228,39 @@ def merge_top(parts: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]], k: 
     return dist.astype(np.float32), np.where(np.isinf(dist), -1, ids).astype(np.int64)
 
 
-def search_sharded(folder: Path, queries: np.ndarray, pool: Pool, *, k: int = 10, bins: int = 4096,
-                   rerank: str | None = "line", refine: int = 256, proposal: str = "anisotropic",
-                   threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` nearest neighbours of ``queries`` in the sharded index in ``folder``, one task per shard."""
-    manifest = read_manifest(folder)
-    queries = np.ascontiguousarray(queries, dtype=np.float32)
-    if queries.ndim != 2 or queries.shape[1] != manifest["dim"]:
-        raise InputError(f"queries have shape {tuple(queries.shape)}, the index expects (n, {manifest['dim']})")
-    if not 1 <= k <= manifest["count"]:
-        raise InputError(f"k={k} must be between 1 and the number of indexed vectors ({manifest['count']})")
-    keep = max(refine, k) if rerank == "exact" else k
-    jobs = [SearchJob(str(folder / e["file"]), e["count"], queries, keep, bins, rerank, proposal, threads)
-            for e in manifest["shards"]]
-    parts: list[Any] = [None] * len(jobs)
-    for s, part in pool.map_unordered(search_shard, jobs):
-        parts[s] = part
-    return merge_top(parts, k, keep)
+class ShardedIndex:
+    """A sharded index held by a pool's workers: each shard loaded once into one of them (a process of ``local``,
+    a Ray actor of ``ray``, shard ``s`` on worker ``s % workers``), then searched batch after batch.
+
+    Use as a context manager (or :meth:`close`) so the workers let the shards go.
+    """
+
+    def __init__(self, folder: Path, pool: Pool) -> None:
+        self.manifest = read_manifest(folder)
+        self._holders = pool.hold(load_shard, [(str(folder / e["file"]), e["count"]) for e in self.manifest["shards"]])
+
+    def search(self, queries: np.ndarray, *, k: int = 10, bins: int = 4096, rerank: str | None = "line",
+               refine: int = 256, proposal: str = "anisotropic", threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest neighbours of ``queries``: every shard searched on its worker (on ``threads`` CPU
+        threads there), the top ``k`` merged."""
+        dim, count = self.manifest["dim"], self.manifest["count"]
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if queries.ndim != 2 or queries.shape[1] != dim:
+            raise InputError(f"queries have shape {tuple(queries.shape)}, the index expects (n, {dim})")
+        if not 1 <= k <= count:
+            raise InputError(f"k={k} must be between 1 and the number of indexed vectors ({count})")
+        keep = max(refine, k) if rerank == "exact" else k
+        parts: list[Any] = [None] * len(self.manifest["shards"])
+        for s, part in self._holders.ask(search_shard, SearchRequest(queries, keep, bins, rerank, proposal,
+                                                                     threads)):
+            parts[s] = part
+        return merge_top(parts, k, keep)
+
+    def close(self) -> None:
+        self._holders.close()
+
+    def __enter__(self) -> ShardedIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
