@@ -553,7 +553,8 @@ class PQTIndex:
         missing = k - top_dist.shape[1]
         if missing > 0:
             nq = dist.shape[0]
-            top_dist = xp.concat([top_dist, xp.full((nq, missing), float("inf"), dtype=xp.float32, device=device)], axis=1)
+            pad = xp.full((nq, missing), float("inf"), dtype=xp.float32, device=device)
+            top_dist = xp.concat([top_dist, pad], axis=1)
             top_ids = xp.concat([top_ids, xp.full((nq, missing), -1, dtype=xp.int64, device=device)], axis=1)
         top_ids = xp.where(xp.isinf(top_dist), xp.full_like(top_ids, -1), top_ids)
         return top_dist, top_ids

@@ -7,6 +7,7 @@ import numpy as np
 from mfcore import IndexSpec, Task, hookimpl
 
 from .bench import bench
+from .bench_shards import bench as bench_shards
 from .commands import add, build, dataset, merge, remove, search
 from .demo import demo
 from .index import PQTIndex
@@ -17,7 +18,9 @@ def mf_tasks() -> list[Task]:
     return [Task("ann", "approximate nearest-neighbour search with the Product Quantization Tree",
                  backends=("numpy", "torch", "cupy"), commands={"bench": bench, "demo": demo},
                  subcommands={"build": build, "search": search, "add": add, "remove": remove, "merge": merge,
-                              "dataset": dataset})]
+                              "dataset": dataset}),
+            Task("ann-shards", "benchmark of sharded PQT indexes on the executors (build and search, 1 and 2 "
+                 "workers)", backends=("numpy",), commands={"bench": bench_shards})]
 
 
 def build_pqt(vectors: np.ndarray) -> PQTIndex:

@@ -1,0 +1,163 @@
+"""``mf bench ann-shards``: a sharded PQT index built and searched on every executor with 1 and 2 workers.
+
+The figures a cluster is sized from (``docs/scale.md``):
+
+* Build: the tree trained once in this process (timed apart), then every
+  shard encoded and written as one task (one core each); vectors per second
+  from the first shard handed out to the manifest written, after a warm-up
+  task per worker (imports, the first numba compilations).
+* Search: the shards loaded once into the workers (:class:`ShardedIndex`,
+  load time apart), a warm-up batch, then every query searched on every
+  shard (one numba thread per worker) and the top k merged; queries per
+  second, the candidates each query scanned per shard, and the time per
+  candidate on one core. Every run must return the same ids (same tree, same
+  bins): the table says so.
+* Round trip: one query searched many times, its latency against the batch's
+  time per query: what the executor adds to each search call.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from mfcore import Executor, InputError, RunContext, all_executors, get_executor, stderr
+from mfcore.kit import environment, write_markdown
+
+from .commands import recall_at
+from .index import PQTIndex
+from .sharded import BuildJob, ShardedIndex, build_shard, build_sharded
+from .vecs import read_vecs, write_vecs
+
+#: Single-query searches timed per run for the round trip.
+ROUND_TRIPS = 20
+
+
+def _warm_up(pool: Any, tree: PQTIndex, base: Path, folder: Path) -> None:
+    """One tiny shard per worker: imports and the encoder's first compilations happen before the timing."""
+    jobs = [BuildJob(tree.trained_copy(), str(base), 0, 64, 0, str(folder / f"warm-{k}.npz"), 64)
+            for k in range(pool.workers)]
+    list(pool.map_unordered(build_shard, jobs))
+
+
+def _run(executor: Executor, workers: int, tree: PQTIndex, base: Path, count: int, queries: np.ndarray,
+         shards: int, bins: int, folder: Path) -> tuple[dict[str, Any], np.ndarray]:
+    options = {"k": 10, "bins": bins, "rerank": "exact", "refine": 256}
+    started = time.perf_counter()
+    with executor.start(workers) as pool:
+        _warm_up(pool, tree, base, folder)
+        warm = time.perf_counter()
+        for _ in build_sharded(tree, base, folder / f"{executor.name}-{workers}", shards, pool):
+            pass
+        built = time.perf_counter()
+        with ShardedIndex(folder / f"{executor.name}-{workers}", pool) as index:
+            loaded = time.perf_counter()
+            index.search(queries[:8], **options)  # each worker's search kernels compiled before the timing
+            searched = time.perf_counter()
+            _, ids = index.search(queries, **options)
+            search_s = time.perf_counter() - searched
+            trips = time.perf_counter()
+            for q in range(ROUND_TRIPS):
+                index.search(queries[q : q + 1], **options)
+            trip_s = (time.perf_counter() - trips) / ROUND_TRIPS
+    row = {"executor": executor.name, "workers": workers, "shards": shards, "start_s": round(warm - started, 2),
+           "build_s": round(built - warm, 2), "build_vectors_per_s": round(count / (built - warm)),
+           "load_s": round(loaded - built, 2), "search_s": round(search_s, 2),
+           "qps": round(len(queries) / search_s, 1), "one_query_ms": round(trip_s * 1e3, 2),
+           "batch_ms_per_query": round(search_s / len(queries) * 1e3, 3)}
+    return row, ids
+
+
+def _candidates(tree: PQTIndex, base: np.ndarray, queries: np.ndarray, bins: int) -> tuple[float, dict[str, float]]:
+    """Vectors a query scans over the whole set (those of its first ``bins`` proposed bins; averaged over 200
+    queries), and the index's bytes per vector, from one index over every vector on the same tree."""
+    index = tree.trained_copy()
+    index.add(base)
+    dev = index._on_device(np, None)
+    dists, codes = index._traverse(np, dev, queries[:200], None)
+    _, counts = index._bin_counts(np, dev, index._propose_bins(np, dists, codes, bins, None)[0], None)
+    return float(counts.sum(axis=1).mean()), index.bytes_per_vector
+
+
+def bench(
+    ctx: RunContext,
+    data: Annotated[Path, typer.Option(help="Folder written by `mf ann dataset`.")] = Path("data/ann"),
+    dataset: Annotated[str, typer.Option(help="Set name inside --data (sift or gist).")] = "sift",
+    base_count: Annotated[int | None, typer.Option("--base", min=1, help="Index the first N base vectors "
+                                                   "(default: all).")] = None,
+    queries: Annotated[int, typer.Option(min=1, help="Queries to time (the first N of the set).")] = 2000,
+    shards: Annotated[int, typer.Option(min=1, help="Shards of the index.")] = 8,
+    bins: Annotated[int, typer.Option(min=1, help="Bins each query takes from every shard.")] = 256,
+    k1: Annotated[int, typer.Option(help="Level-1 centroids per part.")] = 16,
+    k2: Annotated[int, typer.Option(help="Level-2 centroids per level-1 centroid.")] = 8,
+    workers: Annotated[str, typer.Option(help="Comma-separated worker counts.")] = "1,2",
+    executor: Annotated[list[str] | None, typer.Option("--executor", "-e", help="Executors to measure (default: "
+                                                       "every available one).")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Also write the tables to this Markdown file.")] = None,
+) -> dict[str, Any]:
+    """Sharded PQT index: build and search throughput with 1 and 2 workers on each executor, the same ids."""
+    files = [data / f"{dataset}_{part}" for part in ("base.fvecs", "query.fvecs", "groundtruth.ivecs")]
+    for path in files:
+        if not path.is_file():
+            raise InputError(f"{path} is missing: create the set with `mf ann dataset {dataset} -o {data}`")
+    base = np.ascontiguousarray(read_vecs(files[0])[:base_count], dtype=np.float32)
+    q = np.ascontiguousarray(read_vecs(files[1])[:queries], dtype=np.float32)
+    names = executor or [name for name, e in all_executors().items() if e.is_available()]
+    chosen = [get_executor(name) for name in names]
+    counts = [int(w) for w in workers.split(",") if w.strip()]
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="mf-bench-ann-shards-") as tmp:
+        folder = Path(tmp)
+        base_file = write_vecs(folder / "base.fvecs", base)
+        start = time.perf_counter()
+        tree = PQTIndex(parts=2, k1=k1, k2=k2, w=min(8, k1), line_parts=16).train(base, seed=ctx.seed)
+        train_s = time.perf_counter() - start
+        reference = None
+        for item in chosen:
+            for count in counts:
+                stderr.print(f"{item.name}: {count} worker(s)")
+                row, ids = _run(item, count, tree, base_file, len(base), q, shards, bins, folder)
+                reference = ids if reference is None else reference
+                row["same_ids_as_first_run"] = bool(np.array_equal(ids, reference))
+                rows.append(row)
+            for row in rows:
+                one = next(r for r in rows if r["executor"] == row["executor"] and r["workers"] == 1)
+                row["build_speedup_over_1"] = round(row["build_vectors_per_s"] / one["build_vectors_per_s"], 2)
+                row["search_speedup_over_1"] = round(row["qps"] / one["qps"], 2)
+        scanned, sizes = _candidates(tree, base, q, bins)
+    assert reference is not None
+    recall = recall_at(reference, np.asarray(read_vecs(files[2])[:queries]), (1, 10))
+    one_core = [r for r in rows if r["workers"] == 1]
+    shard_rate = {"vectors": len(base), "dim": int(base.shape[1]), "shards": shards, "bins": bins,
+                  "train_s": round(train_s, 2), "candidates_per_query": round(scanned),
+                  "us_per_candidate_one_core": round(min(r["batch_ms_per_query"] for r in one_core) * 1e3
+                                                     / scanned, 4) if one_core else None,
+                  "bytes_per_vector_index": round(sizes["index"], 1),
+                  "bytes_per_vector_with_vectors": round(sizes["with_vectors"], 1),
+                  **{k: round(v, 3) for k, v in recall.items()}}
+    command = (f"mf bench ann-shards --data {data} --dataset {dataset}"
+               + (f" --base {base_count}" if base_count else "")
+               + f" --queries {queries} --shards {shards} --bins {bins} --k1 {k1} --k2 {k2} --workers {workers} "
+               + " ".join(f"-e {n}" for n in names))
+    env = environment(("mf-core", "mf-ann", "numpy", "numba", "ray"))
+    if markdown is not None:
+        write_markdown(markdown, "Sharded PQT index benchmark", command, env, [
+            (f"{dataset}: {len(base)} vectors of dimension {base.shape[1]} in {shards} shards, {len(q)} queries",
+             "One tree trained in this process, then per executor and worker count: the build (each shard a task, "
+             "one core each; start_s is the pool's start and a warm-up task per worker, kept apart), the shards "
+             "loaded into the workers (load_s), a batch of every query (k=10, every vector of the first "
+             f"{bins} bins of each shard, exact re-ranking of the best 256 by line distance; one numba thread per "
+             "worker), and one query searched alone (one_query_ms: the round trip of a search call). "
+             "same_ids_as_first_run: the neighbours are identical whatever the executor and workers.", rows),
+            ("Rates", "What a cluster is sized from (docs/scale.md): the candidates each query scans in all "
+             "shards together (every vector of its proposed bins; averaged over 200 queries), the batch time per "
+             "candidate on one core (best 1-worker run), the index's bytes per vector without and with the raw "
+             "vectors (exact re-ranking needs them), and R@k of the sharded search against the set's ground "
+             "truth.", [shard_rate]),
+        ])
+    return {"command": command, **env, "runs": rows, "per_shard": shard_rate}
