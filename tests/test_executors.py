@@ -130,3 +130,5 @@ def test_bench_scale_measures_each_executor(mf, tmp_path):
     assert rows[1]["speedup_over_1"] == 1.0
     assert report["cost_per_task"][0]["executor"] == "local" and report["cost_per_task"][0]["empty_task_ms"] > 0
     assert "Cost per task" in (tmp_path / "scale.md").read_text()
+    assert_clean_error(mf("bench", "scale", "--workers", "1,zero"), "expected comma-separated positive integers")
+    assert_clean_error(mf("bench", "scale", "-e", "nosuch"), "executor 'nosuch' is not installed")

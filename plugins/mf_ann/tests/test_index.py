@@ -298,3 +298,17 @@ def test_indexes_trained_apart_are_not_merged():
         whole.merge(narrow)
     with pytest.raises(InputError, match="only trained"):
         whole.merge(mf_ann.PQTIndex())
+
+
+def test_exact_distances_match_float64_and_mark_missing_ids_infinite():
+    base, queries = data(0), data(1, n=7)
+    index = mf_ann.PQTIndex(parts=2, k1=4, k2=2, w=2, line_parts=4).train(base, iterations=2)
+    index.add(base, ids=np.arange(len(base)) + 100)
+    ids = np.random.default_rng(3).integers(100, 100 + len(base), size=(7, 5))
+    ids[0, 0], ids[1, 2] = -1, 5  # no vector, and an id never added
+    got = index.exact_distances(queries, ids)
+    want = ((queries[:, None, :].astype(np.float64) - base[ids - 100].astype(np.float64)) ** 2).sum(-1)
+    mask = np.ones_like(got, bool)
+    mask[0, 0] = mask[1, 2] = False
+    np.testing.assert_allclose(got[mask], want[mask], rtol=1e-5)
+    assert np.isinf(got[~mask]).all() and got.dtype == np.float32

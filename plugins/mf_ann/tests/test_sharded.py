@@ -158,11 +158,15 @@ def test_bench_ann_shards_builds_and_searches_on_each_worker_count_with_the_same
     write_vecs(tmp_path / "sift_query.fvecs", queries)
     write_vecs(tmp_path / "sift_groundtruth.ivecs", brute_force(base, queries, 10).astype(np.int32))
     result = mf("bench", "ann-shards", "--data", tmp_path, "--queries", "20", "--shards", "3", "--bins", "8",
-                "--k1", "8", "--k2", "4", "--workers", "1,2", "-e", "local", "--markdown", tmp_path / "shards.md",
-                "--json")
+                "--rate-bins", "4,16", "--k1", "8", "--k2", "4", "--workers", "1,2", "-e", "local", "--markdown",
+                tmp_path / "shards.md", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert [(r["workers"], r["same_ids_as_first_run"]) for r in report["runs"]] == [(1, True), (2, True)]
-    assert report["runs"][0]["build_speedup_over_1"] == 1.0 and report["per_shard"]["candidates_per_query"] > 0
-    assert 0 < report["per_shard"]["R@10"] <= 1 and "Rates" in (tmp_path / "shards.md").read_text()
+    assert report["runs"][0]["build_speedup_over_1"] == 1.0
+    budgets = {row["bins"]: row for row in report["bin_budgets"]}
+    assert budgets[4]["candidates_per_query"] < budgets[16]["candidates_per_query"] <= 2000
+    assert 0 < budgets[16]["R@10"] <= 1 and report["rates"]["bytes_per_vector_with_vectors"] > 4 * D
+    assert "Rates" in (tmp_path / "shards.md").read_text()
     assert_clean_error(mf("bench", "ann-shards", "--data", tmp_path / "none"), "create the set with `mf ann dataset")
+    assert_clean_error(mf("bench", "ann-shards", "--data", tmp_path, "--rate-bins", "8"), "at least two bin budgets")

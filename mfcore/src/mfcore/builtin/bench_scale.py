@@ -24,7 +24,7 @@ import typer
 from ..data.shards import ShardJob, write_shard, write_sharded
 from ..errors import MfError
 from ..executor import Executor
-from ..executors import all_executors, get_executor
+from ..kit.bench_executors import BenchExecutorsOption, BenchWorkersOption, add_speedups, bench_executors, positive_ints
 from ..kit.bench_report import environment, write_markdown
 from ..output import stderr
 from ..plugins import registry
@@ -80,9 +80,8 @@ def bench(
     = "data/patches",
     samples_per_shard: Annotated[int, typer.Option(min=1, help="Samples per shard (one task).")] = 1000,
     shards: Annotated[int, typer.Option(min=1, help="Shards per run.")] = 8,
-    workers: Annotated[str, typer.Option(help="Comma-separated worker counts.")] = "1,2",
-    executor: Annotated[list[str] | None, typer.Option("--executor", "-e", help="Executors to measure (default: "
-                                                       "every available one).")] = None,
+    workers: BenchWorkersOption = "1,2",
+    executor: BenchExecutorsOption = None,
     markdown: Annotated[Path | None, typer.Option(help="Also write the tables to this Markdown file.")] = None,
 ) -> dict[str, Any]:
     """Scaling: sharded synthesis on each executor with 1 and 2 workers; each executor's cost per task."""
@@ -90,9 +89,8 @@ def bench(
     if generator not in synths:
         raise MfError(f"unknown generator {generator!r}; available: {', '.join(synths)}")
     bound = synths[generator].bind()
-    names = executor or [name for name, e in all_executors().items() if e.is_available()]
-    chosen = [get_executor(name) for name in names]
-    counts = [int(w) for w in workers.split(",") if w.strip()]
+    chosen = bench_executors(executor)
+    counts = positive_ints(workers)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="mf-bench-scale-") as tmp:
         folder = Path(tmp)
@@ -101,14 +99,11 @@ def bench(
             for count in counts:
                 stderr.print(f"{item.name}: {count} worker(s)")
                 rows.append(_throughput(item, count, bound, shards, samples_per_shard, ctx.seed, folder))
-            one = next((r["samples_per_s"] for r in rows if r["executor"] == item.name and r["workers"] == 1), None)
-            for row in rows:
-                if row["executor"] == item.name and one:
-                    row["speedup_over_1"] = round(row["samples_per_s"] / one, 2)
+        add_speedups(rows, "samples_per_s", "speedup_over_1")
         costs = [_cost_per_task(item, task_seconds) for item in chosen]
     env = environment(("mf-core", "numpy", "lmdb", "ray"))
     command = (f"mf bench scale -g {generator} --samples-per-shard {samples_per_shard} --shards {shards} "
-               f"--workers {workers} " + " ".join(f"-e {n}" for n in names))
+               f"--workers {workers} " + " ".join(f"-e {e.name}" for e in chosen))
     if markdown is not None:
         write_markdown(markdown, "Executor scaling benchmark", command, env, [
             (f"Sharded synthesis ({generator}, shards of {samples_per_shard} samples)",

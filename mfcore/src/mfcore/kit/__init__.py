@@ -6,13 +6,21 @@
   ``photo_pool``);
 * Keras models: the backend choice, weights with cards, batch norm (``keras_models``, ``batch_norm``);
 * the training loop's pieces: presets, run folders, sources, ``fit`` (``training``);
-* progress, HTML reports and benchmark tables (``progress``, ``report``, ``bench_report``).
+* progress, HTML reports and benchmark tables (``progress``, ``report``, ``bench_report``); the executors and
+  worker counts a scaling benchmark measures (``bench_executors``).
 """
 
 from __future__ import annotations
 
 from . import batch_norm
 from .batch_norm import batch_norm_layers
+from .bench_executors import (
+    BenchExecutorsOption,
+    BenchWorkersOption,
+    add_speedups,
+    bench_executors,
+    positive_ints,
+)
 from .bench_report import environment, markdown_table, parse_named_paths, write_markdown
 from .images import IMAGE_SUFFIXES, collect_frames, files_in, read_burst, read_image, write_image
 from .keras_models import (
@@ -59,6 +67,11 @@ from .training import (
 from .video import VIDEO_SUFFIXES, iter_video, read_video, video_info, write_video
 
 __all__ = [
+    "BenchExecutorsOption",
+    "BenchWorkersOption",
+    "add_speedups",
+    "bench_executors",
+    "positive_ints",
     "HELD_OUT_PHOTOS",
     "IMAGE_SUFFIXES",
     "PeakRss",

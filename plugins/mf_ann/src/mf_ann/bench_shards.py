@@ -14,6 +14,9 @@ The figures a cluster is sized from (``docs/scale.md``):
   bins): the table says so.
 * Round trip: one query searched many times, its latency against the batch's
   time per query: what the executor adds to each search call.
+* Rates: every shard on one core, for several bin budgets, fitted as a cost
+  per shard and query plus a cost per candidate scanned; with the bytes per
+  vector, what ``docs/scale.md`` sizes a cluster from.
 """
 
 from __future__ import annotations
@@ -26,8 +29,16 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore import Executor, InputError, RunContext, all_executors, get_executor, stderr
-from mfcore.kit import environment, write_markdown
+from mfcore import Executor, InputError, RunContext, get_executor, stderr
+from mfcore.kit import (
+    BenchExecutorsOption,
+    BenchWorkersOption,
+    add_speedups,
+    bench_executors,
+    environment,
+    positive_ints,
+    write_markdown,
+)
 
 from .commands import recall_at
 from .index import PQTIndex
@@ -73,15 +84,34 @@ def _run(executor: Executor, workers: int, tree: PQTIndex, base: Path, count: in
     return row, ids
 
 
-def _candidates(tree: PQTIndex, base: np.ndarray, queries: np.ndarray, bins: int) -> tuple[float, dict[str, float]]:
-    """Vectors a query scans over the whole set (those of its first ``bins`` proposed bins; averaged over 200
-    queries), and the index's bytes per vector, from one index over every vector on the same tree."""
-    index = tree.trained_copy()
-    index.add(base)
-    dev = index._on_device(np, None)
-    dists, codes = index._traverse(np, dev, queries[:200], None)
-    _, counts = index._bin_counts(np, dev, index._propose_bins(np, dists, codes, bins, None)[0], None)
-    return float(counts.sum(axis=1).mean()), index.bytes_per_vector
+def _scanned(single: PQTIndex, queries: np.ndarray, bins: int) -> float:
+    """Vectors a query scans in all shards together (every vector of its first ``bins`` proposed bins), averaged
+    over 200 queries, read off one index over every vector on the same tree."""
+    dev = single._on_device(np, None)
+    dists, codes = single._traverse(np, dev, queries[:200], None)
+    _, counts = single._bin_counts(np, dev, single._propose_bins(np, dists, codes, bins, None)[0], None)
+    return float(counts.sum(axis=1).mean())
+
+
+def _rates(folder: Path, single: PQTIndex, queries: np.ndarray, truth: np.ndarray, shards: int,
+           bins: list[int]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Per bin budget, the batch time per query with every shard on one worker and one core (local executor),
+    the candidates scanned and R@k; and the fit ``ms per query = shards * a + candidates * b``."""
+    rows = []
+    with get_executor("local").start(1) as pool, ShardedIndex(folder, pool) as index:
+        for budget in bins:
+            options = {"k": 10, "bins": budget, "rerank": "exact", "refine": 256}
+            index.search(queries[:8], **options)
+            start = time.perf_counter()
+            _, ids = index.search(queries, **options)
+            ms = (time.perf_counter() - start) / len(queries) * 1e3
+            recall = recall_at(ids, truth, (1, 10))
+            rows.append({"bins": budget, "candidates_per_query": round(_scanned(single, queries, budget)),
+                         "ms_per_query_one_core": round(ms, 3), **{k: round(v, 3) for k, v in recall.items()}})
+    design = np.array([[shards, r["candidates_per_query"]] for r in rows], np.float64)
+    (a, b), *_ = np.linalg.lstsq(design, np.array([r["ms_per_query_one_core"] for r in rows]), rcond=None)
+    return rows, {"shards": shards, "ms_per_shard_per_query": round(float(a), 4),
+                  "us_per_candidate": round(float(b) * 1e3, 4)}
 
 
 def bench(
@@ -92,12 +122,13 @@ def bench(
                                                    "(default: all).")] = None,
     queries: Annotated[int, typer.Option(min=1, help="Queries to time (the first N of the set).")] = 2000,
     shards: Annotated[int, typer.Option(min=1, help="Shards of the index.")] = 8,
-    bins: Annotated[int, typer.Option(min=1, help="Bins each query takes from every shard.")] = 256,
+    bins: Annotated[int, typer.Option(min=1, help="Bins each query takes from every shard.")] = 1024,
+    rate_bins: Annotated[str, typer.Option(help="Comma-separated bin budgets for the rates (one core, every "
+                                           "shard on one worker).")] = "64,256,1024,4096",
     k1: Annotated[int, typer.Option(help="Level-1 centroids per part.")] = 16,
     k2: Annotated[int, typer.Option(help="Level-2 centroids per level-1 centroid.")] = 8,
-    workers: Annotated[str, typer.Option(help="Comma-separated worker counts.")] = "1,2",
-    executor: Annotated[list[str] | None, typer.Option("--executor", "-e", help="Executors to measure (default: "
-                                                       "every available one).")] = None,
+    workers: BenchWorkersOption = "1,2",
+    executor: BenchExecutorsOption = None,
     markdown: Annotated[Path | None, typer.Option(help="Also write the tables to this Markdown file.")] = None,
 ) -> dict[str, Any]:
     """Sharded PQT index: build and search throughput with 1 and 2 workers on each executor, the same ids."""
@@ -107,9 +138,11 @@ def bench(
             raise InputError(f"{path} is missing: create the set with `mf ann dataset {dataset} -o {data}`")
     base = np.ascontiguousarray(read_vecs(files[0])[:base_count], dtype=np.float32)
     q = np.ascontiguousarray(read_vecs(files[1])[:queries], dtype=np.float32)
-    names = executor or [name for name, e in all_executors().items() if e.is_available()]
-    chosen = [get_executor(name) for name in names]
-    counts = [int(w) for w in workers.split(",") if w.strip()]
+    chosen = bench_executors(executor)
+    counts = positive_ints(workers)
+    budgets = positive_ints(rate_bins, "--rate-bins")
+    if len(budgets) < 2:
+        raise InputError("--rate-bins needs at least two bin budgets: the rates are fitted over them")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="mf-bench-ann-shards-") as tmp:
         folder = Path(tmp)
@@ -125,25 +158,21 @@ def bench(
                 reference = ids if reference is None else reference
                 row["same_ids_as_first_run"] = bool(np.array_equal(ids, reference))
                 rows.append(row)
-            for row in rows:
-                one = next(r for r in rows if r["executor"] == row["executor"] and r["workers"] == 1)
-                row["build_speedup_over_1"] = round(row["build_vectors_per_s"] / one["build_vectors_per_s"], 2)
-                row["search_speedup_over_1"] = round(row["qps"] / one["qps"], 2)
-        scanned, sizes = _candidates(tree, base, q, bins)
-    assert reference is not None
-    recall = recall_at(reference, np.asarray(read_vecs(files[2])[:queries]), (1, 10))
-    one_core = [r for r in rows if r["workers"] == 1]
-    shard_rate = {"vectors": len(base), "dim": int(base.shape[1]), "shards": shards, "bins": bins,
-                  "train_s": round(train_s, 2), "candidates_per_query": round(scanned),
-                  "us_per_candidate_one_core": round(min(r["batch_ms_per_query"] for r in one_core) * 1e3
-                                                     / scanned, 4) if one_core else None,
-                  "bytes_per_vector_index": round(sizes["index"], 1),
-                  "bytes_per_vector_with_vectors": round(sizes["with_vectors"], 1),
-                  **{k: round(v, 3) for k, v in recall.items()}}
+        single = tree.trained_copy()
+        single.add(base)
+        truth = np.asarray(read_vecs(files[2])[:queries])
+        rates, fit = _rates(folder / f"{chosen[0].name}-{counts[0]}", single, q, truth, shards, budgets)
+    add_speedups(rows, "build_vectors_per_s", "build_speedup_over_1")
+    add_speedups(rows, "qps", "search_speedup_over_1")
+    sizes = single.bytes_per_vector
+    fit |= {"vectors": len(base), "dim": int(base.shape[1]), "train_s": round(train_s, 2),
+            "bytes_per_vector_index": round(sizes["index"], 1),
+            "bytes_per_vector_with_vectors": round(sizes["with_vectors"], 1)}
     command = (f"mf bench ann-shards --data {data} --dataset {dataset}"
                + (f" --base {base_count}" if base_count else "")
-               + f" --queries {queries} --shards {shards} --bins {bins} --k1 {k1} --k2 {k2} --workers {workers} "
-               + " ".join(f"-e {n}" for n in names))
+               + f" --queries {queries} --shards {shards} --bins {bins} --rate-bins {rate_bins} --k1 {k1} --k2 {k2} "
+               + f"--workers {workers} "
+               + " ".join(f"-e {e.name}" for e in chosen))
     env = environment(("mf-core", "mf-ann", "numpy", "numba", "ray"))
     if markdown is not None:
         write_markdown(markdown, "Sharded PQT index benchmark", command, env, [
@@ -154,10 +183,14 @@ def bench(
              f"{bins} bins of each shard, exact re-ranking of the best 256 by line distance; one numba thread per "
              "worker), and one query searched alone (one_query_ms: the round trip of a search call). "
              "same_ids_as_first_run: the neighbours are identical whatever the executor and workers.", rows),
-            ("Rates", "What a cluster is sized from (docs/scale.md): the candidates each query scans in all "
-             "shards together (every vector of its proposed bins; averaged over 200 queries), the batch time per "
-             "candidate on one core (best 1-worker run), the index's bytes per vector without and with the raw "
-             "vectors (exact re-ranking needs them), and R@k of the sharded search against the set's ground "
-             "truth.", [shard_rate]),
+            ("Bin budgets", "Every shard on one worker of the local executor, one core: the batch time per query "
+             "for each number of bins taken per shard, the candidates each query scans in all shards together "
+             "(every vector of its proposed bins; averaged over 200 queries), and R@k against the set's ground "
+             "truth.", rates),
+            ("Rates", "What a cluster is sized from (docs/scale.md): the least-squares fit of the table above, "
+             "ms per query on one core = shards x ms_per_shard_per_query (traversal, bin proposal, exact "
+             "re-ranking of 256 and the call, paid by every shard) + candidates x us_per_candidate / 1000 "
+             "(scanning and line re-ranking); the index's bytes per vector without and with the raw vectors "
+             "(exact re-ranking needs them).", [fit]),
         ])
-    return {"command": command, **env, "runs": rows, "per_shard": shard_rate}
+    return {"command": command, **env, "runs": rows, "bin_budgets": rates, "rates": fit}

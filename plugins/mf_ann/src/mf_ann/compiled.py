@@ -387,6 +387,19 @@ def search_kernel(part_dists: np.ndarray, part_codes: np.ndarray, orders: np.nda
     return out_d, out_i
 
 
+@njit(cache=True, parallel=True)
+def exact_rows(queries: np.ndarray, vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Squared distances (nq, m) from query ``q`` to ``vectors[rows[q, j]]``, infinity where the row is -1: one
+    pass over the rows, without the (nq, m, d) gather an array expression would make."""
+    nq, m = rows.shape
+    out = np.empty((nq, m), np.float32)
+    for q in prange(nq):
+        for j in range(m):
+            row = rows[q, j]
+            out[q, j] = np.inf if row < 0 else _squared_distance(queries[q], vectors[row])
+    return out
+
+
 def threads() -> int:
     """Threads the kernel spreads queries over (``numba.set_num_threads`` sets it)."""
     return numba.get_num_threads()

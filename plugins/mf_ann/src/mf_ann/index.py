@@ -235,13 +235,14 @@ class PQTIndex:
             raise InputError("exact distances need the raw vectors: build the index with keep_vectors=True")
         if "id_order" not in self._device_cache:  # stored by bin: sorted ids find each one's position
             self._device_cache["id_order"] = np.argsort(store["ids"], kind="stable")  # cleared with the store
+        from .compiled import exact_rows
+
         order = self._device_cache["id_order"]
         sorted_ids = store["ids"][order]
         found = np.clip(np.searchsorted(sorted_ids, ids), 0, len(order) - 1)
-        valid = (ids >= 0) & (sorted_ids[found] == ids)
-        rows = store["vectors"][order[found]].astype(np.float32)
-        diff = rows - np.asarray(queries, np.float32)[:, None, :]
-        return np.where(valid, np.einsum("qmd,qmd->qm", diff, diff), np.float32(np.inf)).astype(np.float32)
+        rows = np.where((ids >= 0) & (sorted_ids[found] == ids), order[found], -1)
+        vectors = np.ascontiguousarray(store["vectors"], dtype=np.float32)
+        return exact_rows(np.ascontiguousarray(queries, dtype=np.float32), vectors, rows)
 
     def bin_sizes(self) -> np.ndarray:
         """Number of vectors in each non-empty bin (for occupancy histograms, table 2.4)."""

@@ -42,6 +42,7 @@ from threadpoolctl import threadpool_limits
 from mfcore import InputError, Pool, atomic_folder, atomic_path
 from mfcore.data import read_json_file, shard_ranges
 
+from .compiled import limited_threads
 from .index import PQTIndex, load
 from .vecs import read_vecs
 
@@ -203,7 +204,8 @@ def search_shard(index: PQTIndex, request: SearchRequest) -> tuple[np.ndarray, n
     dist, ids = index.search(request.queries, k=keep, candidates=index.ntotal, bins=request.bins,
                              rerank=None if request.rerank is None else "line", proposal=request.proposal,
                              threads=request.threads)
-    exact = index.exact_distances(request.queries, ids) if request.rerank == "exact" else None
+    with limited_threads(request.threads):
+        exact = index.exact_distances(request.queries, ids) if request.rerank == "exact" else None
     return dist, exact, ids
 
 
