@@ -158,7 +158,7 @@ def test_bench_ann_shards_builds_and_searches_on_each_worker_count_with_the_same
     write_vecs(tmp_path / "sift_query.fvecs", queries)
     write_vecs(tmp_path / "sift_groundtruth.ivecs", brute_force(base, queries, 10).astype(np.int32))
     result = mf("bench", "ann-shards", "--data", tmp_path, "--queries", "20", "--shards", "3", "--bins", "8",
-                "--rate-bins", "4,16", "--k1", "8", "--k2", "4", "--workers", "1,2", "-e", "local", "--markdown",
+                "--rate-bins", "4,8,16", "--k1", "8", "--k2", "4", "--workers", "1,2", "-e", "local", "--markdown",
                 tmp_path / "shards.md", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -169,4 +169,4 @@ def test_bench_ann_shards_builds_and_searches_on_each_worker_count_with_the_same
     assert 0 < budgets[16]["R@10"] <= 1 and report["rates"]["bytes_per_vector_with_vectors"] > 4 * D
     assert "Rates" in (tmp_path / "shards.md").read_text()
     assert_clean_error(mf("bench", "ann-shards", "--data", tmp_path / "none"), "create the set with `mf ann dataset")
-    assert_clean_error(mf("bench", "ann-shards", "--data", tmp_path, "--rate-bins", "8"), "at least two bin budgets")
+    assert_clean_error(mf("bench", "ann-shards", "--data", tmp_path, "--rate-bins", "8,8,16"), "at least three bin budgets")

@@ -15,8 +15,8 @@ The figures a cluster is sized from (``docs/scale.md``):
 * Round trip: one query searched many times, its latency against the batch's
   time per query: what the executor adds to each search call.
 * Rates: every shard on one core, for several bin budgets, fitted as a cost
-  per shard and query plus a cost per candidate scanned; with the bytes per
-  vector, what ``docs/scale.md`` sizes a cluster from.
+  per shard and query, per bin proposed and per candidate scanned; with the
+  bytes per vector, what ``docs/scale.md`` sizes a cluster from.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def _scanned(single: PQTIndex, queries: np.ndarray, bins: int) -> float:
 def _rates(folder: Path, single: PQTIndex, queries: np.ndarray, truth: np.ndarray, shards: int,
            bins: list[int]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per bin budget, the batch time per query with every shard on one worker and one core (local executor),
-    the candidates scanned and R@k; and the fit ``ms per query = shards * a + candidates * b``."""
+    the candidates scanned and R@k; and the fit ``ms per query = shards * (a + bins * c) + candidates * b``."""
     rows = []
     with get_executor("local").start(1) as pool, ShardedIndex(folder, pool) as index:
         for budget in bins:
@@ -108,10 +108,10 @@ def _rates(folder: Path, single: PQTIndex, queries: np.ndarray, truth: np.ndarra
             recall = recall_at(ids, truth, (1, 10))
             rows.append({"bins": budget, "candidates_per_query": round(_scanned(single, queries, budget)),
                          "ms_per_query_one_core": round(ms, 3), **{k: round(v, 3) for k, v in recall.items()}})
-    design = np.array([[shards, r["candidates_per_query"]] for r in rows], np.float64)
-    (a, b), *_ = np.linalg.lstsq(design, np.array([r["ms_per_query_one_core"] for r in rows]), rcond=None)
+    design = np.array([[shards, shards * r["bins"], r["candidates_per_query"]] for r in rows], np.float64)
+    (a, c, b), *_ = np.linalg.lstsq(design, np.array([r["ms_per_query_one_core"] for r in rows]), rcond=None)
     return rows, {"shards": shards, "ms_per_shard_per_query": round(float(a), 4),
-                  "us_per_candidate": round(float(b) * 1e3, 4)}
+                  "us_per_shard_per_bin": round(float(c) * 1e3, 5), "us_per_candidate": round(float(b) * 1e3, 4)}
 
 
 def bench(
@@ -125,8 +125,10 @@ def bench(
     bins: Annotated[int, typer.Option(min=1, help="Bins each query takes from every shard.")] = 1024,
     rate_bins: Annotated[str, typer.Option(help="Comma-separated bin budgets for the rates (one core, every "
                                            "shard on one worker).")] = "64,256,1024,4096",
+    parts: Annotated[int, typer.Option(help="Parts the tree splits a vector into (a power of two).")] = 2,
     k1: Annotated[int, typer.Option(help="Level-1 centroids per part.")] = 16,
     k2: Annotated[int, typer.Option(help="Level-2 centroids per level-1 centroid.")] = 8,
+    w: Annotated[int, typer.Option(help="Level-1 clusters traversed per part.")] = 8,
     workers: BenchWorkersOption = "1,2",
     executor: BenchExecutorsOption = None,
     markdown: Annotated[Path | None, typer.Option(help="Also write the tables to this Markdown file.")] = None,
@@ -141,14 +143,14 @@ def bench(
     chosen = bench_executors(executor)
     counts = positive_ints(workers)
     budgets = positive_ints(rate_bins, "--rate-bins")
-    if len(budgets) < 2:
-        raise InputError("--rate-bins needs at least two bin budgets: the rates are fitted over them")
+    if len(set(budgets)) < 3:
+        raise InputError("--rate-bins needs at least three bin budgets: three rates are fitted over them")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="mf-bench-ann-shards-") as tmp:
         folder = Path(tmp)
         base_file = write_vecs(folder / "base.fvecs", base)
         start = time.perf_counter()
-        tree = PQTIndex(parts=2, k1=k1, k2=k2, w=min(8, k1), line_parts=16).train(base, seed=ctx.seed)
+        tree = PQTIndex(parts=parts, k1=k1, k2=k2, w=w, line_parts=16).train(base, seed=ctx.seed)
         train_s = time.perf_counter() - start
         reference = None
         for item in chosen:
@@ -170,7 +172,8 @@ def bench(
             "bytes_per_vector_with_vectors": round(sizes["with_vectors"], 1)}
     command = (f"mf bench ann-shards --data {data} --dataset {dataset}"
                + (f" --base {base_count}" if base_count else "")
-               + f" --queries {queries} --shards {shards} --bins {bins} --rate-bins {rate_bins} --k1 {k1} --k2 {k2} "
+               + f" --queries {queries} --shards {shards} --bins {bins} --rate-bins {rate_bins} --parts {parts} "
+               + f"--k1 {k1} --k2 {k2} --w {w} "
                + f"--workers {workers} "
                + " ".join(f"-e {e.name}" for e in chosen))
     env = environment(("mf-core", "mf-ann", "numpy", "numba", "ray"))
@@ -188,9 +191,11 @@ def bench(
              "(every vector of its proposed bins; averaged over 200 queries), and R@k against the set's ground "
              "truth.", rates),
             ("Rates", "What a cluster is sized from (docs/scale.md): the least-squares fit of the table above, "
-             "ms per query on one core = shards x ms_per_shard_per_query (traversal, bin proposal, exact "
-             "re-ranking of 256 and the call, paid by every shard) + candidates x us_per_candidate / 1000 "
-             "(scanning and line re-ranking); the index's bytes per vector without and with the raw vectors "
-             "(exact re-ranking needs them).", [fit]),
+             "ms per query on one core = shards x (ms_per_shard_per_query + bins x us_per_shard_per_bin / 1000) "
+             "+ candidates x us_per_candidate / 1000: what every shard pays per query (traversal, exact "
+             "re-ranking of 256, the call), per bin it proposes, and per candidate scanned (gathering and line "
+             "re-ranking); the index's bytes per vector without and with the raw vectors (exact re-ranking needs "
+             "them). A rate that the budgets barely vary (candidates where bins hold about one vector) is poorly "
+             "determined: read it from a run where it dominates.", [fit]),
         ])
     return {"command": command, **env, "runs": rows, "bin_budgets": rates, "rates": fit}
