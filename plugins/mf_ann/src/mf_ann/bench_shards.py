@@ -28,6 +28,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
+from scipy.optimize import nnls
 
 from mfcore import Executor, InputError, RunContext, get_executor, stderr
 from mfcore.kit import (
@@ -109,7 +110,7 @@ def _rates(folder: Path, single: PQTIndex, queries: np.ndarray, truth: np.ndarra
             rows.append({"bins": budget, "candidates_per_query": round(_scanned(single, queries, budget)),
                          "ms_per_query_one_core": round(ms, 3), **{k: round(v, 3) for k, v in recall.items()}})
     design = np.array([[shards, shards * r["bins"], r["candidates_per_query"]] for r in rows], np.float64)
-    (a, c, b), *_ = np.linalg.lstsq(design, np.array([r["ms_per_query_one_core"] for r in rows]), rcond=None)
+    (a, c, b), _ = nnls(design, np.array([r["ms_per_query_one_core"] for r in rows]))  # rates are not negative
     return rows, {"shards": shards, "ms_per_shard_per_query": round(float(a), 4),
                   "us_per_shard_per_bin": round(float(c) * 1e3, 5), "us_per_candidate": round(float(b) * 1e3, 4)}
 
@@ -190,7 +191,8 @@ def bench(
              "for each number of bins taken per shard, the candidates each query scans in all shards together "
              "(every vector of its proposed bins; averaged over 200 queries), and R@k against the set's ground "
              "truth.", rates),
-            ("Rates", "What a cluster is sized from (docs/scale.md): the least-squares fit of the table above, "
+            ("Rates", "What a cluster is sized from (docs/scale.md): the non-negative least-squares fit of the "
+             "table above, "
              "ms per query on one core = shards x (ms_per_shard_per_query + bins x us_per_shard_per_bin / 1000) "
              "+ candidates x us_per_candidate / 1000: what every shard pays per query (traversal, exact "
              "re-ranking of 256, the call), per bin it proposes, and per candidate scanned (gathering and line "
