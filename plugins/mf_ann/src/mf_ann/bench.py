@@ -28,11 +28,11 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from mfcore import InputError, RunContext, stderr
+from mfcore import RunContext, stderr
 from mfcore.kit import environment, write_markdown
 
 from .commands import recall_at
-from .datasets import ground_truth
+from .datasets import ground_truth, set_files
 from .index import PQTIndex
 from .lines import LineQuantizer
 from .orderings import MultiOrderIndex
@@ -466,10 +466,7 @@ def bench(
     plot: Annotated[Path | None, typer.Option(help="Write the recall-vs-QPS plot to this PNG.")] = None,
 ) -> dict[str, Any]:
     """PQT against FAISS IVFPQ/IMI/HNSW, hnswlib and brute force on one real vector set."""
-    files = [data / f"{dataset}_{part}" for part in ("base.fvecs", "query.fvecs", "groundtruth.ivecs")]
-    for path in files:
-        if not path.is_file():
-            raise InputError(f"{path} is missing: create the set with `mf ann dataset {dataset} -o {data}`")
+    files = set_files(data, dataset)
     base = np.ascontiguousarray(read_vecs(files[0]), dtype=np.float32)
     q = np.ascontiguousarray(read_vecs(files[1])[:queries], dtype=np.float32)
     truth = np.asarray(read_vecs(files[2])[:queries])

@@ -42,6 +42,7 @@ from mfcore.kit import (
 )
 
 from .commands import recall_at
+from .datasets import set_files
 from .index import PQTIndex
 from .sharded import BuildJob, ShardedIndex, build_shard, build_sharded
 from .vecs import read_vecs, write_vecs
@@ -135,10 +136,7 @@ def bench(
     markdown: Annotated[Path | None, typer.Option(help="Also write the tables to this Markdown file.")] = None,
 ) -> dict[str, Any]:
     """Sharded PQT index: build and search throughput with 1 and 2 workers on each executor, the same ids."""
-    files = [data / f"{dataset}_{part}" for part in ("base.fvecs", "query.fvecs", "groundtruth.ivecs")]
-    for path in files:
-        if not path.is_file():
-            raise InputError(f"{path} is missing: create the set with `mf ann dataset {dataset} -o {data}`")
+    files = set_files(data, dataset)
     base = np.ascontiguousarray(read_vecs(files[0])[:base_count], dtype=np.float32)
     q = np.ascontiguousarray(read_vecs(files[1])[:queries], dtype=np.float32)
     chosen = bench_executors(executor)

@@ -18,6 +18,7 @@ import functools
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -33,6 +34,16 @@ ANGLES = tuple(range(0, 360, 30))
 
 
 @functools.cache
+def set_files(data: Path, name: str) -> tuple[Path, Path, Path]:
+    """The base, query and ground-truth files ``mf ann dataset NAME -o DATA`` writes; one clear error when one is
+    missing (the benchmarks read them)."""
+    files = tuple(data / f"{name}_{part}" for part in ("base.fvecs", "query.fvecs", "groundtruth.ivecs"))
+    for path in files:
+        if not path.is_file():
+            raise InputError(f"{path} is missing: create the set with `mf ann dataset {name} -o {data}`")
+    return files  # type: ignore[return-value]
+
+
 def photograph(name: str) -> np.ndarray:
     """A bundled photograph as uint8 RGB (grey photographs are replicated to three channels)."""
     if name.startswith("sklearn:"):
