@@ -11,6 +11,8 @@ from executor_jobs import die_always_held, fail_on_three, sleep_and_tell, square
 from mfcore import ExecutorError, InputError, get_executor
 from mfcore.testing import ask_die_once, ask_with_pid, assert_clean_error, die_always, die_once, load_logged
 
+pytestmark = pytest.mark.backend_independent
+
 
 @pytest.fixture
 def pool():

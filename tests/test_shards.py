@@ -14,6 +14,8 @@ from mfcore.data import Dataset, ShardedDataset, open_dataset, sample_rng, write
 from mfcore.errors import DatasetError, InputError
 from mfcore.kit.training import Sources
 
+pytestmark = pytest.mark.backend_independent
+
 
 def write(folder, shards, count=10, seed=5, generator=noise, **kwargs):
     with get_executor("local").start(2) as pool:

@@ -5,6 +5,8 @@
   a backend that is not usable here is skipped with its reason.
   Mark a test (or module) ``@pytest.mark.mf_task("NAME")`` to run it only on the
   backends that task declares.
+* ``@pytest.mark.backend_independent`` (a test or module that never touches the backend under test: executors,
+  sharded data) runs in the numpy environment only, not once more per backend.
 * An environment whose backend under test is installed but unusable here (CuPy
   without a GPU) runs only the tests marked ``@pytest.mark.unusable_backend``
   (how such a backend is refused): everything else would repeat the NumPy
@@ -95,12 +97,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "mf_task(name): use only the backends task NAME declares")
     config.addinivalue_line("markers", "unusable_backend: also run where the backend under test is installed but "
                                        "unusable (it checks how such a backend is refused)")
+    config.addinivalue_line("markers", "backend_independent: never touches the backend under test (NumPy-only code "
+                                       "such as executors and sharded data): runs in the numpy environment only")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     from .backends import all_backends
 
     name = os.environ.get("MF_TEST_BACKEND", "numpy")
+    if name != "numpy":  # the numpy environment runs them; here they would only repeat it
+        independent = pytest.mark.skip(reason="backend-independent: runs in the numpy environment")
+        for item in items:
+            if item.get_closest_marker("backend_independent") is not None:
+                item.add_marker(independent)
     chosen = all_backends().get(name)
     if name == "numpy" or chosen is None:
         return

@@ -14,6 +14,8 @@ from mf_ann.vecs import read_vecs, write_vecs
 from mfcore import ExecutorError, InputError, get_executor
 from mfcore.testing import assert_clean_error
 
+pytestmark = pytest.mark.backend_independent
+
 D = 16
 
 
