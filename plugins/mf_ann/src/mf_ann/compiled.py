@@ -401,6 +401,48 @@ def exact_rows(queries: np.ndarray, vectors: np.ndarray, rows: np.ndarray) -> np
     return out
 
 
+@njit(cache=True, parallel=True)
+def encode_lines(x: np.ndarray, centroids: np.ndarray, pair_sq: np.ndarray, half_inv: np.ndarray,
+                 lambdas: np.ndarray, lam_min: float, lam_max: float, scale: float, pairs: np.ndarray,
+                 codes: np.ndarray) -> None:
+    """Line-quantise ``x`` (n, d): per line part, every pair (i, j) of centroid sub-parts with λ projected,
+    clipped, rounded to its code and scored by eq. 2.12; the first best pair and its code are written to
+    ``pairs`` / ``codes`` (n, L). Vectors are spread over numba's threads.
+
+    ``half_inv`` is 1 / (2 c²), 0 where c² = 0 (a pair of equal sub-parts: λ = 0).
+    """
+    n = x.shape[0]
+    lines, k1, sub = centroids.shape
+    for v in prange(n):
+        dist = np.empty(k1, np.float32)
+        for line in range(lines):
+            off = line * sub
+            for i in range(k1):
+                acc = np.float32(0.0)
+                for t in range(sub):
+                    diff = x[v, off + t] - centroids[line, i, t]
+                    acc += diff * diff
+                dist[i] = acc
+            best = np.inf
+            best_pair = 0
+            best_code = 0
+            for i in range(k1):
+                d_i = dist[i]
+                for j in range(k1):
+                    c_sq = pair_sq[line, i, j]
+                    lam = (d_i + c_sq - dist[j]) * half_inv[line, i, j]
+                    lam = min(max(lam, lam_min), lam_max)
+                    code = int(np.rint((lam - lam_min) * scale))
+                    stored = lambdas[code]
+                    error = d_i + stored * stored * c_sq + stored * (dist[j] - d_i - c_sq)
+                    if error < best:
+                        best = error
+                        best_pair = i * k1 + j
+                        best_code = code
+            pairs[v, line] = best_pair
+            codes[v, line] = best_code
+
+
 def threads() -> int:
     """Threads the kernel spreads queries over (``numba.set_num_threads`` sets it)."""
     return numba.get_num_threads()
@@ -417,7 +459,8 @@ def padded_orders(tables: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 @contextlib.contextmanager
 def limited_threads(count: int | None) -> Iterator[None]:
-    """Run a search on ``count`` of numba's threads (default: every core), the BLAS on one.
+    """Run compiled work (a search, an encoding) on ``count`` of numba's threads (default: every core), the BLAS
+    on one.
 
     The BLAS only multiplies small matrices here (tree traversal), and its idle threads spin for a
     while after each product, taking the cores from numba's: on 2 cores that cut the kernel's

@@ -79,30 +79,23 @@ class LineQuantizer:
         """One byte per (i, j) pair code while k1 <= 16, two bytes up to k1 = 256."""
         return np.dtype(np.uint8 if self.centroids.shape[1] <= 16 else np.uint16)
 
-    def encode(self, x: np.ndarray, batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(n, d) -> (pair, λ code), each (n, line_parts): pair = i * k1 + j, minimising the error."""
-        x = np.asarray(x, dtype=np.float32)
-        n = x.shape[0]
-        k1 = self.centroids.shape[1]
-        # ~4M pair evaluations per batch: the float32 temporaries stay in cache-friendly sizes.
-        batch = batch or max(1, (1 << 22) // (self.line_parts * k1 * k1))
-        pairs = np.empty((n, self.line_parts), self.pair_dtype)
-        lams = np.empty((n, self.line_parts), np.uint8)
-        pair_sq = self.pair_sq[None].astype(np.float32)
-        for start in range(0, n, batch):
-            tables = self.query_tables(x[start : start + batch])  # (b, L, k1)
-            d_i = tables[:, :, :, None]
-            d_j = tables[:, :, None, :]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                lam = np.where(pair_sq > 0, (d_i + pair_sq - d_j) / (2.0 * pair_sq), 0.0)
-            code = np.round((np.clip(lam, LAMBDA_MIN, LAMBDA_MAX) - LAMBDA_MIN) * (LEVELS / (LAMBDA_MAX - LAMBDA_MIN)))
-            lam = LAMBDAS[code.astype(np.uint8)]
-            error = d_i + lam * lam * pair_sq + lam * (d_j - d_i - pair_sq)  # eq. 2.12 with y = x
-            flat = error.reshape(*error.shape[:2], -1).argmin(axis=-1)  # (b, L): i * k1 + j
-            chosen = np.take_along_axis(code.reshape(*code.shape[:2], -1), flat[..., None], axis=-1)[..., 0]
-            pairs[start : start + batch] = flat
-            lams[start : start + batch] = chosen
-        return pairs, lams
+    def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n, d) -> (pair, λ code), each (n, line_parts): pair = i * k1 + j, minimising the error.
+
+        Every pair is tried (k1² per line part), in one compiled pass per vector on numba's threads: the
+        array form's (n, L, k1, k1) temporaries made encoding most of an index's build time.
+        """
+        from .compiled import encode_lines
+
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        pairs = np.empty((x.shape[0], self.line_parts), self.pair_dtype)
+        codes = np.empty((x.shape[0], self.line_parts), np.uint8)
+        pair_sq = self.pair_sq.astype(np.float32)
+        with np.errstate(divide="ignore"):
+            half_inv = np.where(pair_sq > 0, 1.0 / (2.0 * pair_sq), 0.0).astype(np.float32)
+        encode_lines(x, self.centroids.astype(np.float32), pair_sq, half_inv, LAMBDAS, LAMBDA_MIN, LAMBDA_MAX,
+                     LEVELS / (LAMBDA_MAX - LAMBDA_MIN), pairs, codes)
+        return pairs, codes
 
     def decode(self, pair: np.ndarray, lam: np.ndarray) -> np.ndarray:
         """The stored points, (n, d) float64: what eq. 2.12 measures distances to."""

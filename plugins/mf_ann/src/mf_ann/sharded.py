@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from mfcore import InputError, Pool, atomic_folder, atomic_path
 from mfcore.data import read_json_file, shard_ranges
@@ -73,12 +72,12 @@ class BuildJob:
 def build_shard(job: BuildJob) -> dict[str, Any]:
     """Encode ``base[start:stop]`` with the tree, ids ``id_offset + position``, and write the shard file.
 
-    On one core (BLAS limited to one thread): the executor's workers are the parallelism, one CPU each, as a Ray
-    cluster schedules them; a multi-threaded BLAS in every worker would only fight over the cores.
+    On one core (numba and the BLAS on one thread): the executor's workers are the parallelism, one CPU each, as
+    a Ray cluster schedules them; threads in every worker would only fight over the cores.
     """
     index = job.tree.trained_copy()
     vectors = read_vecs(job.base)
-    with threadpool_limits(1, user_api="blas"):
+    with limited_threads(1):
         for first in range(job.start, job.stop, job.batch):
             last = min(first + job.batch, job.stop)
             index.add(np.asarray(vectors[first:last], dtype=np.float32), ids=job.id_offset + np.arange(first, last))
