@@ -43,6 +43,8 @@ from .executor import (  # noqa: E402
     ExecutorWorkersOption,
     Holders,
     Pool,
+    ask_held,
+    load_held,
 )
 from .executors import all_executors, get_executor  # noqa: E402
 from .index import IndexSpec, SearchIndex  # noqa: E402
@@ -80,12 +82,14 @@ __all__ = [
     "Task",
     "all_backends",
     "all_executors",
+    "ask_held",
     "atomic_folder",
     "atomic_path",
     "check_writable_dir",
     "emit",
     "get_backend",
     "get_executor",
+    "load_held",
     "hookimpl",
     "index_type",
     "output_folder",

@@ -26,8 +26,7 @@ import socket
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from mfcore import Availability, Executor, ExecutorError, Holders, InputError, Pool
-from mfcore.executor import ask_held, load_held
+from mfcore import Availability, Executor, ExecutorError, Holders, InputError, Pool, ask_held, load_held
 
 #: How long joining a cluster may take before mf says it cannot be reached.
 CONNECT_TIMEOUT_S = 10.0
