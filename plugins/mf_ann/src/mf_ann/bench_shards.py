@@ -30,7 +30,7 @@ import numpy as np
 import typer
 from scipy.optimize import nnls
 
-from mfcore import Executor, InputError, RunContext, get_executor, stderr
+from mfcore import Executor, InputError, Pool, RunContext, get_executor, stderr
 from mfcore.kit import (
     BenchExecutorsOption,
     BenchWorkersOption,
@@ -49,9 +49,11 @@ from .vecs import read_vecs, write_vecs
 
 #: Single-query searches timed per run for the round trip.
 ROUND_TRIPS = 20
+#: Every timed search: 10 neighbours, the best 256 by line distance re-ranked exactly.
+SEARCH = {"k": 10, "rerank": "exact", "refine": 256}
 
 
-def _warm_up(pool: Any, tree: PQTIndex, base: Path, folder: Path) -> None:
+def _warm_up(pool: Pool, tree: PQTIndex, base: Path, folder: Path) -> None:
     """One tiny shard per worker: imports and the encoder's first compilations happen before the timing."""
     jobs = [BuildJob(tree.trained_copy(), str(base), 0, 64, 0, str(folder / f"warm-{k}.npz"), 64)
             for k in range(pool.workers)]
@@ -60,7 +62,7 @@ def _warm_up(pool: Any, tree: PQTIndex, base: Path, folder: Path) -> None:
 
 def _run(executor: Executor, workers: int, tree: PQTIndex, base: Path, count: int, queries: np.ndarray,
          shards: int, bins: int, folder: Path) -> tuple[dict[str, Any], np.ndarray]:
-    options = {"k": 10, "bins": bins, "rerank": "exact", "refine": 256}
+    options = {**SEARCH, "bins": bins}
     started = time.perf_counter()
     with executor.start(workers) as pool:
         _warm_up(pool, tree, base, folder)
@@ -102,7 +104,7 @@ def _rates(folder: Path, single: PQTIndex, queries: np.ndarray, truth: np.ndarra
     rows = []
     with get_executor("local").start(1) as pool, ShardedIndex(folder, pool) as index:
         for budget in bins:
-            options = {"k": 10, "bins": budget, "rerank": "exact", "refine": 256}
+            options = {**SEARCH, "bins": budget}
             index.search(queries[:8], **options)
             start = time.perf_counter()
             _, ids = index.search(queries, **options)

@@ -194,7 +194,7 @@ def _report(result: dict[str, Any], ids: np.ndarray, seconds: float, truth: np.n
 def _search_sharded(ctx: RunContext, folder: Path, q: np.ndarray, k: int, output: Path | None, bins: int,
                     rerank: Rerank, refine: int, proposal: Proposal, groundtruth: Path | None, allow: Path | None,
                     threads: int | None, executor: str, workers: int, address: str | None) -> dict[str, Any]:
-    """``mf ann search FOLDER``: each shard a task of the executor, the top k merged."""
+    """``mf ann search FOLDER``: the shards loaded into the executor's workers, searched there, the top k merged."""
     if ctx.backend.name != "numpy":
         raise InputError("a sharded index is searched on the CPU by its executor's workers: use --backend numpy")
     if allow is not None:
