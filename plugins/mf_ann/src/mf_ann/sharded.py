@@ -11,18 +11,19 @@ which encodes its run of vectors with that tree and writes its file. ``mf ann
 add`` encodes more vectors into new shards with the same tree.
 
 **Same neighbours as one index.** A search (:class:`ShardedIndex`) sends the
-queries to the workers holding the shards and merges their answers. A budget
-of vectors cannot be split over shards without changing the answer (how many
-of a bin's vectors one shard holds depends on how vectors fall into shards),
-but a budget of bins can: which bins a query proposes, and in which order, depends on the tree and the query only. So each shard takes
-*every* vector of the first ``bins`` proposed bins (like an IVF index's
-nprobe), re-ranks them by line quantization and returns its best ``keep`` (``k``,
-or ``refine`` for exact re-ranking) with their exact distances. The merge keeps
-the best ``keep`` of all shards by line distance and, for exact re-ranking,
-orders those by exact distance. Each shard's share of the global best ``keep``
-is within its own best ``keep``, so this is exactly what one index over all
-vectors returns with the same tree when it takes every vector of those bins
-(tested against one index and brute force).
+queries to the workers holding the shards and merges their answers. A budget of
+vectors cannot be split over shards without changing the answer (how many of a
+bin's vectors one shard holds depends on how vectors fall into shards), but a
+budget of bins can: which bins a query proposes, and in which order, depends on
+the tree and the query only. So each shard takes *every* vector of the first
+``bins`` proposed bins (like an IVF index's nprobe), re-ranks them by line
+quantization and returns its best ``keep`` (``k``, or ``refine`` for exact
+re-ranking) with their exact distances. The merge keeps the best ``keep`` of all
+shards by line distance and, for exact re-ranking, orders those by exact
+distance. Each shard's share of the global best ``keep`` is within its own best
+``keep``, so this is exactly what one index over all vectors returns with the
+same tree when it takes every vector of those bins (tested against one index
+and brute force).
 """
 
 from __future__ import annotations
