@@ -1,4 +1,4 @@
-"""``mf run deblur``: your bursts and videos, deblurred by the RDN or FBA."""
+"""``mf run deblur``: your bursts and videos, deblurred by the RDN, FourierNet or FBA."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from mfcore.kit import (
     collect_frames,
     iter_video,
     keras_backend_for,
+    load_model,
     network_available,
     read_burst,
     video_info,
@@ -25,9 +26,10 @@ from mfcore.kit import (
 )
 
 from .align import align_to_first
+from .fourier_inference import OUT, STRIDE, Colour, restore_burst
 from .inference import MAX_MEMORY_GB, deblur, video_windows
 from .methods import Alignment, Method, Order, deblur_burst
-from .model_io import SHIPPED, SHIPPED_BURST, burst_start, load_rdn
+from .model_io import FOURIERNET, SHIPPED, SHIPPED_BURST, burst_start, load_rdn
 from .order import burst_sequence, sharpest_first
 
 
@@ -41,19 +43,26 @@ def run(
     output: Annotated[Path, typer.Option("--output", "-o", help="Image to write (.png, .jpg, .tif...), or a "
                                                                "video (.mp4) when the input is a video.")],
     method: Annotated[Method | None, typer.Option(help="rdn (default when its weights and PyTorch or TensorFlow "
-                                                       "are installed) or fba.")] = None,
-    weights: Annotated[Path | None, typer.Option(help="RDN weights (.weights.h5 with its .json card beside it); "
-                                                      "default: the shipped ones for bursts or for videos.")]
+                                                       "are installed), fouriernet (aligned bursts of a static "
+                                                       "scene only: unaligned or moving content is the RDN's job) "
+                                                       "or fba.")] = None,
+    weights: Annotated[Path | None, typer.Option(help="Network weights (.weights.h5 with its .json card beside "
+                                                      "it); default: the shipped ones for the method and input.")]
     = None,
     tile: Annotated[int | None, typer.Option(min=64, help="RDN: process in tiles of this many pixels "
                                                           "(default: chosen from --max-memory).")] = None,
-    max_memory: Annotated[float, typer.Option(min=0.05, help="RDN: working memory one step may use (GiB); larger "
-                                                             "frames are tiled automatically. Memory does not "
-                                                             "grow with the number of frames.")] = MAX_MEMORY_GB,
+    max_memory: Annotated[float, typer.Option(min=0.05, help="Networks: working memory one step may use (GiB); "
+                                                             "larger frames are tiled (RDN) or their patches "
+                                                             "batched (FourierNet) to fit. Memory does not grow "
+                                                             "with the number of frames.")] = MAX_MEMORY_GB,
     overlap: Annotated[int, typer.Option(min=0, help="RDN: tile overlap in pixels, blended smoothly.")] = 32,
     levels: Annotated[int, typer.Option(min=1, max=4, help="RDN: multi-scale input levels (6.4.2).")] = 1,
     colour: Annotated[bool, typer.Option("--colour/--no-colour", help="RDN: match the output's colour histograms "
                                                                       "to the target frame (appendix A.2).")] = False,
+    stride: Annotated[int, typer.Option(min=1, max=OUT, help="FourierNet: pixels between neighbouring patches (the "
+                                                             "thesis used 5).")] = STRIDE,
+    colour_transfer: Annotated[Colour, typer.Option(help="FourierNet: colours from FBA's result by its Lab a, b "
+                                                         "channels or by histogram matching, or none.")] = Colour.lab,
     radius: Annotated[int, typer.Option(min=1, help="Video: deblur each frame from this many neighbours on "
                                                     "each side.")] = 2,
     p: Annotated[float, typer.Option(min=0.0, help="FBA exponent: 0 averages, larger favours the sharpest frame.")] = 11.0,
@@ -87,10 +96,17 @@ def run(
     else:
         paths = collect_frames(frames)
         burst = read_burst(paths, min_frames=2)
+    if video and method is Method.fouriernet:
+        raise InputError("FourierNet restores aligned bursts of a static scene; deblur videos with --method rdn")
     # Your --weights are an order: if they cannot be read, that is an error, not a quiet switch to FBA.
     shipped = SHIPPED if video else SHIPPED_BURST
     chosen = method or (Method.rdn if weights is not None or network_available(ctx, shipped) else Method.fba)
-    model, card = load_rdn(ctx, weights or shipped) if chosen is Method.rdn else (None, {})
+    model = fourier = None
+    card: dict[str, Any] = {}
+    if chosen is Method.fouriernet:
+        fourier, _ = load_model(FOURIERNET, ctx, weights)
+    elif chosen is Method.rdn:
+        model, card = load_rdn(ctx, weights or shipped)
     options = {"tile": tile, "overlap": overlap, "levels": levels, "colour": colour, "max_memory_gb": max_memory}
     registration = (align or (Alignment.ecc if video else Alignment.none)).value
 
@@ -98,6 +114,9 @@ def run(
         if not video and order is Order.sharpest:
             burst = sharpest_first(burst)
         burst = align_to_first(burst, registration, strict=not video)
+        if fourier is not None:
+            return restore_burst(fourier, burst, deblur_burst(ctx, burst, p, sigma), stride, max_memory,
+                                 colour_transfer)
         if model is not None:
             if burst.shape[-1] != 3:
                 burst = np.repeat(burst[..., :1], 3, axis=-1)
@@ -125,7 +144,7 @@ def run(
     seconds = time.perf_counter() - start
     result = {"output": str(output), "method": chosen.value, "frames": count, "size": size,
               "backend": ctx.backend.name, "device": ctx.backend.device(), "seconds": round(seconds, 4)}
-    if model is not None:
+    if model is not None or fourier is not None:
         result["keras_backend"] = keras_backend_for(ctx)
-        result["weights"] = str(weights or shipped)
+        result["weights"] = str(weights or (FOURIERNET.weights if fourier is not None else shipped))
     return result

@@ -1,4 +1,4 @@
-"""The choices of ``mf run deblur``: the method (the RDN, or FBA), frame registration and frame order, and FBA
+"""The choices of ``mf run deblur``: the method (the RDN, FourierNet or FBA), frame registration and frame order, and FBA
 on the run's backend."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from .baselines.fba import fba
 
 class Method(str, Enum):
     rdn = "rdn"
+    fouriernet = "fouriernet"
     fba = "fba"
 
 

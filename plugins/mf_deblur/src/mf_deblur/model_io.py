@@ -15,6 +15,7 @@ from mfcore.kit import card_width, load_model
 #: 5-frame dynamic clips by 0.4 dB and made 12 frames score below 5.
 SHIPPED = Path(__file__).parent / "weights" / "rdn.weights.h5"
 SHIPPED_BURST = Path(__file__).parent / "weights" / "rdn_burst.weights.h5"
+SHIPPED_FOURIER = Path(__file__).parent / "weights" / "fouriernet.weights.h5"
 TRAIN_COMMAND = "mf train deblur"
 
 
@@ -26,6 +27,17 @@ def _build(card: Mapping[str, Any], weights: Path) -> Any:
 
 RDN = ModelSpec("deblur", "rdn", "RDN", "Recurrent Deblur Network (thesis 6.3.3)", _build, SHIPPED,
                 f"{TRAIN_COMMAND} --preset cpu --backend torch", "or use --method fba")
+
+
+def _build_fouriernet(card: Mapping[str, Any], weights: Path) -> Any:
+    from .fouriernet import build_fouriernet  # imports Keras: only once the backend is chosen
+
+    return build_fouriernet(card_width(dict(card), weights))
+
+
+FOURIERNET = ModelSpec("deblur", "fouriernet", "FourierNet", "static-burst network with a learnable FBA (thesis 6.2)",
+                       _build_fouriernet, SHIPPED_FOURIER,
+                       f"{TRAIN_COMMAND} --model fouriernet --preset cpu --backend torch", "or use --method fba")
 
 
 def load_rdn(ctx: RunContext | None = None, weights: Path = SHIPPED) -> tuple[Any, dict[str, Any]]:

@@ -7,7 +7,7 @@ from mfcore import ModelSpec, Synthesizer, Task, hookimpl
 from .bench import bench
 from .commands import run
 from .demo import demo
-from .model_io import RDN
+from .model_io import FOURIERNET, RDN
 from .synthesis.burst import static_sample
 from .synthesis.dynamic import dynamic_sample
 from .synthesis.kernels import SIZES
@@ -36,4 +36,4 @@ def mf_synthesizers() -> list[Synthesizer]:
 
 @hookimpl
 def mf_models() -> list[ModelSpec]:
-    return [RDN]
+    return [RDN, FOURIERNET]

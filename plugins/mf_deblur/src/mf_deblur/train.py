@@ -40,6 +40,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -71,9 +72,16 @@ from mfcore.kit import (
 )
 
 from .baselines.fba import fba
+from .fourier_training import train_fouriernet
 from .order import FBA_OBSERVATIONS, burst_sequence, sharpest_first
 from .synthesis.burst import static_sample
 from .synthesis.dynamic import dynamic_sample
+
+
+class Network(str, Enum):
+    rdn = "rdn"
+    fouriernet = "fouriernet"
+
 
 GENERATORS = {"static": static_sample, "dynamic": dynamic_sample}
 VALIDATION_SEED = 10_000_019
@@ -278,8 +286,12 @@ def _step_loss(y_true: Any, y_pred: Any) -> Any:
 
 def train(
     ctx: RunContext,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Run folder: checkpoints, log.csv, rdn.weights.h5.")]
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run folder: checkpoints, log.csv, rdn.weights.h5 "
+                                                                "(fouriernet.weights.h5).")]
     = Path("runs/deblur"),
+    network: Annotated[Network, typer.Option("--model", help="rdn: the Recurrent Deblur Network (bursts and videos); fouriernet: "
+                                                "the static-burst network of thesis 6.2 (static bursts only).")]
+    = Network.rdn,
     preset: Annotated[Preset, typer.Option(help="cpu: half width, 64 px, 3.5k steps; gpu: the thesis's network.")]
     = Preset.cpu,
     data: Annotated[list[Path] | None, typer.Option("--data", help="LMDB dataset from `mf synth deblur` "
@@ -315,6 +327,8 @@ def train(
     start: Annotated[str | None, typer.Option(help="What static bursts start from: frame (their sharpest frame) "
                                                    "or fba (FBA's fusion of their frames, as mf run deblur does "
                                                    "with weights trained so).")] = None,
+    optimizer: Annotated[str | None, typer.Option(help="FourierNet: adam (the presets') or sgd "
+                                                       "(momentum 0.9, the thesis's).")] = None,
     validate_every: ValidateEveryOption = 250,
     validation: Annotated[int, typer.Option(min=1, help="Validation sequences of each kind (static, dynamic).")]
     = 24,
@@ -322,7 +336,21 @@ def train(
     resume: ResumeOption = False,
     stop_after: StopAfterOption = None,
 ) -> dict[str, Any]:
-    """Train the Recurrent Deblur Network with progress, checkpoints, resume and a validation PSNR log."""
+    """Train the Recurrent Deblur Network (or FourierNet) with progress, checkpoints, resume and a validation log."""
+    if network is Network.fouriernet:
+        rdn_only = {"--init": init, "--recalibrate-norm": recalibrate_norm, "--freeze-norm": freeze_norm or None,
+                    "--flat-share": flat_share, "--start": start, "--videos": videos}
+        given = [name for name, value in rdn_only.items() if value is not None]
+        if given:
+            raise InputError(f"{given[0]} is an RDN option; FourierNet does not take it")
+        if any(kind != "static" for kind in stream or []):
+            raise InputError("FourierNet trains on static bursts only: use --stream static")
+        overrides = {"steps": steps, "width": width, "lr": lr, "frames": frames, "optimizer": optimizer,
+                     "camera": camera or None}
+        return train_fouriernet(ctx, output, preset, overrides, data or [], bool(stream) or not data, workers,
+                                images, validation, validate_every, checkpoint_every, resume, stop_after)
+    if optimizer is not None:
+        raise InputError("--optimizer is a FourierNet option (--model fouriernet); the RDN trains with Adam")
     run = Run(output, "rdn")
     run.check_new(resume)
     base = PRESETS[preset]
