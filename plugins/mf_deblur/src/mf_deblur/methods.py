@@ -1,5 +1,5 @@
-"""The choices of ``mf run deblur``: the method (the RDN, FourierNet or FBA), frame registration and frame order, and FBA
-on the run's backend."""
+"""The choices of ``mf run deblur``: the method (the RDN, FourierNet or FBA), frame registration and frame order,
+and FBA on the run's backend."""
 
 from __future__ import annotations
 
