@@ -4,26 +4,10 @@ network run in process, its colour transfer, one-channel bursts, a short real tr
 import json
 
 import numpy as np
-import pytest
 from mf_deblur.synthesis.burst import synthesize_burst
 
 from mfcore.kit import crop, photo, read_image, write_image, write_video
 from mfcore.testing import assert_clean_error, keras_backend_name
-
-
-@pytest.fixture(scope="module")
-def fourier_weights(keras, tmp_path_factory):
-    """A small FourierNet whose filter is random, saved with its card: (path, model)."""
-    from mf_deblur.fouriernet import build_fouriernet
-
-    folder = tmp_path_factory.mktemp("fourier")
-    keras.utils.set_random_seed(5)
-    model = build_fouriernet(0.05)
-    kernel = model.filter.kernel
-    kernel.assign(np.random.default_rng(5).normal(0, 0.002, tuple(kernel.shape)).astype("float32"))
-    model.save_weights(str(folder / "tiny.weights.h5"))
-    (folder / "tiny.json").write_text(json.dumps({"width": 0.05, "preset": "test", "trained_steps": 0}))
-    return folder / "tiny.weights.h5", model
 
 
 def _burst_dir(folder, grey=False):

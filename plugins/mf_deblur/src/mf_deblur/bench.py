@@ -1,4 +1,4 @@
-"""``mf bench deblur``: the Recurrent Deblur Network against FBA and the simple baselines.
+"""``mf bench deblur``: the Recurrent Deblur Network and FourierNet against FBA and the simple baselines.
 
 Quality is measured on data the network never saw: bursts and clips built only
 from ``HELD_OUT_PHOTOS`` (training uses ``TRAIN_PHOTOS``), with the same
@@ -11,7 +11,7 @@ synthesisers as training, 12 frames each.
 
 For k = 2, 3, 5, 8 and 12 frames it scores the mean of the frames, FBA (on
 dynamic clips after ECC registration to the target, since FBA assumes aligned
-frames) and the RDN after k-1 recurrent steps, next to the target frame alone
+frames) and the RDN after k-1 recurrent steps (and, for bursts, FourierNet), next to the target frame alone
 (and, for bursts, the sharpest frame alone: the lucky-imaging baseline). The
 RDN has two rows: the frames as given, and the frames as ``mf run deblur``
 prepares them by default (bursts sorted sharpest first, video frames
@@ -19,13 +19,13 @@ registered to the target), so that what the preparation adds is visible. Each
 target is reported as a mean over the paired cases with its standard error.
 It also reports how the temporal skips' activations evolve over the steps
 (frames as given), the sign of a recurrence that drifts. Speed: one RDN step
-and FBA on 1280x720 frames.
+and FBA on 1280x720 frames, FourierNet on one channel of 14 frames of 1000x700 (the thesis's 5 minutes).
 
 Beyond the training generator (:mod:`mf_deblur.evaluation`): bursts of the
 independent synthesiser (:mod:`mf_deblur.independent`, ``--independent N``)
 and real bursts (``--real DIR``, a sub-folder per burst, ``reference.*`` its
-sharp reference) at 3, 5 and all frames, with per-burst counts of where the RDN
-falls below FBA or the sharpest frame and the largest drop when frames are
+sharp reference) at 2, 3, 5 and all frames, with per-burst counts of where the RDN
+or FourierNet falls below FBA or the sharpest frame and the largest drop when frames are
 added. Memory: peak RSS against frame count and size (``--memory-size`` adds
 sizes such as 3840x2160).
 """
@@ -44,6 +44,7 @@ from mfcore import InputError, RunContext, all_backends
 from mfcore.kit import (
     environment,
     keras_backend_for,
+    load_model,
     pad_to_multiple,
     peak_rss,
     psnr,
@@ -56,6 +57,7 @@ from .align import align_to_first
 from .baselines.fba import fba
 from .evaluation import (
     FBA,
+    FOURIERNET,
     RDN,
     SHARPEST,
     burst_scores,
@@ -66,8 +68,10 @@ from .evaluation import (
     real_bursts,
     score_rows,
 )
+from .fourier_inference import restore_burst, restore_channel
 from .independent import independent_burst
 from .inference import MULTIPLE, deblur, deblur_steps, recurrence
+from .model_io import FOURIERNET as FOURIERNET_SPEC
 from .model_io import SHIPPED, SHIPPED_BURST, load_rdn
 from .order import sharpest_first
 from .synthesis.burst import static_sample
@@ -77,7 +81,9 @@ from .synthesis.kernels import SIZES, gp_kernel, kernel_sheet
 FRAME_COUNTS = (2, 3, 5, 8, 12)
 SPEED_SIZE = (720, 1280)
 #: Frame counts of the independent bursts (8 frames each), and of real bursts (plus all their frames).
-INDEPENDENT_COUNTS, REAL_COUNTS = (3, 5, 8), (3, 5)
+INDEPENDENT_COUNTS, REAL_COUNTS = (3, 5, 8), (2, 3, 5)
+#: FourierNet's speed case: one channel of a burst of the size of Delbracio & Sapiro's (frames, height, width).
+FOURIER_SPEED = (14, 700, 1000)
 #: Frame counts and sizes (height, width) of the memory table.
 MEMORY_COUNTS, MEMORY_SIZES = (3, 6, 12), ((512, 512), (701, 1101))
 
@@ -116,13 +122,14 @@ def _rdn(model: Any, sequences: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
 
 
 def _score(model: Any, burst: tuple[Any, dict[str, Any]], cases: list[dict[str, np.ndarray]],
-           kind: str) -> tuple[dict[str, dict[int, list]], dict]:
+           kind: str, fourier: Any = None) -> tuple[dict[str, dict[int, list]], dict]:
     """Per method and frame count, the (PSNR, SSIM) of every case; plus the images of case 0.
 
     ``model`` is the video RDN (rows "frames as given" and dynamic clips); ``burst`` the burst weights and
-    their card, which restore static bursts as ``mf run deblur`` does.
+    their card, which restore static bursts as ``mf run deblur`` does; ``fourier`` FourierNet (static bursts).
     """
-    methods = ("mean", "FBA", *RDN_ROWS[kind])
+    with_fourier = fourier is not None and kind == "static"
+    methods = ("mean", "FBA", *RDN_ROWS[kind], *((FOURIERNET,) if with_fourier else ()))
     scores: dict[str, dict[int, list]] = {m: {k: [] for k in FRAME_COUNTS} for m in methods}
     scores["target frame alone"] = {1: []}
     if kind == "static":
@@ -142,6 +149,8 @@ def _score(model: Any, burst: tuple[Any, dict[str, Any]], cases: list[dict[str, 
             images = {"mean": frames[:k].mean(axis=0), "FBA": fused, **{row: e[k] for row, e in estimates.items()}}
             if kind == "static":
                 images["sharpest frame alone"] = prepared[k][0]
+            if with_fourier:
+                images[FOURIERNET] = restore_burst(fourier, frames[:k], fused)
             for method, image in images.items():
                 scores[method][k].append((psnr(sharp, image), ssim(sharp, image)))
             if i == 0 and k in (5, 12):
@@ -194,17 +203,18 @@ def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, str]:
     return float(d.mean()), f"{d.mean():.2f} ± {d.std(ddof=1) / np.sqrt(len(d)):.2f}"
 
 
-def _targets(scores: dict[str, dict[int, list]], kind: str) -> list[dict[str, Any]]:
-    """The issue's targets for each RDN row: RDN - FBA at 5 frames, and no drop from 5 to 12 frames."""
-    need = 2.0 if kind == "static" else 0.0
+def _targets(scores: dict[str, dict[int, list]], kind: str, networks: Sequence[str],
+             need: float) -> list[dict[str, Any]]:
+    """The issues' targets for each network row: its PSNR - FBA's at 5 frames (>= ``need``, or > 0 when ``need``
+    is 0), and no drop from 5 to 12 frames."""
     rows = []
-    for row in RDN_ROWS[kind]:
+    for row in networks:
         gap, gap_text = _paired(_psnrs(scores, row, 5), _psnrs(scores, "FBA", 5))
         drift, drift_text = _paired(_psnrs(scores, row, 12), _psnrs(scores, row, 5))
-        rows.append({"data": kind, "RDN": row, "RDN - FBA at 5 frames (dB)": gap_text,
+        rows.append({"data": kind, "network": row, "network - FBA at 5 frames (dB)": gap_text,
                      "target": f">= {need:g} dB" if need else "> 0 dB",
                      "met": "yes" if gap >= need and (need or gap > 0) else "no",
-                     "RDN 12 frames - RDN 5 frames (dB)": drift_text,
+                     "12 frames - 5 frames (dB)": drift_text,
                      "no drop from 5 to 12": "yes" if drift >= 0 else "no"})
     return rows
 
@@ -238,41 +248,47 @@ def _speed(model: Any, keras_name: str, repeats: int) -> list[dict[str, Any]]:
 
 
 def _per_burst_targets(scores: dict, data: str, fba_at: Sequence[int], gap: float,
-                       sharpest_at: Sequence[int]) -> list[dict[str, Any]]:
-    """Target rows: mean RDN - FBA at ``fba_at`` frames (>= ``gap``), RDN >= the sharpest frame at ``sharpest_at``,
-    per-burst losses, and the largest drop from fewer to more frames."""
+                       sharpest_at: Sequence[int], method: str = RDN) -> list[dict[str, Any]]:
+    """Target rows of ``method``: its mean - FBA's at ``fba_at`` frames (>= ``gap``), >= the sharpest frame at
+    ``sharpest_at``, per-burst losses, and the largest drop from fewer to more frames."""
+    name = "RDN" if method == RDN else method
     rows = []
     for k in fba_at:
-        diff = float(np.mean([a[0] - b[0] for a, b in zip(scores[(RDN, k)], scores[(FBA, k)])]))
-        rows.append({"data": data, "target": f"RDN - FBA at {k} frames >= {gap:g} dB", "measured": f"{diff:.2f}",
+        diff = float(np.mean([a[0] - b[0] for a, b in zip(scores[(method, k)], scores[(FBA, k)])]))
+        rows.append({"data": data, "target": f"{name} - FBA at {k} frames >= {gap:g} dB", "measured": f"{diff:.2f}",
                      "met": "yes" if diff >= gap else "no"})
     for k in sharpest_at:
-        diff = float(np.mean([a[0] - b[0] for a, b in zip(scores[(RDN, k)], scores[(SHARPEST, k)])]))
-        rows.append({"data": data, "target": f"RDN - sharpest input at {k} frames >= 0 dB",
+        diff = float(np.mean([a[0] - b[0] for a, b in zip(scores[(method, k)], scores[(SHARPEST, k)])]))
+        rows.append({"data": data, "target": f"{name} - sharpest input at {k} frames >= 0 dB",
                      "measured": f"{diff:.2f}", "met": "yes" if diff >= 0 else "no"})
     for against in (FBA, SHARPEST):
-        lost, total, worst = losses(scores, against)
-        rows.append({"data": data, "target": f"per burst and frame count: RDN never below {against}",
+        lost, total, worst = losses(scores, against, method)
+        rows.append({"data": data, "target": f"per burst and frame count: {name} never below {against}",
                      "measured": f"{lost} of {total} below (worst by {worst:.2f} dB)",
                      "met": "yes" if not lost else "no"})
-    drop = drops(scores)
-    rows.append({"data": data, "target": "more frames never lower the RDN by more than 0.1 dB",
+    drop = drops(scores, method)
+    rows.append({"data": data, "target": f"more frames never lower the {name} by more than 0.1 dB",
                  "measured": f"largest drop {drop:.2f} dB", "met": "yes" if drop <= 0.1 else "no"})
     return rows
 
 
-def _independent(model: Any, card: dict[str, Any], count: int, size: int, seed: int) -> tuple[list, list]:
+def _independent(model: Any, card: dict[str, Any], count: int, size: int, seed: int,
+                 fourier: Any = None) -> tuple[list, list]:
     """Rows and targets on bursts of :mod:`mf_deblur.independent` (8 frames each)."""
     rng = np.random.default_rng(seed)
     bursts = []
     for _ in range(count):
         burst = independent_burst(rng, size, max(INDEPENDENT_COUNTS))
         bursts.append((burst["sharp"], burst["blurred"]))
-    scores = burst_scores(model, card, bursts, lambda n: INDEPENDENT_COUNTS, fit=False)
-    return score_rows(scores), _per_burst_targets(scores, "independent", (5,), 1.5, (3,))
+    scores = burst_scores(model, card, bursts, lambda n: INDEPENDENT_COUNTS, fit=False, fourier=fourier)
+    targets = _per_burst_targets(scores, "independent", (5,), 1.5, (3,))
+    if fourier is not None:
+        targets += _per_burst_targets(scores, "independent", INDEPENDENT_COUNTS, 0.0, (3,), FOURIERNET)
+    return score_rows(scores), targets
 
 
-def _real(model: Any, card: dict[str, Any], folder: Path, picture: Path | None) -> tuple[list, list]:
+def _real(model: Any, card: dict[str, Any], folder: Path, picture: Path | None,
+          fourier: Any = None) -> tuple[list, list]:
     """Rows and targets on real bursts with a reference (photometrically fitted), and a picture of every burst."""
     found = real_bursts(folder)
     rows: list[dict[str, Any]] = []
@@ -280,16 +296,20 @@ def _real(model: Any, card: dict[str, Any], folder: Path, picture: Path | None) 
     for name, frames, reference in found:
         if reference is None:
             continue
-        scores = burst_scores(model, card, [(reference, frames)], lambda n: (*REAL_COUNTS, n), fit=True)
+        scores = burst_scores(model, card, [(reference, frames)], lambda n: (*REAL_COUNTS, n), fit=True,
+                              fourier=fourier)
         rows += [{"burst": f"{name} ({len(frames)} frames, {frames.shape[2]}x{frames.shape[1]})", **row}
                  for row in score_rows(scores)]
-        # the issue's columns: 3, 5 and all frames; the frame count named "all" in the target text
+        # the issues' columns: 3, 5 and all frames (RDN), 2, 3, 5 and all (FourierNet, thesis figure 6.10)
         targets += _per_burst_targets(scores, f"real: {name}", (5, len(frames)), 0.0, (3,))
+        if fourier is not None:
+            targets += _per_burst_targets(scores, f"real: {name}", (*REAL_COUNTS, len(frames)), 0.0, (3,),
+                                          FOURIERNET)
     if picture is not None:
         strips = []
         for name, frames, reference in found:
-            images = methods_on(model, card, frames)
-            columns = [frames[0], images[SHARPEST], images[FBA]] + ([images[RDN]] if RDN in images else [])
+            images = methods_on(model, card, frames, fourier)
+            columns = [frames[0], images[SHARPEST], images[FBA]] + [images[m] for m in (RDN, FOURIERNET) if m in images]
             columns += [reference] if reference is not None else []
             strips.append(_row_of(columns, height=256))
         width = max(s.shape[1] for s in strips)
@@ -306,6 +326,16 @@ def _row_of(images: list[np.ndarray], height: int) -> np.ndarray:
                          interpolation=cv2.INTER_AREA) for i in images]
     gap = np.ones((height, 4, 3), np.float32)
     return np.concatenate([x for image in scaled for x in (image, gap)][:-1], axis=1)
+
+
+def _fourier_speed(fourier: Any) -> dict[str, Any]:
+    """Seconds FourierNet takes for one channel of a 14-frame 1000x700 burst at the default stride."""
+    frames = np.random.default_rng(2).random(FOURIER_SPEED, dtype=np.float32)
+    start = time.perf_counter()
+    restore_channel(fourier, frames)
+    n, h, w = FOURIER_SPEED
+    return {"method": "FourierNet, one channel (thesis: about 300 s)", "backend": "keras", "frames": str(n),
+            "size": f"{w}x{h}", "median s": round(time.perf_counter() - start, 1)}
 
 
 def _memory(model: Any, sizes: Sequence[tuple[int, int]]) -> list[dict[str, Any]]:
@@ -363,26 +393,38 @@ def bench(
     real: Annotated[Path | None, typer.Option(help="Folder of real bursts, one sub-folder each; a frame named "
                                                    "reference.* or sharp.* is that burst's sharp reference.")] = None,
     real_picture: Annotated[Path | None, typer.Option(help="With --real: a PNG of every burst (first frame, "
-                                                           "sharpest frame, FBA, RDN, reference).")] = None,
+                                                           "sharpest frame, FBA, RDN, FourierNet, reference).")] = None,
     memory: Annotated[bool, typer.Option(help="Measure peak RSS against frame count and size.")] = True,
     memory_size: Annotated[list[str] | None, typer.Option(help="Extra WIDTHxHEIGHT for the memory table "
                                                                "(repeatable), e.g. 3840x2160.")] = None,
+    fourier_weights: Annotated[Path | None, typer.Option(help="FourierNet weights (default: the shipped ones).")]
+    = None,
+    fouriernet: Annotated[bool, typer.Option(help="Also score FourierNet on static, independent and real "
+                                                  "bursts.")] = True,
+    fourier_speed: Annotated[bool, typer.Option(help="Time FourierNet on one channel of a 14-frame 1000x700 burst "
+                                                     "(minutes on a CPU).")] = True,
 ) -> dict[str, Any]:
-    """RDN against FBA, the mean and the target frame on held-out bursts and clips; speed at 1280x720."""
+    """RDN and FourierNet against FBA, the mean and the target frame on held-out bursts and clips; speed."""
     model, card = load_rdn(ctx, weights or SHIPPED)
     burst_model, burst_card = load_rdn(ctx, burst_weights or SHIPPED_BURST)
+    fourier, fourier_card = load_model(FOURIERNET_SPEC, ctx, fourier_weights) if fouriernet else (None, {})
     sizes = [*MEMORY_SIZES, *(_size(text) for text in memory_size or [])]
-    real_rows, real_targets = _real(burst_model, burst_card, real, real_picture) if real is not None else ([], [])
-    independent_rows, independent_targets = (_independent(burst_model, burst_card, independent, size, ctx.seed + 7)
-                                             if independent else ([], []))
+    real_rows, real_targets = (_real(burst_model, burst_card, real, real_picture, fourier) if real is not None
+                               else ([], []))
+    independent_rows, independent_targets = (_independent(burst_model, burst_card, independent, size, ctx.seed + 7,
+                                                           fourier) if independent else ([], []))
     tables, targets, examples, spreads = {}, [], {}, []
     for offset, kind in enumerate(("static", "dynamic")):
         cases = _cases(kind, bursts, size, ctx.seed + offset)
-        scores, examples[kind] = _score(model, (burst_model, burst_card), cases, kind)
+        scores, examples[kind] = _score(model, (burst_model, burst_card), cases, kind, fourier)
         tables[kind] = _table(scores)
         spreads.append({"data": kind, **_skip_spread(model, cases)})
-        targets += _targets(scores, kind)
+        targets += _targets(scores, kind, RDN_ROWS[kind], 2.0 if kind == "static" else 0.0)
+        if fourier is not None and kind == "static":  # issue 34: FourierNet >= FBA + 1 dB at 5 frames
+            targets += _targets(scores, kind, (FOURIERNET,), 1.0)
     speed = _speed(model, keras_backend_for(ctx), repeats)
+    if fourier is not None and fourier_speed:
+        speed.append(_fourier_speed(fourier))
     memory_rows = _memory(model, sizes) if memory else []
     weights_name = str(weights or "shipped rdn.weights.h5")
     burst_name = str(burst_weights or "shipped rdn_burst.weights.h5")
@@ -391,6 +433,8 @@ def bench(
                + (f" --burst-weights {burst_weights}" if burst_weights else "") + (f" --real {real}" if real else "")
                + (f" --real-picture {real_picture}" if real_picture else "")
                + "".join(f" --memory-size {m}" for m in memory_size or []) + ("" if memory else " --no-memory")
+               + (f" --fourier-weights {fourier_weights}" if fourier_weights else "")
+               + ("" if fouriernet else " --no-fouriernet") + ("" if fourier_speed else " --no-fourier-speed")
                + f" --backend {ctx.backend.name}")
     env = environment(("mf-core", "mf-deblur", "keras", "torch", "tensorflow", "numpy", "opencv-python-headless"))
     if strip is not None:
@@ -420,7 +464,7 @@ def bench(
             ("Real bursts", "Bursts of --real with a sharp reference; every estimate is fitted to the reference by "
              "a gain and offset per channel first (the reference is another exposure). The picture "
              f"{real_picture.name if real_picture else '(not written)'} shows every burst: first frame, sharpest "
-             "frame, FBA, RDN (and the reference).", real_rows),
+             "frame, FBA, RDN, FourierNet (and the reference).", real_rows),
             ("Memory", "Peak resident memory of the whole process while `deblur` fuses random frames (the RDN "
              "keeps only its state; frames over the --max-memory budget, 2 GiB by default, are tiled), and its "
              "rise during the call.", memory_rows),
@@ -431,7 +475,11 @@ def bench(
                         f"{burst_name} ({burst_card.get('trained_steps', '?')} steps, refining FBA) for bursts "
                         "as mf run deblur prepares them. Differences are means over the "
                         "paired cases ± their standard error; the RDN rows named after mf run deblur are what "
-                        f"it does by default.{picture}", targets),
+                        "it does by default."
+                        + (f" FourierNet: {fourier_weights or 'shipped fouriernet.weights.h5'} (width "
+                           f"{fourier_card.get('width')}, {fourier_card.get('trained_steps', '?')} steps), patches "
+                           "every 8 px, colours from FBA's Lab a, b." if fourier is not None else "")
+                        + picture, targets),
             ("Static bursts (camera shake only)", static_note, tables["static"]),
             ("Dynamic clips (moving objects, camera motion, shake)", dynamic_note, tables["dynamic"]),
             ("Temporal skips", "Standard deviation of the temporal-skip activations the next step blends in, "
@@ -439,7 +487,8 @@ def bench(
                                "stable recurrence, growth means one that drifts on long sequences.", spreads),
             ("Speed", "Median seconds on this machine, including the copy back to NumPy.", speed),
         ]
-        write_markdown(markdown, "Burst and video deblurring benchmark (RDN vs FBA)", command, env, sections)
+        write_markdown(markdown, "Burst and video deblurring benchmark (RDN and FourierNet vs FBA)", command, env,
+                       sections)
     return {"command": command, **env, "targets": targets, "generalisation_targets": independent_targets + real_targets,
             "independent": independent_rows, "real": real_rows, "memory": memory_rows, "static": tables["static"],
             "dynamic": tables["dynamic"], "temporal_skips": spreads, "speed": speed,

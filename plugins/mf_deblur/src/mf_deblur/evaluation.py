@@ -1,7 +1,7 @@
 """Scoring beyond the training generator: independent synthetic bursts and real bursts, per burst.
 
-:func:`burst_scores` runs FBA, the sharpest input frame (lucky imaging) and the
-RDN as ``mf run deblur`` runs it on the first k frames of each burst, and keeps
+:func:`burst_scores` runs FBA, the sharpest input frame (lucky imaging), the
+RDN as ``mf run deblur`` runs it and FourierNet on the first k frames of each burst, and keeps
 every burst's score, so that the benchmark can say how often and by how much
 the network loses to the classical results it could have returned
 (:func:`losses`), and whether more frames ever made it worse (:func:`drops`).
@@ -22,12 +22,14 @@ from mfcore import InputError
 from mfcore.kit import IMAGE_SUFFIXES, psnr, read_burst, read_image, ssim
 
 from .baselines.fba import fba
+from .fourier_inference import restore_burst
 from .inference import deblur
 from .model_io import burst_start
 from .order import burst_sequence, sharpest_first
 
 #: Method labels of the per-burst tables.
 FBA, SHARPEST, RDN, MEAN = "FBA", "sharpest input frame", "RDN (mf run deblur)", "mean of frames"
+FOURIERNET = "FourierNet"
 #: Names a real burst's sharp reference may have (any image suffix).
 REFERENCE_NAMES = ("reference", "sharp")
 
@@ -49,33 +51,37 @@ def rdn_burst(model: Any, card: dict[str, Any], frames: np.ndarray, **options: A
     return deblur(model, burst_sequence(sharpest_first(frames), burst_start(card)), **options)
 
 
-def methods_on(model: Any, card: dict[str, Any], frames: np.ndarray) -> dict[str, np.ndarray]:
-    """Every method's estimate from ``frames`` (k, H, W, 3)."""
+def methods_on(model: Any, card: dict[str, Any], frames: np.ndarray, fourier: Any = None) -> dict[str, np.ndarray]:
+    """Every method's estimate from ``frames`` (k, H, W, 3); FourierNet's where its network ``fourier`` is given."""
     out = {MEAN: frames.mean(axis=0), FBA: np.clip(fba(frames), 0.0, 1.0), SHARPEST: sharpest_first(frames)[0]}
     if model is not None:
         out[RDN] = rdn_burst(model, card, frames)
+    if fourier is not None:
+        out[FOURIERNET] = restore_burst(fourier, frames, out[FBA])
     return out
 
 
 def burst_scores(model: Any, card: dict[str, Any], bursts: Sequence[tuple[np.ndarray, np.ndarray]],
-                 counts: Callable[[int], Sequence[int]], fit: bool) -> dict[tuple[str, int], list[tuple[float, float]]]:
+                 counts: Callable[[int], Sequence[int]], fit: bool,
+                 fourier: Any = None) -> dict[tuple[str, int], list[tuple[float, float]]]:
     """{(method, k): [(PSNR, SSIM) per burst]} over ``bursts`` of (sharp, frames), using the first k frames for
     each k in ``counts(len(frames))``; with ``fit``, each estimate is photometrically fitted first."""
     scores: dict[tuple[str, int], list[tuple[float, float]]] = {}
     for sharp, frames in bursts:
         for k in counts(len(frames)):
-            for method, image in methods_on(model, card, frames[:k]).items():
+            for method, image in methods_on(model, card, frames[:k], fourier).items():
                 image = photometric_fit(image, sharp) if fit else np.clip(image, 0.0, 1.0)
                 scores.setdefault((method, k), []).append((psnr(sharp, image), ssim(sharp, image)))
     return scores
 
 
-def losses(scores: dict[tuple[str, int], list[tuple[float, float]]], against: str) -> tuple[int, int, float]:
-    """(bursts × frame counts where the RDN's PSNR is below ``against``'s, their total, the largest deficit)."""
+def losses(scores: dict[tuple[str, int], list[tuple[float, float]]], against: str,
+           method: str = RDN) -> tuple[int, int, float]:
+    """(bursts × frame counts where ``method``'s PSNR is below ``against``'s, their total, the largest deficit)."""
     lost = total = 0
     worst = 0.0
-    for (method, k), values in scores.items():
-        if method != RDN:
+    for (name, k), values in scores.items():
+        if name != method:
             continue
         deficits = [b[0] - a[0] for a, b in zip(values, scores[(against, k)])]
         lost += sum(d > 0 for d in deficits)
