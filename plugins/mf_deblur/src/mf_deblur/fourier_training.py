@@ -60,12 +60,13 @@ class FourierConfig:
 
 
 PRESETS = {
-    # About 25 minutes on a 2-core CPU: 1/8 of the thesis's dense layers (6.2 M parameters).
+    # About 25 minutes on a 2-core CPU: 1/8 of the thesis's dense layers (6.2 M parameters). Bursts as a camera
+    # records them (exposure, Poisson-Gaussian noise, misregistration, JPEG), which real bursts are.
     Preset.cpu: FourierConfig(width=0.125, batch=16, frames=8, min_frames=2, steps=6000, lr=5e-4, optimizer="adam",
-                              noise=0.005, max_noise=0.02),
+                              noise=0.005, max_noise=0.02, camera=True),
     # The thesis's network (4,096 features), batch size and burst length.
     Preset.gpu: FourierConfig(width=1.0, batch=32, frames=14, min_frames=2, steps=200_000, lr=2e-4, optimizer="adam",
-                              noise=0.005, max_noise=0.02),
+                              noise=0.005, max_noise=0.02, camera=True),
 }
 #: Config fields that command-line options override (and that a card's reproduce line repeats).
 OVERRIDABLE = ("steps", "width", "lr", "frames", "optimizer", "camera")
@@ -189,11 +190,19 @@ def train_fouriernet(ctx: RunContext, output: Path, preset: Preset, overrides: d
             "validation_baselines": baselines}
 
 
+def _flag(key: str, value: Any) -> str:
+    """The command-line option that sets ``key`` to ``value``."""
+    name = key.replace("_", "-")
+    if isinstance(value, bool):
+        return f" --{name}" if value else f" --no-{name}"
+    return f" --{name} {value}"
+
+
 def _card(config: FourierConfig, state: dict[str, Any], baselines: dict[str, float], preset: Preset,
           keras_name: str, data: list[Path], stream: bool) -> dict[str, Any]:
     base = asdict(PRESETS[preset])
-    changed = "".join(f" --{key.replace('_', '-')}" + ("" if value is True else f" {value}")
-                      for key, value in asdict(config).items() if key in OVERRIDABLE and value != base[key])
+    changed = "".join(_flag(key, value) for key, value in asdict(config).items()
+                      if key in OVERRIDABLE and value != base[key])
     return {
         "model": "FourierNet (thesis 6.2)",
         "width": config.width,

@@ -16,9 +16,11 @@ three stages (figure 6.5):
   the observation's transform, and the centre 33×33 of the result is that
   observation's sharp patch.
 * **Fusion**: the learnable FBA layer of eq. 6.10. FBA weighs frame i at
-  frequency ζ by |α̂_i(ζ)|^p / Σ_j |α̂_j(ζ)|^p, a softmax over the burst of
-  p·log|α̂_i(ζ)|; two 1×1 convolutions over the burst's log-magnitudes add a
-  learnt correction to those logits.
+  frequency ζ by |α̂_i(ζ)|^p / Σ_j |α̂_j(ζ)|^p (magnitudes smoothed over
+  frequency, as FBA does), a softmax over the burst of p·log|α̂_i(ζ)|; two 1×1
+  convolutions over the burst's log-magnitudes add a learnt correction to those
+  logits. The layer takes images of any size: training fuses 33×33 patches,
+  ``mf run deblur`` fuses whole frames (:mod:`.fourier_inference`).
 
 Two departures from the thesis, both so that one network serves any burst:
 the 1×1 convolutions over the burst see each frame's own values beside the
@@ -31,8 +33,9 @@ range of Fourier values for Adam's instability).
 
 **Initialisation is FBA.** The filter's last layer starts at zero weights and a
 bias of one (the identity filter) and the fusion's correction at zero, so an
-untrained network is FBA (without smoothing of the weights) of the burst's
-centre patches: training starts from the classical method and improves on it.
+untrained network is exactly FBA (``mf_deblur.fba``, p = 11) of the burst's
+centre patches, and on whole frames of the whole frames: training starts from the
+classical method and improves on it.
 
 Everything is written with Keras layers and ``keras.ops`` (``fft2``/``ifft2``):
 the same ``.weights.h5`` runs on the PyTorch and TensorFlow backends.
@@ -43,8 +46,10 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 from keras import layers, ops
 
+from .baselines.fba import default_sigma, gaussian_transfer
 from .fourier_inference import OUT, PATCH
 
 #: Sides of the analysed bands b1-b3 (centred crops of the observed patch).
@@ -57,6 +62,8 @@ FBA_P = 11.0
 MIX = 8
 #: Guards the logarithm of a zero magnitude.
 TINY = 1e-12
+#: Values (frames × frequencies) the fusion's correction takes at once: about 40 bytes each.
+CORRECTION_BLOCK = 2**22
 
 
 def _units(base: int, width: float) -> int:
@@ -112,12 +119,24 @@ class BurstMix(layers.Layer):
         return z + self.out(self.hidden(ops.concatenate([z, mean], axis=-1)))
 
 
+def smoothed_magnitude(real: Any, imag: Any) -> Any:
+    """|α̂| smoothed over the periodic frequency grid by FBA's Gaussian (std min(H, W)/50 samples)."""
+    h, w = real.shape[-2:]
+    sigma = default_sigma(h, w)
+    transfer = (gaussian_transfer(h, sigma, np, "cpu")[:, None] * gaussian_transfer(w, sigma, np, "cpu")[None, :])
+    transfer = ops.convert_to_tensor(transfer.astype("float32"))
+    magnitude = ops.sqrt(real * real + imag * imag + TINY)
+    m_real, m_imag = spectrum(magnitude)
+    return ops.maximum(ops.ifft2((m_real * transfer, m_imag * transfer))[0], 0.0)
+
+
 class LearnableFBA(layers.Layer):
     """Eq. 6.10: per frequency, a softmax over the burst of p·log|α̂_i| plus a learnt correction.
 
-    Input (B, N, S, S) patches, output (B, S, S). The correction (two 1×1 convolutions over each frame's
-    log-magnitude relative to the burst's mean and maximum, so it cannot depend on exposure) starts at zero
-    and ``p`` at ``FBA_P``: an untrained layer is FBA without smoothing, ``mf_deblur.fba(..., sigma=0)``.
+    Input (B, N, H, W) images, output (B, H, W). The correction (two 1×1 convolutions over each frame's
+    smoothed log-magnitude relative to the burst's mean and maximum, so it cannot depend on exposure) starts
+    at zero and ``p`` at ``FBA_P``: an untrained layer is FBA, ``mf_deblur.fba(..., p=11)``. The correction
+    runs over blocks of frequency rows, so whole frames fuse in bounded memory.
     """
 
     def __init__(self, p: float = FBA_P, **kwargs: Any) -> None:
@@ -129,13 +148,22 @@ class LearnableFBA(layers.Layer):
     def build(self, shape: Any) -> None:
         self.p = self.add_weight(shape=(), initializer=keras.initializers.Constant(self.p_init), name="p")
 
-    def call(self, patches: Any) -> Any:
-        real, imag = spectrum(patches)
-        log_magnitude = 0.5 * ops.log(real * real + imag * imag + TINY)
-        relative = ops.stack([log_magnitude - ops.mean(log_magnitude, axis=1, keepdims=True),
-                              log_magnitude - ops.max(log_magnitude, axis=1, keepdims=True)], axis=-1)
-        logits = self.p * log_magnitude + ops.squeeze(self.out(self.hidden(relative)), axis=-1)
-        weights = ops.softmax(logits, axis=1)
+    def correction(self, log_magnitude: Any) -> Any:
+        """The learnt change to the logits, (B, N, H, W), computed a block of frequency rows at a time."""
+        b, n, h, w = ops.shape(log_magnitude)
+        rows = max(1, CORRECTION_BLOCK // max(1, b * n * w))
+        blocks = []
+        for top in range(0, h, rows):
+            block = log_magnitude[:, :, top:top + rows]
+            relative = ops.stack([block - ops.mean(block, axis=1, keepdims=True),
+                                  block - ops.max(block, axis=1, keepdims=True)], axis=-1)
+            blocks.append(ops.squeeze(self.out(self.hidden(relative)), axis=-1))
+        return blocks[0] if len(blocks) == 1 else ops.concatenate(blocks, axis=2)
+
+    def call(self, images: Any) -> Any:
+        real, imag = spectrum(images)
+        log_magnitude = ops.log(smoothed_magnitude(real, imag) + TINY)
+        weights = ops.softmax(self.p * log_magnitude + self.correction(log_magnitude), axis=1)
         fused = (ops.sum(weights * real, axis=1), ops.sum(weights * imag, axis=1))
         return ops.ifft2(fused)[0]
 
@@ -180,6 +208,10 @@ class FourierNet(keras.Model):
 
     def call(self, patches: Any) -> Any:
         return self.fusion(self.deconvolve(patches))
+
+    def fuse(self, frames: Any) -> Any:
+        """Whole deconvolved frames (N, H, W) of one channel fused into one (H, W) by the learnable FBA."""
+        return self.fusion(frames[None])[0]
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "width": self.width}

@@ -321,9 +321,10 @@ def train(
     freeze_norm: Annotated[bool, typer.Option(help="With --init: batch norm keeps its statistics (and scale) "
                                                    "fixed, so the run trains the network exactly as inference "
                                                    "runs it.")] = False,
-    camera: Annotated[bool, typer.Option(help="Static bursts as a camera records them: exposure differences, "
-                                              "clipping, Poisson-Gaussian noise, misregistration, 8 bits, JPEG, "
-                                              "nearly sharp frames.")] = False,
+    camera: Annotated[bool | None, typer.Option(
+        "--camera/--no-camera", help="Static bursts as a camera records them: exposure differences, clipping, "
+                                     "Poisson-Gaussian noise, misregistration, 8 bits, JPEG, nearly sharp frames "
+                                     "(default: the model's preset: off for the RDN, on for FourierNet).")] = None,
     start: Annotated[str | None, typer.Option(help="What static bursts start from: frame (their sharpest frame) "
                                                    "or fba (FBA's fusion of their frames, as mf run deblur does "
                                                    "with weights trained so).")] = None,
@@ -346,7 +347,7 @@ def train(
         if any(kind != "static" for kind in stream or []):
             raise InputError("FourierNet trains on static bursts only: use --stream static")
         overrides = {"steps": steps, "width": width, "lr": lr, "frames": frames, "optimizer": optimizer,
-                     "camera": camera or None}
+                     "camera": camera}
         return train_fouriernet(ctx, output, preset, overrides, data or [], bool(stream) or not data, workers,
                                 images, validation, validate_every, checkpoint_every, resume, stop_after)
     if optimizer is not None:
@@ -355,7 +356,7 @@ def train(
     run.check_new(resume)
     base = PRESETS[preset]
     overrides = dict(zip(OVERRIDABLE, (steps, width, lr, frames, flat_share, str(init) if init else None,
-                                       recalibrate_norm, freeze_norm or None, camera or None, start)))
+                                       recalibrate_norm, freeze_norm or None, camera, start)))
     if start is not None and start not in STARTS:
         raise InputError(f"unknown --start {start!r}; use {' or '.join(STARTS)}")
     config = Config(**{**asdict(base), **{k: v for k, v in overrides.items() if v is not None}})

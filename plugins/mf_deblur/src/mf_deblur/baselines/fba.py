@@ -28,7 +28,7 @@ def default_sigma(height: int, width: int) -> float:
     return min(height, width) / 50.0
 
 
-def _gaussian_transfer(n: int, sigma: float, xp: Any, dev: Any) -> Any:
+def gaussian_transfer(n: int, sigma: float, xp: Any, dev: Any) -> Any:
     """DFT of a sampled, periodic, unit-sum Gaussian of std ``sigma`` over ``n`` samples."""
     offsets = xp.fft.fftfreq(n, d=1.0 / n, device=dev)  # 0, 1, ..., -1: circular distances
     kernel = xp.exp(-(offsets**2) / (2.0 * sigma**2))
@@ -44,7 +44,7 @@ def _smooth_spectrum(magnitude: Any, sigma: float, xp: Any) -> Any:
     """
     h, w = magnitude.shape[-2:]
     dev = device(magnitude)
-    transfer = _gaussian_transfer(h, sigma, xp, dev)[:, None] * _gaussian_transfer(w, sigma, xp, dev)[None, :]
+    transfer = gaussian_transfer(h, sigma, xp, dev)[:, None] * gaussian_transfer(w, sigma, xp, dev)[None, :]
     transfer = xp.astype(transfer, magnitude.dtype)
     return xp.real(xp.fft.ifftn(xp.fft.fftn(magnitude, axes=(-2, -1)) * transfer, axes=(-2, -1)))
 
