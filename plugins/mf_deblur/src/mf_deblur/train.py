@@ -289,10 +289,11 @@ def train(
     output: Annotated[Path, typer.Option("--output", "-o", help="Run folder: checkpoints, log.csv, rdn.weights.h5 "
                                                                 "(fouriernet.weights.h5).")]
     = Path("runs/deblur"),
-    network: Annotated[Network, typer.Option("--model", help="rdn: the Recurrent Deblur Network (bursts and videos); fouriernet: "
-                                                "the static-burst network of thesis 6.2 (static bursts only).")]
-    = Network.rdn,
-    preset: Annotated[Preset, typer.Option(help="cpu: half width, 64 px, 3.5k steps; gpu: the thesis's network.")]
+    network: Annotated[Network, typer.Option(
+        "--model", help="rdn: the Recurrent Deblur Network (bursts and videos); fouriernet: the static-burst "
+                        "network of thesis 6.2 (static bursts only).")] = Network.rdn,
+    preset: Annotated[Preset, typer.Option(help="cpu: half width, 64 px, 3.5k steps (FourierNet: 1/8 width, 6k "
+                                                "steps); gpu: the thesis's network.")]
     = Preset.cpu,
     data: Annotated[list[Path] | None, typer.Option("--data", help="LMDB dataset from `mf synth deblur` "
                                                                    "(repeatable).")] = None,
