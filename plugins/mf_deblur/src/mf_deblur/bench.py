@@ -68,7 +68,7 @@ from .evaluation import (
     real_bursts,
     score_rows,
 )
-from .fourier_inference import restore_burst, restore_channel
+from .fourier_inference import STRIDE, restore_burst, restore_channel
 from .independent import independent_burst
 from .inference import MULTIPLE, deblur, deblur_steps, recurrence
 from .model_io import FOURIERNET as FOURIERNET_SPEC
@@ -478,7 +478,7 @@ def bench(
                         "it does by default."
                         + (f" FourierNet: {fourier_weights or 'shipped fouriernet.weights.h5'} (width "
                            f"{fourier_card.get('width')}, {fourier_card.get('trained_steps', '?')} steps), patches "
-                           "every 8 px, colours from FBA's Lab a, b." if fourier is not None else "")
+                           f"every {STRIDE} px, colours from FBA's Lab a, b." if fourier is not None else "")
                         + picture, targets),
             ("Static bursts (camera shake only)", static_note, tables["static"]),
             ("Dynamic clips (moving objects, camera motion, shake)", dynamic_note, tables["dynamic"]),
