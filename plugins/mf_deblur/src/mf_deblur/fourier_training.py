@@ -1,8 +1,9 @@
 """``mf train deblur --model fouriernet``: train FourierNet (thesis 6.2) on static bursts.
 
 Samples are the static bursts of :mod:`mf_deblur.synthesis.burst` (GP camera-shake
-kernels of 7 to 17 px, read noise, optionally ``--camera``), streamed from worker
-processes or read from ``mf synth deblur`` datasets, cut as the network sees them:
+kernels of 7 to 17 px, read noise, as a camera records them: ``--camera``, the
+presets' default), streamed from worker processes or read from ``mf synth
+deblur`` datasets, cut as the network sees them:
 the centred 65×65 patch of every frame (8 px inside the sample, so no kernel
 reaches its border) and the sharp centre 33×33, one random colour channel,
 rotated and mirrored at random (6.2.1). Each batch takes a random burst length
@@ -14,8 +15,8 @@ are here (``--optimizer``). With the features scaled as :mod:`.fouriernet`
 scales them, Adam was stable and SGD slow: 400 steps of the CPU preset moved the
 validation PSNR by +1.63 dB with Adam (lr 5e-4) and by +0.03 dB with SGD (lr
 0.02, momentum 0.9, gradients clipped to norm 1); SGD at lr 0.1 gained +0.08 dB
-in 200 steps, and at lr 0.5 it diverged. The presets therefore use Adam; the model card records the run's
-choice.
+in 200 steps, and at lr 0.5 it diverged (plain bursts, with an earlier fusion of unsmoothed patch
+spectra). The presets therefore use Adam; the model card records the run's choice.
 Validation restores whole mono bursts of the training photographs (own seed)
 patch by patch, as ``mf run deblur`` does, and logs FBA's PSNR on them beside.
 """
