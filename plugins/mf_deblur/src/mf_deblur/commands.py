@@ -44,8 +44,9 @@ def run(
                                                                "video (.mp4) when the input is a video.")],
     method: Annotated[Method | None, typer.Option(help="rdn (default when its weights and PyTorch or TensorFlow "
                                                        "are installed), fouriernet (aligned bursts of a static "
-                                                       "scene only: unaligned or moving content is the RDN's job) "
-                                                       "or fba.")] = None,
+                                                       "scene only: unaligned or moving content is the RDN's job; "
+                                                       "its shipped weights are below FBA on real bursts, see the "
+                                                       "model card) or fba.")] = None,
     weights: Annotated[Path | None, typer.Option(help="Network weights (.weights.h5 with its .json card beside "
                                                       "it); default: the shipped ones for the method and input.")]
     = None,
