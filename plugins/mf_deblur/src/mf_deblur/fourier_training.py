@@ -191,8 +191,8 @@ def train_fouriernet(ctx: RunContext, output: Path, preset: Preset, overrides: d
             "validation_baselines": baselines}
 
 
-def _flag(key: str, value: Any) -> str:
-    """The command-line option that sets ``key`` to ``value``."""
+def option_flag(key: str, value: Any) -> str:
+    """The command-line option that sets config field ``key`` to ``value`` (a card's reproduce line)."""
     name = key.replace("_", "-")
     if isinstance(value, bool):
         return f" --{name}" if value else f" --no-{name}"
@@ -202,7 +202,7 @@ def _flag(key: str, value: Any) -> str:
 def _card(config: FourierConfig, state: dict[str, Any], baselines: dict[str, float], preset: Preset,
           keras_name: str, data: list[Path], stream: bool) -> dict[str, Any]:
     base = asdict(PRESETS[preset])
-    changed = "".join(_flag(key, value) for key, value in asdict(config).items()
+    changed = "".join(option_flag(key, value) for key, value in asdict(config).items()
                       if key in OVERRIDABLE and value != base[key])
     return {
         "model": "FourierNet (thesis 6.2)",

@@ -89,9 +89,13 @@ def low_band(real: Any, imag: Any) -> tuple[Any, Any]:
     return pick(real), pick(imag)
 
 
-def bands(patches: Any) -> list[Any]:
-    """Bands b1-b4 of (B, N, 65, 65) patches: each (B, N, F, 2), real and imaginary parts, scaled by 1/side."""
-    spectra = {size: spectrum(centre(patches, size)) for size in BANDS}
+def bands(patches: Any, whole: tuple[Any, Any] | None = None) -> list[Any]:
+    """Bands b1-b4 of (B, N, 65, 65) patches: each (B, N, F, 2), real and imaginary parts, scaled by 1/side.
+
+    ``whole`` is the patches' own spectrum where the caller has it already (the deconvolution filters it too).
+    """
+    spectra = {size: whole if size == PATCH and whole is not None else spectrum(centre(patches, size))
+               for size in BANDS}
     out = [_stack(*spectra[size], 1.0 / size) for size in BANDS]
     return out + [_stack(*low_band(*spectra[PATCH]), 1.0 / PATCH)]
 
@@ -194,14 +198,15 @@ class FourierNet(keras.Model):
 
     def deconvolve(self, patches: Any) -> Any:
         """Each observation's sharp 33×33 patch (B, N, 33, 33), before fusion."""
-        flat = [ops.reshape(mix(band), (*ops.shape(band)[:2], -1)) for mix, band in zip(self.mix, bands(patches))]
+        real, imag = spectrum(patches)
+        flat = [ops.reshape(mix(band), (*ops.shape(band)[:2], -1))
+                for mix, band in zip(self.mix, bands(patches, (real, imag)))]
         h = ops.concatenate([self.merge12(ops.concatenate(flat[:2], axis=-1)),
                              self.merge34(ops.concatenate(flat[2:], axis=-1))], axis=-1)
         for layer in self.features:
             h = layer(h)
         g = ops.reshape(self.filter(h), (*ops.shape(h)[:2], 2, PATCH, PATCH))
         g_real, g_imag = g[:, :, 0], g[:, :, 1]
-        real, imag = spectrum(patches)
         filtered = (g_real * real - g_imag * imag, g_real * imag + g_imag * real)
         # The real part of the inverse transform: the filter's response is made real (Hermitian) implicitly.
         return centre(ops.ifft2(filtered)[0], OUT)

@@ -72,7 +72,7 @@ from mfcore.kit import (
 )
 
 from .baselines.fba import fba
-from .fourier_training import train_fouriernet
+from .fourier_training import option_flag, train_fouriernet
 from .order import FBA_OBSERVATIONS, burst_sequence, sharpest_first
 from .synthesis.burst import static_sample
 from .synthesis.dynamic import dynamic_sample
@@ -425,6 +425,6 @@ def _card(config: Config, state: dict[str, Any], baselines: dict[str, float], pr
 def _command(config: Config, preset: Preset, keras_name: str) -> str:
     """The ``mf train deblur`` line that repeats this run: its preset and every option that changed it."""
     base = asdict(PRESETS[preset])
-    changed = "".join(f" --{key.replace('_', '-')}" + ("" if value is True else f" {value}")
-                      for key, value in asdict(config).items() if key in OVERRIDABLE and value != base[key])
+    changed = "".join(option_flag(key, value) for key, value in asdict(config).items()
+                      if key in OVERRIDABLE and value != base[key])
     return f"mf train deblur --preset {preset.value}{changed} --backend {keras_name}"
